@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one portability header of kmod/core.
+ *
+ * Core code is written against the kernel's types and helpers.  Built into
+ * cairn.ko it gets the real ones; built into the userspace library (unit
+ * tests, crash harness, fuzzers, cairn-check) it gets the shims below, whose
+ * out-of-line parts live in core/user/.  Nothing else in core/ may include a
+ * kernel or libc header.
+ */
+#ifndef CAIRN_CORE_COMPAT_H
+#define CAIRN_CORE_COMPAT_H
+
+#ifdef __KERNEL__
+
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/kernel.h>
+#include <linux/crc32c.h>
+#include <asm/byteorder.h>
+
+#else /* userspace */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <errno.h>
+#include <endian.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#ifdef __CHECKER__
+#define __bitwise __attribute__((bitwise))
+#else
+#define __bitwise
+#endif
+
+typedef u16 __bitwise __le16;
+typedef u32 __bitwise __le32;
+typedef u64 __bitwise __le64;
+
+#define cpu_to_le16(x) ((__le16)htole16(x))
+#define cpu_to_le32(x) ((__le32)htole32(x))
+#define cpu_to_le64(x) ((__le64)htole64(x))
+#define le16_to_cpu(x) le16toh((u16)(x))
+#define le32_to_cpu(x) le32toh((u32)(x))
+#define le64_to_cpu(x) le64toh((u64)(x))
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+u32 crc32c(u32 crc, const void *address, unsigned int length);
+
+#endif /* __KERNEL__ */
+
+#endif /* CAIRN_CORE_COMPAT_H */
