@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Cairn top-level build.
+#
+#   make setup        install every Debian package the project needs (root)
+#   make              cairn.ko (Kbuild) and the userspace build
+#   make check        userspace tests, then in-VM tests
+#   make check-unit   userspace tests only
+#   make check-vm     in-VM tests only (T=group/NNN to pick some)
+#   make lint         checkpatch --strict, sparse, shellcheck
+#   make demo         boot a VM and show what cairn.ko registers
+#   make install      install the module and the userland tools
+#
+# Kernel objects are built by Kbuild next to their sources in kmod/;
+# userspace objects go under build/user/ (build/user/san for the
+# sanitizer build of kmod/core used by the tests).
+
+KVER ?= $(shell cat build/kernel/KVER 2>/dev/null)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+PREFIX ?= /usr/local
+
+B := build/user
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter
+CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
+
+CORE_SRCS := kmod/core/names.c kmod/core/user/crc32c.c
+LIB_SRCS := userland/lib/nl.c
+UNIT_TESTS := test_names test_crc32c
+
+CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
+
+.SECONDARY:
+
+.PHONY: all modules user setup check check-unit check-vm lint demo install clean
+
+all: modules user
+
+setup:
+	bash tools/setup.sh
+
+modules:
+	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+user: $(B)/bin/cairnctl $(UNIT_TESTS:%=$(B)/tests/%)
+
+$(B)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS_ALL) $(NL_CFLAGS) -MMD -c -o $@ $<
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(CPPFLAGS_ALL) -MMD -c -o $@ $<
+
+$(B)/libcairn.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/libcairncore-san.a: $(CORE_SAN_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/bin/cairnctl: $(B)/rel/userland/cairnctl/cairnctl.o $(B)/libcairn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(B)/tests/%: $(B)/san/tests/unit/%.o $(B)/libcairncore-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lpthread
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+check: all
+	tests/run all
+
+check-unit: user
+	tests/run unit
+
+check-vm: all
+	tests/run vm $(T)
+
+lint: modules
+	tools/lint
+
+demo: all
+	tools/demo
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0755 $(B)/bin/cairnctl $(DESTDIR)$(PREFIX)/sbin/cairnctl
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)
