@@ -30,7 +30,7 @@ struct cairn_pool {
  * serialises control operations, never the I/O path.
  */
 struct cairn_registry {
-	struct mutex lock;
+	struct mutex lock;		/* protects pools and nr_pools */
 	struct list_head pools;
 	unsigned int nr_pools;
 };

@@ -77,7 +77,8 @@ echo "$KVER" >"$build/kernel/KVER"
 # checkpatch.pl and its data files, from the linux-source package.
 cp_dir=$build/checkpatch
 if [ ! -x "$cp_dir/checkpatch.pl" ]; then
-	src=$(ls /usr/src/linux-source-6.1.tar.* | head -n1)
+	srcs=(/usr/src/linux-source-6.1.tar.*)
+	src=${srcs[0]}
 	mkdir -p "$cp_dir"
 	tar -xf "$src" -C "$cp_dir" --strip-components=2 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \

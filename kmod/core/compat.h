@@ -24,33 +24,31 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 #include <errno.h>
 #include <endian.h>
+#include <linux/types.h>	/* __u8.., and __le16.. (bitwise under sparse) */
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int64_t s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s64 s64;
 
+#define cpu_to_le16(x) ((__force __le16)htole16(x))
+#define cpu_to_le32(x) ((__force __le32)htole32(x))
+#define cpu_to_le64(x) ((__force __le64)htole64(x))
+#define le16_to_cpu(x) le16toh((__force u16)(x))
+#define le32_to_cpu(x) le32toh((__force u32)(x))
+#define le64_to_cpu(x) le64toh((__force u64)(x))
+
+#ifndef __force
 #ifdef __CHECKER__
-#define __bitwise __attribute__((bitwise))
+#define __force __attribute__((force))
 #else
-#define __bitwise
+#define __force
 #endif
-
-typedef u16 __bitwise __le16;
-typedef u32 __bitwise __le32;
-typedef u64 __bitwise __le64;
-
-#define cpu_to_le16(x) ((__le16)htole16(x))
-#define cpu_to_le32(x) ((__le32)htole32(x))
-#define cpu_to_le64(x) ((__le64)htole64(x))
-#define le16_to_cpu(x) le16toh((u16)(x))
-#define le32_to_cpu(x) le32toh((u32)(x))
-#define le64_to_cpu(x) le64toh((u64)(x))
+#endif
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

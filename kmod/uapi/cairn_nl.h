@@ -31,6 +31,7 @@ enum cairn_cmd {
 
 	__CAIRN_CMD_MAX,
 };
+
 #define CAIRN_CMD_MAX (__CAIRN_CMD_MAX - 1)
 
 enum cairn_attr {
@@ -42,6 +43,7 @@ enum cairn_attr {
 
 	__CAIRN_ATTR_MAX,
 };
+
 #define CAIRN_ATTR_MAX (__CAIRN_ATTR_MAX - 1)
 
 #endif /* _UAPI_CAIRN_NL_H */

@@ -42,7 +42,8 @@ static int cmd_version(int json)
 
 	r = cairn_nl_open(&nl);
 	if (r == -ENOENT) {
-		fprintf(stderr, "cairnctl: generic netlink family \"cairn\" not found: is cairn.ko loaded?\n");
+		fprintf(stderr, "cairnctl: %s\n",
+			"generic netlink family \"cairn\" not found: is cairn.ko loaded?");
 		return 1;
 	}
 	if (r < 0)
@@ -71,13 +72,14 @@ static int cmd_version(int json)
 				       json_object_new_string(info.target_version));
 		json_object_object_add(o, "pools",
 				       json_object_new_int64(info.pool_count));
-		printf("%s\n", json_object_to_json_string_ext(o,
-				JSON_C_TO_STRING_PRETTY));
+		printf("%s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	} else {
 		printf("cairnctl %s\n", CAIRNCTL_VERSION);
-		printf("module cairn %s: netlink family cairn v%u (id %d), dm target cairn v%s, %u pools\n",
-		       info.module_version, info.genl_version, info.family_id,
+		printf("module cairn %s: netlink family cairn v%u (id %d), ",
+		       info.module_version, info.genl_version, info.family_id);
+		printf("dm target cairn v%s, %u pools\n",
 		       info.target_version, info.pool_count);
 	}
 

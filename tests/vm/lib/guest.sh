@@ -5,7 +5,6 @@
 # this tree's build: cairnctl is build/user/bin/cairnctl, cairn.ko is staged
 # as the module "cairn".
 
-CAIRNCTL=$CAIRN_TOP/build/user/bin/cairnctl
 export PATH=$CAIRN_TOP/build/user/bin:$PATH
 
 # fail MESSAGE: print why the test failed and stop it.
