@@ -29,11 +29,14 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 
-CORE_SRCS := kmod/core/names.c kmod/core/user/crc32c.c
+CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/user/crc32c.c
 LIB_SRCS := userland/lib/nl.c
-UNIT_TESTS := test_names test_crc32c
+UNIT_TESTS := test_names test_crc32c test_super
+
+FUZZ_TARGETS := fuzz_super
 
 CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o)
+CORE_FUZZ_OBJS := $(CORE_SRCS:%.c=$(B)/fuzz/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
 
 .SECONDARY:
@@ -49,7 +52,8 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(UNIT_TESTS:%=$(B)/tests/%)
+user: $(B)/bin/cairnctl $(UNIT_TESTS:%=$(B)/tests/%) \
+      $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
 $(B)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +62,19 @@ $(B)/rel/%.o: %.c
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(CPPFLAGS_ALL) -MMD -c -o $@ $<
+
+# libFuzzer targets: clang, with ASan and UBSan.
+$(B)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(WARN) $(CPPFLAGS_ALL) -MMD -c -o $@ $<
+
+$(B)/fuzz/bin/gen_seeds: $(B)/san/tests/fuzz/gen_seeds.o $(CORE_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lpthread
+
+$(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(CORE_FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	clang -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread
 
 $(B)/libcairn.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^

@@ -4,9 +4,9 @@
  *
  * Core code is written against the kernel's types and helpers.  Built into
  * cairn.ko it gets the real ones; built into the userspace library (unit
- * tests, crash harness, fuzzers, cairn-check) it gets the shims below, whose
- * out-of-line parts live in core/user/.  Nothing else in core/ may include a
- * kernel or libc header.
+ * tests, crash harness, fuzzers, cairn-check) it gets the shims of
+ * core/user/, written the way the kernel's tools/include does it.  Nothing
+ * else in core/ may include a kernel or libc header.
  */
 #ifndef CAIRN_CORE_COMPAT_H
 #define CAIRN_CORE_COMPAT_H
@@ -18,43 +18,12 @@
 #include <linux/string.h>
 #include <linux/kernel.h>
 #include <linux/crc32c.h>
+#include <linux/build_bug.h>
 #include <asm/byteorder.h>
 
 #else /* userspace */
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <string.h>
-#include <errno.h>
-#include <endian.h>
-#include <linux/types.h>	/* __u8.., and __le16.. (bitwise under sparse) */
-
-typedef __u8 u8;
-typedef __u16 u16;
-typedef __u32 u32;
-typedef __u64 u64;
-typedef __s64 s64;
-
-#define cpu_to_le16(x) ((__force __le16)htole16(x))
-#define cpu_to_le32(x) ((__force __le32)htole32(x))
-#define cpu_to_le64(x) ((__force __le64)htole64(x))
-#define le16_to_cpu(x) le16toh((__force u16)(x))
-#define le32_to_cpu(x) le32toh((__force u32)(x))
-#define le64_to_cpu(x) le64toh((__force u64)(x))
-
-#ifndef __force
-#ifdef __CHECKER__
-#define __force __attribute__((force))
-#else
-#define __force
-#endif
-#endif
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#endif
-
-u32 crc32c(u32 crc, const void *address, unsigned int length);
+#include "user/compat_user.h"
 
 #endif /* __KERNEL__ */
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace shims for kmod/core: the kernel types and helpers core code
+ * uses, on top of libc and the kernel's uapi headers.  Included only through
+ * ../compat.h.
+ */
+#ifndef CAIRN_CORE_COMPAT_USER_H
+#define CAIRN_CORE_COMPAT_USER_H
+
+#include <assert.h>		/* static_assert */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <errno.h>
+#include <endian.h>
+#include <linux/types.h>	/* __u8.., and __le16.. (bitwise under sparse) */
+
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s64 s64;
+
+#define cpu_to_le16(x) ((__force __le16)htole16(x))
+#define cpu_to_le32(x) ((__force __le32)htole32(x))
+#define cpu_to_le64(x) ((__force __le64)htole64(x))
+#define le16_to_cpu(x) le16toh((__force u16)(x))
+#define le32_to_cpu(x) le32toh((__force u32)(x))
+#define le64_to_cpu(x) le64toh((__force u64)(x))
+
+#ifndef __force
+#ifdef __CHECKER__
+#define __force __attribute__((force))
+#else
+#define __force
+#endif
+#endif
+
+#ifndef __packed
+#define __packed __attribute__((__packed__))
+#endif
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+u32 crc32c(u32 crc, const void *address, unsigned int length);
+
+#endif /* CAIRN_CORE_COMPAT_USER_H */
