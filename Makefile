@@ -29,7 +29,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 
-CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/user/crc32c.c
+CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
+	kmod/core/user/crc32c.c
 LIB_SRCS := userland/lib/nl.c
 UNIT_TESTS := test_names test_crc32c test_super
 

@@ -19,7 +19,13 @@
 #include <linux/kernel.h>
 #include <linux/crc32c.h>
 #include <linux/build_bug.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/bitops.h>
 #include <asm/byteorder.h>
+
+#define cairn_zalloc(n) kvzalloc(n, GFP_NOIO)
+#define cairn_free(p) kvfree(p)
 
 #else /* userspace */
 

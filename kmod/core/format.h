@@ -19,8 +19,9 @@
  *   block 2..           this member's reverse map: for each of its data
  *                       chunks, which volume chunk it holds, or free
  *                       (CAIRN_RMAP_BLOCKS(nr_chunks) blocks)
- *   (metadata member)   the volume table and the journal (the commit
- *                       protocol's log), at places the superblock gives
+ *   (metadata member)   the volume table (CAIRN_VOLUME_BLOCKS blocks) and
+ *                       the journal (the commit protocol's log), at places
+ *                       the superblock gives
  *   data_start..        data chunks, chunk-aligned, up to nr_chunks
  *
  * Everything a pool needs to be assembled (its UUID, name, chunk size and
@@ -120,17 +121,98 @@ struct cairn_disk_super {
 #define CAIRN_SUPER_SLOTS	2	/* blocks 0 and 1 */
 #define CAIRN_RMAP_START	CAIRN_SUPER_SLOTS
 
-/* A reverse-map entry: 16 bytes, so 253 of them after a block header. */
-#define CAIRN_RMAP_ENTRY_SIZE	16
+/*
+ * Reverse map: what a member's physical chunk holds.  Volume ids are never
+ * reused while an entry may name them, so an entry naming a volume that no
+ * longer exists is free (a deleted volume's chunks are freed by the one
+ * journal record that deletes it, and cleaned from the reverse map at the
+ * next checkpoint).
+ */
+struct cairn_disk_rmap {
+	__le64 vchunk;		/* chunk index within the volume */
+	__le32 volume;		/* volume id; 0 = free */
+	__le32 reserved;
+} __packed;
+
 #define CAIRN_RMAP_PER_BLOCK \
 	((CAIRN_BLOCK_SIZE - sizeof(struct cairn_block_header)) / \
-	 CAIRN_RMAP_ENTRY_SIZE)
+	 sizeof(struct cairn_disk_rmap))
 #define CAIRN_RMAP_BLOCKS(nr_chunks) \
 	(((nr_chunks) + CAIRN_RMAP_PER_BLOCK - 1) / CAIRN_RMAP_PER_BLOCK)
+
+/* Volume table: a slot per volume; id 0 marks an empty slot. */
+#define CAIRN_VOLUME_NAME_SIZE	64	/* NUL-padded */
+#define CAIRN_MAX_VOLUMES	4096
+
+struct cairn_disk_volume {
+	char name[CAIRN_VOLUME_NAME_SIZE];
+	u8 uuid[CAIRN_UUID_SIZE];
+	__le64 size;		/* nominal size in bytes, a multiple of 4 KiB */
+	__le32 id;		/* never reused while the reverse map names it */
+	__le32 flags;		/* none defined: zero */
+	__le64 create_seq;	/* commit that created it */
+	u8 padding[24];
+} __packed;
+
+#define CAIRN_VOLUMES_PER_BLOCK \
+	((CAIRN_BLOCK_SIZE - sizeof(struct cairn_block_header)) / \
+	 sizeof(struct cairn_disk_volume))
+#define CAIRN_VOLUME_BLOCKS \
+	((CAIRN_MAX_VOLUMES + CAIRN_VOLUMES_PER_BLOCK - 1) / \
+	 CAIRN_VOLUMES_PER_BLOCK)
+
+/*
+ * Journal: a ring of blocks on the metadata member.  A commit is one or more
+ * consecutive blocks with the commit's sequence number in their header; its
+ * last block carries CAIRN_JOURNAL_COMMIT.  Records are 8-byte aligned and
+ * set absolute values, so replaying them twice is harmless.
+ */
+#define CAIRN_JOURNAL_COMMIT	1U	/* last block of its commit */
+
+struct cairn_disk_journal {
+	struct cairn_block_header hdr;	/* type CAIRN_BLOCK_JOURNAL */
+	__le32 flags;
+	__le32 bytes;			/* of records that follow */
+	u8 records[];
+} __packed;
+
+#define CAIRN_JOURNAL_PAYLOAD \
+	(CAIRN_BLOCK_SIZE - sizeof(struct cairn_disk_journal))
+
+enum cairn_record_type {
+	CAIRN_REC_RMAP = 1,	/* physical chunk now holds (volume, vchunk) */
+	CAIRN_REC_VOLUME = 2,	/* volume slot now holds this entry */
+};
+
+struct cairn_disk_record {
+	__le16 type;
+	__le16 len;		/* bytes, this header included */
+	__le32 reserved;
+} __packed;
+
+struct cairn_disk_rec_rmap {
+	struct cairn_disk_record rec;
+	__le32 member;
+	__le32 volume;		/* 0 = free */
+	__le64 pchunk;
+	__le64 vchunk;
+} __packed;
+
+struct cairn_disk_rec_volume {
+	struct cairn_disk_record rec;
+	__le32 slot;
+	__le32 reserved;
+	struct cairn_disk_volume volume;
+} __packed;
 
 static_assert(sizeof(struct cairn_block_header) == 40, "block header");
 static_assert(sizeof(struct cairn_disk_member) == 48, "member entry");
 static_assert(sizeof(struct cairn_disk_super) == CAIRN_BLOCK_SIZE,
 	      "superblock fills one block");
+static_assert(sizeof(struct cairn_disk_rmap) == 16, "rmap entry");
+static_assert(sizeof(struct cairn_disk_volume) == 128, "volume entry");
+static_assert(sizeof(struct cairn_disk_journal) == 48, "journal header");
+static_assert(sizeof(struct cairn_disk_rec_rmap) == 32, "rmap record");
+static_assert(sizeof(struct cairn_disk_rec_volume) == 144, "volume record");
 
 #endif /* CAIRN_CORE_FORMAT_H */

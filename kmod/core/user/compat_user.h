@@ -10,6 +10,7 @@
 #include <assert.h>		/* static_assert */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <endian.h>
@@ -39,6 +40,27 @@ typedef __s64 s64;
 #ifndef __packed
 #define __packed __attribute__((__packed__))
 #endif
+
+/* Single-word accesses the lock-free lookup relies on. */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* The kernel's acquire/release pair, as C11 atomics. */
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+/* The kernel's acquire/release pair, as C11 atomics. */
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#define BIT(n) (1UL << (n))
+#define BIT_ULL(n) (1ULL << (n))
+
+static inline void *cairn_zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+
+static inline void cairn_free(void *p)
+{
+	free(p);
+}
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

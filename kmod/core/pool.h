@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pool: members, thin volumes, allocation, and the commit protocol
+ * (see the essay at the top of pool.c).
+ *
+ * Callers serialise every call that changes the pool (one writer at a
+ * time: cairn.ko holds the pool's mutex, in a worker); cairn_lookup() may run
+ * concurrently with them and with itself, takes no lock and never sleeps.
+ * Metadata I/O goes through struct cairn_io_ops, synchronously.
+ *
+ * Errors: 0 or a negative errno; refusals of open and create also set
+ * *why to a message naming the problem.
+ */
+#ifndef CAIRN_CORE_POOL_H
+#define CAIRN_CORE_POOL_H
+
+#include "format.h"
+#include "super.h"
+#include "map.h"
+
+/*
+ * Health, ordered by degradation: a pool only moves down, except that
+ * freeing space takes OUT_OF_SPACE back to WRITE.
+ */
+enum cairn_mode {
+	CAIRN_MODE_WRITE,
+	CAIRN_MODE_OUT_OF_SPACE,
+	CAIRN_MODE_READ_ONLY,
+	CAIRN_MODE_FAILED,
+};
+
+enum cairn_event_type {
+	CAIRN_EVENT_THRESHOLD,		/* value: 1 crossed upwards, 0 down */
+	CAIRN_EVENT_MODE,		/* value: the new enum cairn_mode */
+	CAIRN_EVENT_NO_SPACE,		/* an allocation found no free chunk */
+	CAIRN_EVENT_META_ERROR,		/* value: the errno of a metadata I/O */
+};
+
+struct cairn_event {
+	enum cairn_event_type type;
+	u64 value;
+	u64 allocated;			/* chunks, at the time of the event */
+	u64 capacity;
+};
+
+struct cairn_io_ops {
+	/* 4 KiB metadata block I/O on device @dev (index given at open). */
+	int (*read)(void *ctx, unsigned int dev, u64 block, void *buf);
+	int (*write)(void *ctx, unsigned int dev, u64 block, const void *buf);
+	int (*flush)(void *ctx, unsigned int dev);
+	/* Optional: told of events; must not call back into the pool. */
+	void (*event)(void *ctx, const struct cairn_event *ev);
+};
+
+struct cairn_volume {
+	u32 slot;
+	u32 id;
+	char name[CAIRN_VOLUME_NAME_SIZE + 1];
+	u8 uuid[CAIRN_UUID_SIZE];
+	u64 size;			/* nominal, bytes */
+	u64 create_seq;
+	u64 nr_mapped;			/* chunks */
+	struct cairn_map map;
+};
+
+/* Reverse-map entry in RAM. */
+struct cairn_rmap {
+	u64 vchunk;
+	u32 volume;
+};
+
+struct cairn_member {
+	struct cairn_member_info info;
+	unsigned int dev;		/* device index for the I/O ops */
+	unsigned int sb_slot;		/* slot holding the current superblock */
+	struct cairn_rmap *rmap;	/* nr_chunks entries */
+	u64 *used;			/* bitmap: mapped or freed-uncommitted */
+	u64 *pending_free;		/* bitmap: freed in this transaction */
+	u64 *rmap_dirty;		/* bitmap of rmap blocks to checkpoint */
+	u64 nr_used;
+	u64 nr_pending_free;
+	u64 cursor;			/* next-fit allocation cursor */
+	s64 weight;			/* smooth weighted round-robin state */
+};
+
+struct cairn_pool_params {
+	const char *name;
+	u8 pool_uuid[CAIRN_UUID_SIZE];
+	u8 member_uuid[CAIRN_MAX_MEMBERS][CAIRN_UUID_SIZE];
+	u32 chunk_shift;
+	u32 low_water_pct;
+	u32 nospace_policy;
+	u32 nospace_timeout_s;
+	u64 journal_blocks;		/* 0: CAIRN_JOURNAL_DEFAULT_BLOCKS */
+};
+
+#define CAIRN_JOURNAL_DEFAULT_BLOCKS	1024	/* 4 MiB */
+#define CAIRN_JOURNAL_MIN_BLOCKS	16
+
+struct cairn_pool {
+	const struct cairn_io_ops *ops;
+	void *ctx;
+	struct cairn_super sb;		/* authoritative: the metadata member's */
+	enum cairn_mode mode;
+	bool read_only_open;
+	bool threshold_above;
+
+	struct cairn_member members[CAIRN_MAX_MEMBERS];
+	u64 capacity;			/* chunks on all members */
+	u64 allocated;			/* chunks mapped (committed or not) */
+
+	struct cairn_volume *volumes[CAIRN_MAX_VOLUMES];
+	u32 nr_volumes;
+	u32 next_volume_id;
+	u64 volumes_dirty[(CAIRN_VOLUME_BLOCKS + 63) / 64];
+
+	u64 seq;			/* the next commit's sequence number */
+	u64 sb_gen;			/* of the newest superblock written */
+	u64 journal_head;		/* next journal block to write */
+	u64 journal_used;		/* blocks between tail and head */
+
+	/* The open transaction: journal records not yet committed. */
+	u8 *txn;
+	size_t txn_bytes;
+	size_t txn_cap;
+	u64 txn_records;
+
+	u8 *buf;			/* one block, for metadata I/O */
+	u8 *jbuf;			/* journal blocks of a commit */
+	size_t jbuf_blocks;
+};
+
+/* Create a pool on @nr_devs devices of @dev_blocks 4 KiB blocks each. */
+int cairn_pool_create(const struct cairn_io_ops *ops, void *ctx,
+		      unsigned int nr_devs, const u64 *dev_blocks,
+		      const struct cairn_pool_params *p,
+		      struct cairn_pool **poolp, const char **why);
+
+/*
+ * Assemble a pool from @nr_devs devices (any order; all members and nothing
+ * else).  Replays the journal; unless @read_only, checkpoints the result.
+ */
+int cairn_pool_open(const struct cairn_io_ops *ops, void *ctx,
+		    unsigned int nr_devs, bool read_only,
+		    struct cairn_pool **poolp, const char **why);
+
+/* Commit and checkpoint (unless read-only), then free everything. */
+int cairn_pool_close(struct cairn_pool *pool);
+
+/* Free everything without writing: for a failed pool, and for tests. */
+void cairn_pool_free(struct cairn_pool *pool);
+
+/* Add device @dev of @nr_blocks blocks as a new member. */
+int cairn_pool_add_member(struct cairn_pool *pool, unsigned int dev,
+			  u64 nr_blocks, const u8 *uuid, const char **why);
+
+/* Change the threshold and no-space policy; durable on return. */
+int cairn_pool_set(struct cairn_pool *pool, u32 low_water_pct,
+		   u32 nospace_policy, u32 nospace_timeout_s);
+
+int cairn_volume_create(struct cairn_pool *pool, const char *name,
+			const u8 *uuid, u64 size, struct cairn_volume **volp);
+int cairn_volume_delete(struct cairn_pool *pool, struct cairn_volume *vol);
+int cairn_volume_resize(struct cairn_pool *pool, struct cairn_volume *vol,
+			u64 size);
+struct cairn_volume *cairn_volume_find(struct cairn_pool *pool,
+				       const char *name);
+
+/* Lock-free: 1 and the place if @vchunk is mapped, else 0. */
+static inline int cairn_lookup(const struct cairn_volume *vol, u64 vchunk,
+			       u32 *member, u64 *pchunk)
+{
+	u64 e = cairn_map_get(&vol->map, vchunk);
+
+	if (!e)
+		return 0;
+	*member = cairn_map_member(e);
+	*pchunk = cairn_map_pchunk(e);
+	return 1;
+}
+
+/*
+ * Map @vchunk of @vol to a free chunk (it must be unmapped).  The mapping
+ * is durable at the next commit; the caller writes the whole chunk (data,
+ * zeros for the rest) before that commit.  -ENOSPC when the pool is full,
+ * -EROFS when the pool does not accept writes.
+ */
+int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
+		    u64 vchunk, u32 *member, u64 *pchunk);
+
+/* Unmap @vchunk; its chunk is free for reuse once this is committed. */
+int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
+		  u64 vchunk);
+
+/*
+ * Make everything done so far durable: data members are flushed first, then
+ * the journal is written and flushed.  A failure puts the pool read-only.
+ */
+int cairn_commit(struct cairn_pool *pool);
+
+/* Full consistency check of the in-RAM state; 0 or -EUCLEAN with *why. */
+int cairn_pool_check(struct cairn_pool *pool, const char **why);
+
+static inline u64 cairn_chunk_blocks(const struct cairn_pool *pool)
+{
+	return 1ULL << (pool->sb.chunk_shift - CAIRN_BLOCK_SHIFT);
+}
+
+#endif /* CAIRN_CORE_POOL_H */
