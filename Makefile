@@ -32,7 +32,7 @@ NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
 LIB_SRCS := userland/lib/nl.c
-UNIT_TESTS := test_names test_crc32c test_super
+UNIT_TESTS := test_names test_crc32c test_super test_map test_pool
 
 FUZZ_TARGETS := fuzz_super
 
@@ -87,7 +87,10 @@ $(B)/bin/cairnctl: $(B)/rel/userland/cairnctl/cairnctl.o $(B)/libcairn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
-$(B)/tests/%: $(B)/san/tests/unit/%.o $(B)/libcairncore-san.a
+# Helpers the unit tests share (simulated devices).
+TEST_HELPERS := $(B)/san/tests/unit/simdev.o
+
+$(B)/tests/%: $(B)/san/tests/unit/%.o $(TEST_HELPERS) $(B)/libcairncore-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lpthread
 
