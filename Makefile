@@ -32,7 +32,7 @@ NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
 LIB_SRCS := userland/lib/nl.c
-UNIT_TESTS := test_names test_crc32c test_super test_map test_pool
+UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash
 
 FUZZ_TARGETS := fuzz_super
 
