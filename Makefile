@@ -31,12 +31,14 @@ NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
-LIB_SRCS := userland/lib/nl.c
-UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash
+LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c
+UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
+	test_check
 
-FUZZ_TARGETS := fuzz_super
+FUZZ_TARGETS := fuzz_super fuzz_metadata
 
 CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o)
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/rel/%.o)
 CORE_FUZZ_OBJS := $(CORE_SRCS:%.c=$(B)/fuzz/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
 
@@ -53,7 +55,7 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(UNIT_TESTS:%=$(B)/tests/%) \
+user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
 $(B)/rel/%.o: %.c
@@ -69,11 +71,11 @@ $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(WARN) $(CPPFLAGS_ALL) -MMD -c -o $@ $<
 
-$(B)/fuzz/bin/gen_seeds: $(B)/san/tests/fuzz/gen_seeds.o $(CORE_SAN_OBJS)
+$(B)/fuzz/bin/gen_seeds: $(B)/san/tests/fuzz/gen_seeds.o $(CORE_SAN_OBJS) $(B)/san/tests/unit/simdev.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lpthread
 
-$(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(CORE_FUZZ_OBJS)
+$(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(CORE_FUZZ_OBJS) $(B)/fuzz/tests/unit/simdev.o
 	@mkdir -p $(dir $@)
 	clang -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread
 
@@ -83,12 +85,20 @@ $(B)/libcairn.a: $(LIB_OBJS)
 $(B)/libcairncore-san.a: $(CORE_SAN_OBJS)
 	$(AR) rcs $@ $^
 
+$(B)/libcairncore.a: $(CORE_OBJS)
+	$(AR) rcs $@ $^
+
 $(B)/bin/cairnctl: $(B)/rel/userland/cairnctl/cairnctl.o $(B)/libcairn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
+$(B)/bin/cairn-check: $(B)/rel/userland/cairn-check/cairn-check.o $(B)/libcairn.a \
+		      $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
 # Helpers the unit tests share (simulated devices).
-TEST_HELPERS := $(B)/san/tests/unit/simdev.o
+TEST_HELPERS := $(B)/san/tests/unit/simdev.o $(B)/san/userland/lib/fileio.o
 
 $(B)/tests/%: $(B)/san/tests/unit/%.o $(TEST_HELPERS) $(B)/libcairncore-san.a
 	@mkdir -p $(dir $@)
@@ -114,6 +124,7 @@ demo: all
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	install -D -m 0755 $(B)/bin/cairnctl $(DESTDIR)$(PREFIX)/sbin/cairnctl
+	install -D -m 0755 $(B)/bin/cairn-check $(DESTDIR)$(PREFIX)/sbin/cairn-check
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

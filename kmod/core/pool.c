@@ -790,59 +790,110 @@ static int cairn_read_rmaps(struct cairn_pool *pool, const char **why)
 	return 0;
 }
 
-static int cairn_build(struct cairn_pool *pool, const char **why)
-{
-	struct cairn_volume **by_id = NULL;
-	u32 max_id = 0;
-	unsigned int i, j;
-	u64 p;
-	int r = 0;
+/*
+ * The live volumes sorted by id, for lookups by the ids that reverse-map
+ * entries carry (untrusted: never used to size anything).
+ */
+struct cairn_vindex {
+	struct cairn_volume **v;
+	unsigned int n;
+};
 
-	pool->nr_volumes = 0;
+static int cairn_vindex_build(struct cairn_pool *pool, struct cairn_vindex *ix)
+{
+	unsigned int i, j;
+
+	ix->n = 0;
+	ix->v = cairn_zalloc(CAIRN_MAX_VOLUMES * sizeof(*ix->v));
+	if (!ix->v)
+		return -ENOMEM;
+	/* Insertion sort: ids are mostly created in slot order already. */
 	for (i = 0; i < CAIRN_MAX_VOLUMES; i++) {
 		struct cairn_volume *v = pool->volumes[i];
 
 		if (!v)
 			continue;
-		pool->nr_volumes++;
-		if (v->id > max_id)
-			max_id = v->id;
-		for (j = 0; j < i; j++) {
-			struct cairn_volume *w = pool->volumes[j];
-
-			if (w && (w->id == v->id || !strcmp(w->name, v->name))) {
-				*why = "two volumes with the same id or name";
-				return -EUCLEAN;
-			}
-		}
+		for (j = ix->n; j > 0 && ix->v[j - 1]->id > v->id; j--)
+			ix->v[j] = ix->v[j - 1];
+		ix->v[j] = v;
+		ix->n++;
 	}
-	/* Volume ids are dense enough to index directly. */
-	for (i = 0; i < pool->sb.nr_members; i++) {
-		struct cairn_member *m = &pool->members[i];
+	return 0;
+}
 
-		for (p = 0; p < m->info.nr_chunks; p++)
-			if (m->rmap[p].volume > max_id)
-				max_id = m->rmap[p].volume;
+static struct cairn_volume *cairn_vindex_find(const struct cairn_vindex *ix,
+					      u32 id)
+{
+	unsigned int lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (ix->v[mid]->id == id)
+			return ix->v[mid];
+		if (ix->v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	pool->next_volume_id = max_id + 1;
-	by_id = cairn_zalloc(((u64)max_id + 1) * sizeof(*by_id));
-	if (!by_id) {
+	return NULL;
+}
+
+static int cairn_build(struct cairn_pool *pool, const char **why)
+{
+	struct cairn_vindex ix;
+	u32 max_id = 0;
+	unsigned int i;
+	u64 p;
+	int r;
+
+	if (cairn_vindex_build(pool, &ix)) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	for (i = 0; i < CAIRN_MAX_VOLUMES; i++)
-		if (pool->volumes[i])
-			by_id[pool->volumes[i]->id] = pool->volumes[i];
+	pool->nr_volumes = ix.n;
+	for (i = 0; i < ix.n; i++) {
+		struct cairn_volume *v = ix.v[i];
+		unsigned int j;
+
+		if (i && ix.v[i - 1]->id == v->id) {
+			*why = "two volumes with the same id";
+			r = -EUCLEAN;
+			goto out;
+		}
+		/* Names: quadratic, over live volumes only. */
+		for (j = 0; j < i; j++) {
+			if (!strcmp(ix.v[j]->name, v->name)) {
+				*why = "two volumes with the same name";
+				r = -EUCLEAN;
+				goto out;
+			}
+		}
+		max_id = v->id;
+	}
+	if (max_id == ~0U) {
+		*why = "volume id out of range";
+		r = -EUCLEAN;
+		goto out;
+	}
+	/*
+	 * Entries naming no live volume are free and cleaned by the
+	 * checkpoint that ends every writable open, before any volume can be
+	 * created: ids above the table's are safe to hand out again.
+	 */
+	pool->next_volume_id = max_id + 1;
 
 	pool->capacity = 0;
 	pool->allocated = 0;
+	r = 0;
 	for (i = 0; i < pool->sb.nr_members; i++) {
 		struct cairn_member *m = &pool->members[i];
 
 		pool->capacity += m->info.nr_chunks;
 		for (p = 0; p < m->info.nr_chunks; p++) {
 			struct cairn_rmap *e = &m->rmap[p];
-			struct cairn_volume *v = e->volume ? by_id[e->volume] : NULL;
+			struct cairn_volume *v = e->volume ?
+				cairn_vindex_find(&ix, e->volume) : NULL;
 
 			if (!v) {
 				/* Free, or a chunk of a deleted volume. */
@@ -877,7 +928,7 @@ static int cairn_build(struct cairn_pool *pool, const char **why)
 		}
 	}
 out:
-	cairn_free(by_id);
+	cairn_free(ix.v);
 	return r;
 }
 
@@ -1593,7 +1644,7 @@ int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
 /* ---- consistency ---- */
 
 static int cairn_check_maps(struct cairn_pool *pool,
-			    struct cairn_volume **by_id, const char **why)
+			    const struct cairn_vindex *ix, const char **why)
 {
 	u64 mapped = 0, used, p, vchunk, e;
 	unsigned int i, k;
@@ -1605,7 +1656,8 @@ static int cairn_check_maps(struct cairn_pool *pool,
 		if (!v)
 			continue;
 		if (v->slot != i || v->id >= pool->next_volume_id ||
-		    by_id[v->id] != v || cairn_volume_find(pool, v->name) != v) {
+		    cairn_vindex_find(ix, v->id) != v ||
+		    cairn_volume_find(pool, v->name) != v) {
 			*why = "volume table inconsistent";
 			return -EUCLEAN;
 		}
@@ -1664,8 +1716,7 @@ static int cairn_check_maps(struct cairn_pool *pool,
 				}
 				continue;
 			}
-			v = m->rmap[p].volume < pool->next_volume_id ?
-				by_id[m->rmap[p].volume] : NULL;
+			v = cairn_vindex_find(ix, m->rmap[p].volume);
 			if (!v || cairn_map_get(&v->map, m->rmap[p].vchunk) !=
 				  cairn_map_entry(i, p)) {
 				*why = "a reverse-map entry has no forward mapping";
@@ -1688,28 +1739,22 @@ static int cairn_check_maps(struct cairn_pool *pool,
 
 int cairn_pool_check(struct cairn_pool *pool, const char **why)
 {
-	struct cairn_volume **by_id;
+	struct cairn_vindex ix;
 	unsigned int i;
 	int r;
 
-	by_id = cairn_zalloc(((u64)pool->next_volume_id + 1) * sizeof(*by_id));
-	if (!by_id) {
+	if (cairn_vindex_build(pool, &ix)) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	for (i = 0; i < CAIRN_MAX_VOLUMES; i++) {
-		struct cairn_volume *v = pool->volumes[i];
-
-		if (!v)
-			continue;
-		if (v->id >= pool->next_volume_id || by_id[v->id]) {
+	for (i = 1; i < ix.n; i++) {
+		if (ix.v[i - 1]->id == ix.v[i]->id) {
 			*why = "volume ids are not unique";
-			cairn_free(by_id);
+			cairn_free(ix.v);
 			return -EUCLEAN;
 		}
-		by_id[v->id] = v;
 	}
-	r = cairn_check_maps(pool, by_id, why);
-	cairn_free(by_id);
+	r = cairn_check_maps(pool, &ix, why);
+	cairn_free(ix.v);
 	return r;
 }

@@ -3,8 +3,9 @@
  * Power-cut crash harness for the pool.
  *
  * A seeded workload (create, delete and grow volumes -- some in bursts
- * whose commits span several journal blocks --, write, discard, flush) runs on simulated devices that record every write and flush.  For
- * every cut point in that stream (after each write and each flush) and for
+ * whose commits span several journal blocks --, write, discard, flush) runs
+ * on simulated devices that record every write and flush.  For every cut
+ * point in that stream (after each write and each flush) and for
  * several images per cut -- the writes already covered by a flush of their
  * device, plus a random subset of the others applied in random order (none,
  * all, or a coin toss each) -- the pool is opened and checked against the
