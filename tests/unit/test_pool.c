@@ -360,6 +360,70 @@ static void test_journal_wrap(void)
 	sim_destroy(&s);
 }
 
+/* Copy every block of @from into @to. */
+static void sim_copy(struct simdev *to, const struct simdev *from)
+{
+	size_t i;
+
+	sim_init(to, from->nr_devs, from->nr_blocks);
+	for (i = 0; i < from->nr_slots; i++)
+		if (from->slots[i].key)
+			sim_put(to, (from->slots[i].key - 1) >> 56,
+				(from->slots[i].key - 1) & ((1ULL << 56) - 1),
+				from->slots[i].data, true);
+}
+
+static void grow(struct cairn_pool *pool, unsigned int n)
+{
+	struct cairn_volume *v = cairn_volume_find(pool, "g");
+
+	while (n--)
+		CHECK_EQ(cairn_volume_resize(pool, v, v->size + CAIRN_BLOCK_SIZE), 0);
+}
+
+/*
+ * Two crashes in a row.  A torn three-block commit (its first block lost)
+ * is followed, after reopening, by a two-block commit torn after its first
+ * block, at the same journal place.  Had the second commit reused the torn
+ * one's sequence number, its first block and the torn commit's later two
+ * would replay as one commit mixing two transactions.
+ */
+static void test_double_crash(void)
+{
+	u64 sizes[1] = { MIB_BLOCKS(64) };
+	u8 uuid[CAIRN_UUID_SIZE] = { 6 };
+	struct simdev s, before;
+	struct cairn_pool *pool;
+	u64 head, base_size;
+
+	pool = make_pool(&s, 1, sizes);
+	CHECK_EQ(cairn_volume_create(pool, "g", uuid, 1 << 20, NULL), 0);
+	CHECK_EQ(cairn_commit(pool), 0);
+	base_size = 1 << 20;
+	head = pool->sb.journal_start + pool->journal_head;
+
+	sim_copy(&before, &s);
+	grow(pool, 70);			/* 70 volume records: three blocks */
+	CHECK_EQ(cairn_commit(pool), 0);
+	/* Lose the first block of that commit. */
+	sim_put(&s, 0, head, sim_peek(&before, 0, head), true);
+	sim_destroy(&before);
+	pool = reopen(&s, pool, true);
+	CHECK_EQ(cairn_volume_find(pool, "g")->size, base_size);
+	CHECK_EQ(pool->sb.journal_start + pool->journal_head, head);
+
+	sim_copy(&before, &s);
+	grow(pool, 40);			/* two blocks, at the same place */
+	CHECK_EQ(cairn_commit(pool), 0);
+	/* Lose its second block: the torn commit's second block shows. */
+	sim_put(&s, 0, head + 1, sim_peek(&before, 0, head + 1), true);
+	sim_destroy(&before);
+	pool = reopen(&s, pool, true);
+	CHECK_EQ(cairn_volume_find(pool, "g")->size, base_size);
+	cairn_pool_close(pool);
+	sim_destroy(&s);
+}
+
 int main(void)
 {
 	test_create_refusals();
@@ -368,5 +432,6 @@ int main(void)
 	test_metadata_failure();
 	test_members();
 	test_journal_wrap();
+	test_double_crash();
 	return unit_finish("pool");
 }
