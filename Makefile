@@ -8,6 +8,7 @@
 #   make check-unit   userspace tests only
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
 #   make lint         checkpatch --strict, sparse, shellcheck
+#   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         boot a VM and show what cairn.ko registers
 #   make install      install the module and the userland tools
 #
@@ -44,7 +45,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
 
 .SECONDARY:
 
-.PHONY: all modules user setup check check-unit check-vm lint demo install clean
+.PHONY: all modules user setup check check-unit check-vm lint demo install clean bench-core
 
 all: modules user
 
@@ -117,6 +118,15 @@ check-vm: all
 
 lint: modules
 	tools/lint
+
+# Benchmarks: callgrind instruction counts of the core's operations.
+$(B)/bench/bench_core: $(B)/rel/tools/bench/bench_core.o $(B)/rel/tests/unit/simdev.o \
+		       $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+bench-core: $(B)/bench/bench_core
+	tools/bench/core
 
 demo: all
 	tools/demo

@@ -14,7 +14,7 @@ build=$top/build
 
 packages=(
 	# build
-	build-essential make gcc clang llvm pkg-config bc kmod cpio
+	build-essential make gcc clang llvm pkg-config bc kmod cpio valgrind
 	libclang-rt-14-dev libfuzzer-14-dev
 	linux-headers-amd64 linux-source-6.1
 	# lint
