@@ -5,29 +5,41 @@
 #ifndef CAIRN_H
 #define CAIRN_H
 
+#include <linux/blkdev.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 
 #include "core/names.h"
+#include "core/pool.h"
 
 #define DM_MSG_PREFIX "cairn"
 
-#define CAIRN_MODULE_VERSION "0.1.0"
+#define CAIRN_MODULE_VERSION "0.2.0"
 
 #define CAIRN_TARGET_MAJOR 0
-#define CAIRN_TARGET_MINOR 1
+#define CAIRN_TARGET_MINOR 2
 #define CAIRN_TARGET_PATCH 0
 
-/* An assembled pool, as the registry knows it. */
-struct cairn_pool {
-	struct list_head list;
+/*
+ * An assembled pool: the core's pool plus the block devices it sits on.
+ * @lock serialises every call into the core that changes the pool.
+ */
+struct cairn_kpool {
+	struct list_head list;		/* in cairn_registry.pools */
 	char name[CAIRN_NAME_LEN + 1];
+	struct mutex lock;		/* serialises changes to core */
+	struct cairn_pool *core;
+	unsigned int nr_devs;
+	struct block_device *bdev[CAIRN_MAX_MEMBERS];
+	char *path[CAIRN_MAX_MEMBERS];
+	struct page *io_page;		/* bounce page for metadata I/O */
+	unsigned int nr_volumes_open;	/* dm tables using the pool */
 };
 
 /*
  * Pools known to this module.  A pool joins the registry when it is created
- * or opened over netlink and leaves it when it is closed; the registry mutex
- * serialises control operations, never the I/O path.
+ * or opened over netlink and leaves it when it is closed.  The registry
+ * mutex serialises control operations, never the I/O path.
  */
 struct cairn_registry {
 	struct mutex lock;		/* protects pools and nr_pools */
@@ -38,7 +50,22 @@ struct cairn_registry {
 extern struct cairn_registry cairn_registry;
 
 unsigned int cairn_pool_count(void);
-bool cairn_pool_find(const char *name);
+struct cairn_kpool *cairn_kpool_find(const char *name);	/* registry lock held */
+
+/* Pool lifecycle (cairn_pool.c); registry lock held; messages in *why. */
+int cairn_kpool_create(const char *name, char **paths, unsigned int nr,
+		       u32 chunk_shift, u32 threshold, u32 policy, u32 timeout,
+		       struct cairn_kpool **kpp, const char **bad,
+		       const char **why);
+int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
+		     const char **bad, const char **why);
+int cairn_kpool_close(struct cairn_kpool *kp, const char **why);
+int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
+			   const char **why);
+
+/* Netlink events (cairn_netlink.c). */
+void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
+		    u64 allocated);
 
 int cairn_target_init(void);
 void cairn_target_exit(void);

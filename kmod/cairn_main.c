@@ -30,25 +30,16 @@ unsigned int cairn_pool_count(void)
 	return n;
 }
 
-/*
- * Is a pool of this name assembled?  Volumes hold no reference yet: the
- * volume layer that pins its pool arrives with the pool lifecycle.
- */
-bool cairn_pool_find(const char *name)
+/* The pool of this name, or NULL.  The registry lock is held. */
+struct cairn_kpool *cairn_kpool_find(const char *name)
 {
-	struct cairn_pool *pool;
-	bool found = false;
+	struct cairn_kpool *kp;
 
-	mutex_lock(&cairn_registry.lock);
-	list_for_each_entry(pool, &cairn_registry.pools, list) {
-		if (!strcmp(pool->name, name)) {
-			found = true;
-			break;
-		}
-	}
-	mutex_unlock(&cairn_registry.lock);
-
-	return found;
+	lockdep_assert_held(&cairn_registry.lock);
+	list_for_each_entry(kp, &cairn_registry.pools, list)
+		if (!strcmp(kp->name, name))
+			return kp;
+	return NULL;
 }
 
 static int __init cairn_init(void)

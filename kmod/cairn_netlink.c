@@ -16,6 +16,15 @@
 #include "cairn.h"
 #include "uapi/cairn_nl.h"
 
+static struct netlink_range_validation cairn_timeout_range = {
+	.min = 1,
+	.max = 86400,
+};
+
+static const struct nla_policy cairn_dev_policy[CAIRN_DEV_MAX + 1] = {
+	[CAIRN_DEV_PATH] = { .type = NLA_NUL_STRING, .len = CAIRN_PATH_MAX - 1 },
+};
+
 static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_MODULE_VERSION] = { .type = NLA_NUL_STRING,
 					.len = CAIRN_NAME_MAX - 1 },
@@ -23,6 +32,24 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_TARGET_VERSION] = { .type = NLA_NUL_STRING,
 					.len = CAIRN_NAME_MAX - 1 },
 	[CAIRN_ATTR_POOL_COUNT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_POOL_NAME] = { .type = NLA_NUL_STRING,
+				   .len = CAIRN_NAME_MAX - 1 },
+	[CAIRN_ATTR_POOL_UUID] = NLA_POLICY_EXACT_LEN(16),
+	[CAIRN_ATTR_DEVICES] = NLA_POLICY_NESTED_ARRAY(cairn_dev_policy),
+	[CAIRN_ATTR_CHUNK_SIZE] = { .type = NLA_U32 },	/* checked by the handler */
+	[CAIRN_ATTR_THRESHOLD] = NLA_POLICY_MAX(NLA_U32, 100),
+	[CAIRN_ATTR_NOSPACE_POLICY] = NLA_POLICY_MAX(NLA_U32, CAIRN_NOSPACE_WAIT),
+	[CAIRN_ATTR_NOSPACE_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							     &cairn_timeout_range),
+	[CAIRN_ATTR_CAPACITY] = { .type = NLA_U64 },
+	[CAIRN_ATTR_ALLOCATED] = { .type = NLA_U64 },
+	[CAIRN_ATTR_FREE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_MODE] = { .type = NLA_U32 },
+	[CAIRN_ATTR_VOLUME_COUNT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_MEMBERS] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_MEMBER] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_EVENT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_EVENT_VALUE] = { .type = NLA_U64 },
 };
 
 static struct genl_family cairn_genl_family;
@@ -66,10 +93,401 @@ out_free:
 	return -EMSGSIZE;
 }
 
+/*
+ * Refusals name the problem in the extended ACK.  Messages that name a
+ * device are formatted into one static buffer: safe because the family is
+ * not parallel_ops, so genl_mutex is held from doit until the ACK (which
+ * carries the message) has been built.
+ */
+static char cairn_nl_msg[CAIRN_PATH_MAX + 128];
+
+static void cairn_nl_refuse(struct genl_info *info, const char *what,
+			    const char *why)
+{
+	if (what)
+		snprintf(cairn_nl_msg, sizeof(cairn_nl_msg), "%s: %s", what, why);
+	else
+		snprintf(cairn_nl_msg, sizeof(cairn_nl_msg), "%s", why);
+	/* NL_SET_ERR_MSG() takes literals only. */
+	if (info->extack)
+		info->extack->_msg = cairn_nl_msg;
+}
+
+static const char *cairn_nl_pool_name(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[CAIRN_ATTR_POOL_NAME];
+
+	if (!a) {
+		NL_SET_ERR_MSG(info->extack, "pool name missing");
+		return NULL;
+	}
+	if (cairn_name_check(nla_data(a), nla_len(a))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "invalid pool name: 1-64 characters of A-Z a-z 0-9 . _ -");
+		return NULL;
+	}
+	return nla_data(a);
+}
+
+/* The pool named in the request; the registry lock is held. */
+static struct cairn_kpool *cairn_nl_pool(struct genl_info *info)
+{
+	const char *name = cairn_nl_pool_name(info);
+	struct cairn_kpool *kp;
+
+	if (!name)
+		return NULL;
+	kp = cairn_kpool_find(name);
+	if (!kp)
+		cairn_nl_refuse(info, name, "no such pool");
+	return kp;
+}
+
+/* DEVICES as an array of paths; at most @max.  Returns the count or < 0. */
+static int cairn_nl_devices(struct genl_info *info, char **paths,
+			    unsigned int max)
+{
+	struct nlattr *a = info->attrs[CAIRN_ATTR_DEVICES], *d;
+	int n = 0, rem;
+
+	if (!a) {
+		NL_SET_ERR_MSG(info->extack, "device list missing");
+		return -EINVAL;
+	}
+	nla_for_each_nested(d, a, rem) {
+		struct nlattr *tb[CAIRN_DEV_MAX + 1];
+		int r;
+
+		r = nla_parse_nested(tb, CAIRN_DEV_MAX, d, cairn_dev_policy,
+				     info->extack);
+		if (r)
+			return r;
+		if (!tb[CAIRN_DEV_PATH]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, d, "device path missing");
+			return -EINVAL;
+		}
+		if (n == max) {
+			NL_SET_ERR_MSG_ATTR(info->extack, d, "too many devices");
+			return -E2BIG;
+		}
+		paths[n++] = nla_data(tb[CAIRN_DEV_PATH]);
+	}
+	if (!n) {
+		NL_SET_ERR_MSG(info->extack, "device list is empty");
+		return -EINVAL;
+	}
+	return n;
+}
+
+static u32 cairn_nl_u32(struct genl_info *info, int attr, u32 def)
+{
+	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
+}
+
+static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
+{
+	struct cairn_pool *pool = kp->core;
+	unsigned int shift = pool->sb.chunk_shift, i;
+	struct nlattr *members, *m;
+
+	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
+	    nla_put(msg, CAIRN_ATTR_POOL_UUID, CAIRN_UUID_SIZE, pool->sb.pool_uuid) ||
+	    nla_put_u32(msg, CAIRN_ATTR_CHUNK_SIZE, 1U << shift) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_CAPACITY, pool->capacity << shift,
+			      CAIRN_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, pool->allocated << shift,
+			      CAIRN_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_FREE,
+			      (pool->capacity - pool->allocated) << shift,
+			      CAIRN_ATTR_PAD) ||
+	    nla_put_u32(msg, CAIRN_ATTR_MODE, pool->mode) ||
+	    nla_put_u32(msg, CAIRN_ATTR_THRESHOLD, pool->sb.low_water_pct) ||
+	    nla_put_u32(msg, CAIRN_ATTR_NOSPACE_POLICY, pool->sb.nospace_policy) ||
+	    nla_put_u32(msg, CAIRN_ATTR_NOSPACE_TIMEOUT, pool->sb.nospace_timeout_s) ||
+	    nla_put_u32(msg, CAIRN_ATTR_VOLUME_COUNT, pool->nr_volumes))
+		return -EMSGSIZE;
+
+	members = nla_nest_start(msg, CAIRN_ATTR_MEMBERS);
+	if (!members)
+		return -EMSGSIZE;
+	for (i = 0; i < pool->sb.nr_members; i++) {
+		struct cairn_member *mb = &pool->members[i];
+
+		m = nla_nest_start(msg, CAIRN_ATTR_MEMBER);
+		if (!m ||
+		    nla_put_u32(msg, CAIRN_MEMBER_INDEX, i) ||
+		    nla_put_string(msg, CAIRN_MEMBER_DEVICE, kp->path[mb->dev]) ||
+		    nla_put(msg, CAIRN_MEMBER_UUID, CAIRN_UUID_SIZE, mb->info.uuid) ||
+		    nla_put_u64_64bit(msg, CAIRN_MEMBER_SIZE,
+				      mb->info.nr_blocks << CAIRN_BLOCK_SHIFT,
+				      CAIRN_MEMBER_PAD) ||
+		    nla_put_u64_64bit(msg, CAIRN_MEMBER_CHUNKS, mb->info.nr_chunks,
+				      CAIRN_MEMBER_PAD) ||
+		    nla_put_u64_64bit(msg, CAIRN_MEMBER_USED, mb->nr_used,
+				      CAIRN_MEMBER_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(msg, m);
+	}
+	nla_nest_end(msg, members);
+	return 0;
+}
+
+/* Reply to @info with the pool's description. */
+static int cairn_nl_reply_pool(struct genl_info *info, struct cairn_kpool *kp,
+			       u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int r;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &cairn_genl_family, 0, cmd);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	mutex_lock(&kp->lock);
+	r = cairn_nl_fill_pool(msg, kp);
+	mutex_unlock(&kp->lock);
+	if (r) {
+		nlmsg_free(msg);
+		return r;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int cairn_nl_pool_create(struct sk_buff *skb, struct genl_info *info)
+{
+	char *paths[CAIRN_MAX_MEMBERS];
+	const char *name, *why = "refused", *bad = NULL;
+	struct cairn_kpool *kp;
+	u32 chunk;
+	int n, r;
+
+	name = cairn_nl_pool_name(info);
+	if (!name)
+		return -EINVAL;
+	n = cairn_nl_devices(info, paths, CAIRN_MAX_MEMBERS);
+	if (n < 0)
+		return n;
+	chunk = cairn_nl_u32(info, CAIRN_ATTR_CHUNK_SIZE,
+			     1U << CAIRN_DEFAULT_CHUNK_SHIFT);
+	if (!is_power_of_2(chunk) || chunk < (1U << CAIRN_MIN_CHUNK_SHIFT) ||
+	    chunk > (1U << CAIRN_MAX_CHUNK_SHIFT)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CAIRN_ATTR_CHUNK_SIZE],
+				    "chunk size must be a power of two from 64 KiB to 16 MiB");
+		return -EINVAL;
+	}
+
+	mutex_lock(&cairn_registry.lock);
+	r = cairn_kpool_create(name, paths, n, ilog2(chunk),
+			       cairn_nl_u32(info, CAIRN_ATTR_THRESHOLD, 0),
+			       cairn_nl_u32(info, CAIRN_ATTR_NOSPACE_POLICY,
+					    CAIRN_NOSPACE_ERROR),
+			       cairn_nl_u32(info, CAIRN_ATTR_NOSPACE_TIMEOUT, 60),
+			       &kp, &bad, &why);
+	if (r)
+		cairn_nl_refuse(info, bad, why);
+	else
+		r = cairn_nl_reply_pool(info, kp, CAIRN_CMD_POOL_CREATE);
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+static int cairn_nl_pool_open(struct sk_buff *skb, struct genl_info *info)
+{
+	char *paths[CAIRN_MAX_MEMBERS];
+	const char *why = "refused", *bad = NULL;
+	struct cairn_kpool *kp;
+	int n, r;
+
+	n = cairn_nl_devices(info, paths, CAIRN_MAX_MEMBERS);
+	if (n < 0)
+		return n;
+	mutex_lock(&cairn_registry.lock);
+	r = cairn_kpool_open(paths, n, &kp, &bad, &why);
+	if (r)
+		cairn_nl_refuse(info, bad, why);
+	else
+		r = cairn_nl_reply_pool(info, kp, CAIRN_CMD_POOL_OPEN);
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+static int cairn_nl_pool_close(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	const char *why;
+	int r = -ENOENT;
+
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (kp) {
+		r = cairn_kpool_close(kp, &why);
+		if (r)
+			cairn_nl_refuse(info, kp->name, why);
+	}
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+static int cairn_nl_pool_add_member(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	char *paths[1];
+	const char *why = "refused";
+	int n, r = -ENOENT;
+
+	n = cairn_nl_devices(info, paths, 1);
+	if (n < 0)
+		return n;
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (kp) {
+		r = cairn_kpool_add_member(kp, paths[0], &why);
+		if (r)
+			cairn_nl_refuse(info, paths[0], why);
+		else
+			r = cairn_nl_reply_pool(info, kp, CAIRN_CMD_POOL_ADD_MEMBER);
+	}
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+static int cairn_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	int r = -ENOENT;
+
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (kp) {
+		struct cairn_super *sb = &kp->core->sb;
+
+		mutex_lock(&kp->lock);
+		r = cairn_pool_set(kp->core,
+				   cairn_nl_u32(info, CAIRN_ATTR_THRESHOLD,
+						sb->low_water_pct),
+				   cairn_nl_u32(info, CAIRN_ATTR_NOSPACE_POLICY,
+						sb->nospace_policy),
+				   cairn_nl_u32(info, CAIRN_ATTR_NOSPACE_TIMEOUT,
+						sb->nospace_timeout_s));
+		mutex_unlock(&kp->lock);
+		if (r == -EROFS)
+			cairn_nl_refuse(info, kp->name, "the pool is read-only");
+		else if (r)
+			cairn_nl_refuse(info, kp->name, "writing the superblock failed");
+		else
+			r = cairn_nl_reply_pool(info, kp, CAIRN_CMD_POOL_SET);
+	}
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+static int cairn_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	int r = -ENOENT;
+
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (kp)
+		r = cairn_nl_reply_pool(info, kp, CAIRN_CMD_POOL_GET);
+	mutex_unlock(&cairn_registry.lock);
+	return r;
+}
+
+/* Dump every pool; cb->args[0] counts the pools already sent. */
+static int cairn_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct cairn_kpool *kp;
+	long i = 0;
+	void *hdr;
+
+	mutex_lock(&cairn_registry.lock);
+	list_for_each_entry(kp, &cairn_registry.pools, list) {
+		if (i++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &cairn_genl_family,
+				  NLM_F_MULTI, CAIRN_CMD_POOL_GET);
+		if (!hdr)
+			break;
+		mutex_lock(&kp->lock);
+		if (cairn_nl_fill_pool(skb, kp)) {
+			mutex_unlock(&kp->lock);
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		mutex_unlock(&kp->lock);
+		genlmsg_end(skb, hdr);
+		cb->args[0] = i;
+	}
+	mutex_unlock(&cairn_registry.lock);
+	return skb->len;
+}
+
+void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
+		    u64 allocated)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &cairn_genl_family, 0, CAIRN_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) ||
+	    nla_put_u32(msg, CAIRN_ATTR_EVENT, event) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_EVENT_VALUE, value, CAIRN_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_CAPACITY, capacity, CAIRN_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, allocated, CAIRN_ATTR_PAD)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
+}
+
 static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_GET_INFO,
 		.doit = cairn_nl_get_info,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_CREATE,
+		.doit = cairn_nl_pool_create,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_OPEN,
+		.doit = cairn_nl_pool_open,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_CLOSE,
+		.doit = cairn_nl_pool_close,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_ADD_MEMBER,
+		.doit = cairn_nl_pool_add_member,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_SET,
+		.doit = cairn_nl_pool_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_POOL_GET,
+		.doit = cairn_nl_pool_get,
+		.dumpit = cairn_nl_pool_dump,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -39,10 +39,13 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	/* Volumes are served from assembled pools only. */
-	if (!cairn_pool_find(argv[0])) {
+	mutex_lock(&cairn_registry.lock);
+	if (!cairn_kpool_find(argv[0])) {
+		mutex_unlock(&cairn_registry.lock);
 		ti->error = "Pool not found";
 		return -ENODEV;
 	}
+	mutex_unlock(&cairn_registry.lock);
 
 	ti->error = "Volume not found";
 	return -ENOENT;

@@ -7,12 +7,23 @@
  * CAIRN_GENL_VERSION; every command requires CAP_NET_ADMIN and every refusal
  * carries an extack message.
  *
- * Commands:
- *   CAIRN_CMD_GET_INFO   reply: MODULE_VERSION, GENL_VERSION,
- *                        TARGET_VERSION (3 x u32 as "major.minor.patch"),
- *                        POOL_COUNT
+ * Commands (attributes in brackets are optional):
+ *   GET_INFO          reply: MODULE_VERSION, GENL_VERSION, TARGET_VERSION
+ *                     ("major.minor.patch"), POOL_COUNT
+ *   POOL_CREATE       POOL_NAME, DEVICES, [CHUNK_SIZE] (bytes, default 1 MiB),
+ *                     [THRESHOLD], [NOSPACE_POLICY], [NOSPACE_TIMEOUT];
+ *                     formats the devices; reply as POOL_GET
+ *   POOL_OPEN         DEVICES (every member, any order); reply as POOL_GET
+ *   POOL_CLOSE        POOL_NAME
+ *   POOL_ADD_MEMBER   POOL_NAME, DEVICES (one)
+ *   POOL_SET          POOL_NAME, [THRESHOLD], [NOSPACE_POLICY],
+ *                     [NOSPACE_TIMEOUT]
+ *   POOL_GET          POOL_NAME, or dump: POOL_NAME, POOL_UUID, CHUNK_SIZE,
+ *                     CAPACITY, ALLOCATED, FREE (bytes), MODE, THRESHOLD,
+ *                     NOSPACE_POLICY, NOSPACE_TIMEOUT, VOLUME_COUNT, MEMBERS
  *
- * Multicast group CAIRN_GENL_MCAST_EVENTS carries CAIRN_CMD_EVENT messages.
+ * Multicast group CAIRN_GENL_MCAST_EVENTS carries CAIRN_CMD_EVENT messages:
+ * POOL_NAME, EVENT, EVENT_VALUE, CAPACITY, ALLOCATED.
  */
 #ifndef _UAPI_CAIRN_NL_H
 #define _UAPI_CAIRN_NL_H
@@ -28,6 +39,12 @@ enum cairn_cmd {
 	CAIRN_CMD_UNSPEC,
 	CAIRN_CMD_GET_INFO,
 	CAIRN_CMD_EVENT,
+	CAIRN_CMD_POOL_CREATE,
+	CAIRN_CMD_POOL_OPEN,
+	CAIRN_CMD_POOL_CLOSE,
+	CAIRN_CMD_POOL_ADD_MEMBER,
+	CAIRN_CMD_POOL_SET,
+	CAIRN_CMD_POOL_GET,
 
 	__CAIRN_CMD_MAX,
 };
@@ -40,10 +57,79 @@ enum cairn_attr {
 	CAIRN_ATTR_GENL_VERSION,	/* u32 */
 	CAIRN_ATTR_TARGET_VERSION,	/* string, "major.minor.patch" */
 	CAIRN_ATTR_POOL_COUNT,		/* u32 */
+	CAIRN_ATTR_POOL_NAME,		/* string, 1-64 of [A-Za-z0-9._-] */
+	CAIRN_ATTR_POOL_UUID,		/* binary, 16 bytes */
+	CAIRN_ATTR_DEVICES,		/* nest of CAIRN_DEV_PATH */
+	CAIRN_ATTR_CHUNK_SIZE,		/* u32, bytes: power of 2, 64 KiB-16 MiB */
+	CAIRN_ATTR_THRESHOLD,		/* u32, percent of capacity, 0 = none */
+	CAIRN_ATTR_NOSPACE_POLICY,	/* u32, enum cairn_nospace */
+	CAIRN_ATTR_NOSPACE_TIMEOUT,	/* u32, seconds to queue, 1-86400 */
+	CAIRN_ATTR_CAPACITY,		/* u64, bytes */
+	CAIRN_ATTR_ALLOCATED,		/* u64, bytes */
+	CAIRN_ATTR_FREE,		/* u64, bytes */
+	CAIRN_ATTR_MODE,		/* u32, enum cairn_pool_mode */
+	CAIRN_ATTR_VOLUME_COUNT,	/* u32 */
+	CAIRN_ATTR_MEMBERS,		/* nest of CAIRN_ATTR_MEMBER */
+	CAIRN_ATTR_MEMBER,		/* nest: CAIRN_MEMBER_* */
+	CAIRN_ATTR_EVENT,		/* u32, enum cairn_nl_event */
+	CAIRN_ATTR_EVENT_VALUE,		/* u64 */
+	CAIRN_ATTR_PAD,
 
 	__CAIRN_ATTR_MAX,
 };
 
 #define CAIRN_ATTR_MAX (__CAIRN_ATTR_MAX - 1)
+
+/* Inside CAIRN_ATTR_DEVICES. */
+enum cairn_dev_attr {
+	CAIRN_DEV_UNSPEC,
+	CAIRN_DEV_PATH,			/* string, a block device path */
+
+	__CAIRN_DEV_MAX,
+};
+
+#define CAIRN_DEV_MAX (__CAIRN_DEV_MAX - 1)
+#define CAIRN_PATH_MAX		256
+
+/* Inside CAIRN_ATTR_MEMBER. */
+enum cairn_member_attr {
+	CAIRN_MEMBER_UNSPEC,
+	CAIRN_MEMBER_INDEX,		/* u32 */
+	CAIRN_MEMBER_DEVICE,		/* string, as given when opened */
+	CAIRN_MEMBER_UUID,		/* binary, 16 bytes */
+	CAIRN_MEMBER_SIZE,		/* u64, bytes */
+	CAIRN_MEMBER_CHUNKS,		/* u64 */
+	CAIRN_MEMBER_USED,		/* u64, chunks */
+	CAIRN_MEMBER_PAD,
+
+	__CAIRN_MEMBER_MAX,
+};
+
+#define CAIRN_MEMBER_MAX (__CAIRN_MEMBER_MAX - 1)
+
+enum cairn_nospace {
+	CAIRN_NOSPACE_ERROR = 0,	/* fail writes at once */
+	CAIRN_NOSPACE_WAIT = 1,		/* queue them for NOSPACE_TIMEOUT */
+};
+
+enum cairn_pool_mode {
+	CAIRN_POOL_WRITE,
+	CAIRN_POOL_OUT_OF_SPACE,
+	CAIRN_POOL_READ_ONLY,
+	CAIRN_POOL_FAILED,
+};
+
+enum cairn_nl_event {
+	CAIRN_EVENT_POOL_CREATED = 1,
+	CAIRN_EVENT_POOL_OPENED,
+	CAIRN_EVENT_POOL_CLOSED,
+	CAIRN_EVENT_THRESHOLD_UP,	/* allocation crossed the threshold */
+	CAIRN_EVENT_THRESHOLD_DOWN,
+	CAIRN_EVENT_MODE_CHANGED,	/* value: enum cairn_pool_mode */
+	CAIRN_EVENT_OUT_OF_SPACE,
+	CAIRN_EVENT_METADATA_ERROR,	/* value: errno */
+	CAIRN_EVENT_MEMBER_ADDED,	/* value: member index */
+	CAIRN_EVENT_MEMBER_IO_ERROR,	/* value: member index */
+};
 
 #endif /* _UAPI_CAIRN_NL_H */

@@ -19,10 +19,6 @@
 #include "core/pool.h"
 #include "fileio.h"
 
-static const char *const mode_names[] = {
-	"write", "out-of-space", "read-only", "failed",
-};
-
 static void uuid_str(const u8 *u, char *out)
 {
 	unsigned int i;
@@ -84,7 +80,7 @@ static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 		human(v->nr_mapped * chunk, b, sizeof(b));
 		printf("  volume %s %s: size %s, mapped %s\n", v->name, uuid, a, b);
 	}
-	printf("mode %s\n", mode_names[pool->mode]);
+	printf("metadata clean\n");
 }
 
 int main(int argc, char **argv)

@@ -34,4 +34,72 @@ const char *cairn_nl_error(const struct cairn_nl *nl);
 
 int cairn_nl_get_info(struct cairn_nl *nl, struct cairn_info *info);
 
+#define CAIRN_MAX_DEVICES 64
+
+struct cairn_member_desc {
+	uint32_t index;
+	char device[256];
+	uint8_t uuid[16];
+	uint64_t size;			/* bytes */
+	uint64_t chunks;
+	uint64_t used;			/* chunks */
+};
+
+struct cairn_pool_desc {
+	char name[65];
+	uint8_t uuid[16];
+	uint32_t chunk_size;
+	uint64_t capacity, allocated, free;	/* bytes */
+	uint32_t mode;			/* enum cairn_pool_mode */
+	uint32_t threshold;		/* percent, 0 = none */
+	uint32_t nospace_policy;	/* enum cairn_nospace */
+	uint32_t nospace_timeout;	/* seconds */
+	uint32_t volume_count;
+	unsigned int nr_members;
+	struct cairn_member_desc members[CAIRN_MAX_DEVICES];
+};
+
+/* Settings: a negative value (or 0 chunk_size) leaves it to the kernel. */
+struct cairn_pool_opts {
+	uint32_t chunk_size;
+	int64_t threshold;
+	int64_t nospace_policy;
+	int64_t nospace_timeout;
+};
+
+struct cairn_event_desc {
+	char pool[65];
+	uint32_t event;			/* enum cairn_nl_event */
+	uint64_t value, capacity, allocated;
+};
+
+int cairn_nl_pool_create(struct cairn_nl *nl, const char *name,
+			 char *const *devices, unsigned int nr,
+			 const struct cairn_pool_opts *opts,
+			 struct cairn_pool_desc *out);
+int cairn_nl_pool_open(struct cairn_nl *nl, char *const *devices,
+		       unsigned int nr, struct cairn_pool_desc *out);
+int cairn_nl_pool_close(struct cairn_nl *nl, const char *name);
+int cairn_nl_pool_add_member(struct cairn_nl *nl, const char *name,
+			     const char *device, struct cairn_pool_desc *out);
+int cairn_nl_pool_set(struct cairn_nl *nl, const char *name,
+		      const struct cairn_pool_opts *opts,
+		      struct cairn_pool_desc *out);
+int cairn_nl_pool_get(struct cairn_nl *nl, const char *name,
+		      struct cairn_pool_desc *out);
+/* Every open pool, one call of @cb each (a nonzero return stops). */
+int cairn_nl_pool_list(struct cairn_nl *nl,
+		       int (*cb)(const struct cairn_pool_desc *desc, void *arg),
+		       void *arg);
+/*
+ * Join the events group and call @cb for each event until it returns
+ * nonzero (that value is returned) or an error occurs.
+ */
+int cairn_nl_events(struct cairn_nl *nl,
+		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
+		    void *arg);
+
+const char *cairn_mode_name(uint32_t mode);
+const char *cairn_event_name(uint32_t event);
+
 #endif /* LIBCAIRN_H */

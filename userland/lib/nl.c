@@ -21,6 +21,10 @@
 #include "libcairn.h"
 #include "uapi/cairn_nl.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
@@ -97,6 +101,29 @@ static struct nla_policy cairn_reply_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_TARGET_VERSION] = { .type = NLA_STRING,
 					.maxlen = CAIRN_NAME_MAX },
 	[CAIRN_ATTR_POOL_COUNT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_POOL_NAME] = { .type = NLA_STRING, .maxlen = CAIRN_NAME_MAX },
+	[CAIRN_ATTR_POOL_UUID] = { .minlen = 16, .maxlen = 16 },
+	[CAIRN_ATTR_CHUNK_SIZE] = { .type = NLA_U32 },
+	[CAIRN_ATTR_THRESHOLD] = { .type = NLA_U32 },
+	[CAIRN_ATTR_NOSPACE_POLICY] = { .type = NLA_U32 },
+	[CAIRN_ATTR_NOSPACE_TIMEOUT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_CAPACITY] = { .type = NLA_U64 },
+	[CAIRN_ATTR_ALLOCATED] = { .type = NLA_U64 },
+	[CAIRN_ATTR_FREE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_MODE] = { .type = NLA_U32 },
+	[CAIRN_ATTR_VOLUME_COUNT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_MEMBERS] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_EVENT] = { .type = NLA_U32 },
+	[CAIRN_ATTR_EVENT_VALUE] = { .type = NLA_U64 },
+};
+
+static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
+	[CAIRN_MEMBER_INDEX] = { .type = NLA_U32 },
+	[CAIRN_MEMBER_DEVICE] = { .type = NLA_STRING, .maxlen = CAIRN_PATH_MAX },
+	[CAIRN_MEMBER_UUID] = { .minlen = 16, .maxlen = 16 },
+	[CAIRN_MEMBER_SIZE] = { .type = NLA_U64 },
+	[CAIRN_MEMBER_CHUNKS] = { .type = NLA_U64 },
+	[CAIRN_MEMBER_USED] = { .type = NLA_U64 },
 };
 
 static int cairn_valid_cb(struct nl_msg *msg, void *arg)
@@ -177,14 +204,305 @@ static int cairn_nl_request(struct cairn_nl *nl, struct nl_msg *msg,
 	return req.err;
 }
 
+static struct nl_msg *cairn_msg(struct cairn_nl *nl, uint8_t cmd, int flags);
+
+static uint64_t get_u64(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+static uint32_t get_u32(struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
+static int cairn_parse_pool(struct nlattr **attrs, void *arg)
+{
+	struct cairn_pool_desc *d = arg;
+	struct nlattr *m;
+	int rem;
+
+	if (!attrs[CAIRN_ATTR_POOL_NAME] || !attrs[CAIRN_ATTR_CHUNK_SIZE])
+		return -EPROTO;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s",
+		 nla_get_string(attrs[CAIRN_ATTR_POOL_NAME]));
+	if (attrs[CAIRN_ATTR_POOL_UUID])
+		memcpy(d->uuid, nla_data(attrs[CAIRN_ATTR_POOL_UUID]), 16);
+	d->chunk_size = get_u32(attrs[CAIRN_ATTR_CHUNK_SIZE]);
+	d->capacity = get_u64(attrs[CAIRN_ATTR_CAPACITY]);
+	d->allocated = get_u64(attrs[CAIRN_ATTR_ALLOCATED]);
+	d->free = get_u64(attrs[CAIRN_ATTR_FREE]);
+	d->mode = get_u32(attrs[CAIRN_ATTR_MODE]);
+	d->threshold = get_u32(attrs[CAIRN_ATTR_THRESHOLD]);
+	d->nospace_policy = get_u32(attrs[CAIRN_ATTR_NOSPACE_POLICY]);
+	d->nospace_timeout = get_u32(attrs[CAIRN_ATTR_NOSPACE_TIMEOUT]);
+	d->volume_count = get_u32(attrs[CAIRN_ATTR_VOLUME_COUNT]);
+	if (!attrs[CAIRN_ATTR_MEMBERS])
+		return 0;
+	nla_for_each_nested(m, attrs[CAIRN_ATTR_MEMBERS], rem) {
+		struct nlattr *tb[CAIRN_MEMBER_MAX + 1];
+		struct cairn_member_desc *md;
+
+		if (d->nr_members == CAIRN_MAX_DEVICES ||
+		    nla_parse_nested(tb, CAIRN_MEMBER_MAX, m, cairn_member_policy) < 0)
+			return -EPROTO;
+		md = &d->members[d->nr_members++];
+		md->index = get_u32(tb[CAIRN_MEMBER_INDEX]);
+		if (tb[CAIRN_MEMBER_DEVICE])
+			snprintf(md->device, sizeof(md->device), "%s",
+				 nla_get_string(tb[CAIRN_MEMBER_DEVICE]));
+		if (tb[CAIRN_MEMBER_UUID])
+			memcpy(md->uuid, nla_data(tb[CAIRN_MEMBER_UUID]), 16);
+		md->size = get_u64(tb[CAIRN_MEMBER_SIZE]);
+		md->chunks = get_u64(tb[CAIRN_MEMBER_CHUNKS]);
+		md->used = get_u64(tb[CAIRN_MEMBER_USED]);
+	}
+	return 0;
+}
+
+static int cairn_put_devices(struct nl_msg *msg, char *const *devices,
+			     unsigned int nr)
+{
+	struct nlattr *nest, *d;
+	unsigned int i;
+
+	nest = nla_nest_start(msg, CAIRN_ATTR_DEVICES);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < nr; i++) {
+		d = nla_nest_start(msg, i + 1);
+		if (!d || nla_put_string(msg, CAIRN_DEV_PATH, devices[i]) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, d);
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int cairn_put_opts(struct nl_msg *msg, const struct cairn_pool_opts *o)
+{
+	if (!o)
+		return 0;
+	if ((o->chunk_size && nla_put_u32(msg, CAIRN_ATTR_CHUNK_SIZE, o->chunk_size) < 0) ||
+	    (o->threshold >= 0 &&
+	     nla_put_u32(msg, CAIRN_ATTR_THRESHOLD, o->threshold) < 0) ||
+	    (o->nospace_policy >= 0 &&
+	     nla_put_u32(msg, CAIRN_ATTR_NOSPACE_POLICY, o->nospace_policy) < 0) ||
+	    (o->nospace_timeout >= 0 &&
+	     nla_put_u32(msg, CAIRN_ATTR_NOSPACE_TIMEOUT, o->nospace_timeout) < 0))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* A pool request: name and devices optional; reply parsed into @out. */
+static int cairn_pool_req(struct cairn_nl *nl, uint8_t cmd, const char *name,
+			  char *const *devices, unsigned int nr,
+			  const struct cairn_pool_opts *opts,
+			  struct cairn_pool_desc *out)
+{
+	struct nl_msg *msg = cairn_msg(nl, cmd, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if ((name && nla_put_string(msg, CAIRN_ATTR_POOL_NAME, name) < 0) ||
+	    (nr && cairn_put_devices(msg, devices, nr)) ||
+	    cairn_put_opts(msg, opts)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_pool : NULL, out);
+}
+
+int cairn_nl_pool_create(struct cairn_nl *nl, const char *name,
+			 char *const *devices, unsigned int nr,
+			 const struct cairn_pool_opts *opts,
+			 struct cairn_pool_desc *out)
+{
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_CREATE, name, devices, nr,
+			      opts, out);
+}
+
+int cairn_nl_pool_open(struct cairn_nl *nl, char *const *devices,
+		       unsigned int nr, struct cairn_pool_desc *out)
+{
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_OPEN, NULL, devices, nr,
+			      NULL, out);
+}
+
+int cairn_nl_pool_close(struct cairn_nl *nl, const char *name)
+{
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_CLOSE, name, NULL, 0, NULL,
+			      NULL);
+}
+
+int cairn_nl_pool_add_member(struct cairn_nl *nl, const char *name,
+			     const char *device, struct cairn_pool_desc *out)
+{
+	char *devs[1] = { (char *)device };
+
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_ADD_MEMBER, name, devs, 1,
+			      NULL, out);
+}
+
+int cairn_nl_pool_set(struct cairn_nl *nl, const char *name,
+		      const struct cairn_pool_opts *opts,
+		      struct cairn_pool_desc *out)
+{
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_SET, name, NULL, 0, opts, out);
+}
+
+int cairn_nl_pool_get(struct cairn_nl *nl, const char *name,
+		      struct cairn_pool_desc *out)
+{
+	return cairn_pool_req(nl, CAIRN_CMD_POOL_GET, name, NULL, 0, NULL, out);
+}
+
+struct cairn_list_arg {
+	int (*cb)(const struct cairn_pool_desc *desc, void *arg);
+	void *arg;
+	struct cairn_pool_desc desc;
+};
+
+static int cairn_parse_list(struct nlattr **attrs, void *arg)
+{
+	struct cairn_list_arg *la = arg;
+	int r;
+
+	r = cairn_parse_pool(attrs, &la->desc);
+	if (r)
+		return r;
+	return la->cb(&la->desc, la->arg) ? -ECANCELED : 0;
+}
+
+int cairn_nl_pool_list(struct cairn_nl *nl,
+		       int (*cb)(const struct cairn_pool_desc *desc, void *arg),
+		       void *arg)
+{
+	struct cairn_list_arg *la;
+	struct nl_msg *msg;
+	int r;
+
+	la = calloc(1, sizeof(*la));
+	if (!la)
+		return -ENOMEM;
+	la->cb = cb;
+	la->arg = arg;
+	msg = cairn_msg(nl, CAIRN_CMD_POOL_GET, NLM_F_DUMP);
+	if (!msg) {
+		free(la);
+		return -ENOMEM;
+	}
+	r = cairn_nl_request(nl, msg, cairn_parse_list, la);
+	free(la);
+	return r == -ECANCELED ? 0 : r;
+}
+
+struct cairn_ev_arg {
+	int (*cb)(const struct cairn_event_desc *ev, void *arg);
+	void *arg;
+	int stop;
+};
+
+static int cairn_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct cairn_ev_arg *ea = arg;
+	struct nlattr *attrs[CAIRN_ATTR_MAX + 1];
+	struct cairn_event_desc ev;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, attrs, CAIRN_ATTR_MAX,
+			  cairn_reply_policy) < 0 ||
+	    !attrs[CAIRN_ATTR_POOL_NAME] || !attrs[CAIRN_ATTR_EVENT])
+		return NL_SKIP;
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.pool, sizeof(ev.pool), "%s",
+		 nla_get_string(attrs[CAIRN_ATTR_POOL_NAME]));
+	ev.event = nla_get_u32(attrs[CAIRN_ATTR_EVENT]);
+	ev.value = get_u64(attrs[CAIRN_ATTR_EVENT_VALUE]);
+	ev.capacity = get_u64(attrs[CAIRN_ATTR_CAPACITY]);
+	ev.allocated = get_u64(attrs[CAIRN_ATTR_ALLOCATED]);
+	ea->stop = ea->cb(&ev, ea->arg);
+	return ea->stop ? NL_STOP : NL_OK;
+}
+
+static int cairn_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
+int cairn_nl_events(struct cairn_nl *nl,
+		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
+		    void *arg)
+{
+	struct cairn_ev_arg ea = { .cb = cb, .arg = arg };
+	struct nl_cb *ncb;
+	int grp, r;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, CAIRN_GENL_NAME,
+				    CAIRN_GENL_MCAST_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	r = nl_socket_add_membership(nl->sk, grp);
+	if (r < 0)
+		return cairn_nlerr(r);
+	ncb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!ncb)
+		return -ENOMEM;
+	/* Multicast messages carry no sequence number of ours. */
+	nl_cb_set(ncb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cairn_no_seq_check, NULL);
+	nl_cb_set(ncb, NL_CB_VALID, NL_CB_CUSTOM, cairn_event_cb, &ea);
+	while (!ea.stop) {
+		r = nl_recvmsgs(nl->sk, ncb);
+		if (r < 0 && r != -NLE_INTR) {
+			snprintf(nl->error, sizeof(nl->error), "netlink: %s",
+				 nl_geterror(r));
+			nl_cb_put(ncb);
+			return cairn_nlerr(r);
+		}
+	}
+	nl_cb_put(ncb);
+	return ea.stop;
+}
+
+const char *cairn_mode_name(uint32_t mode)
+{
+	static const char *const names[] = {
+		"write", "out-of-space", "read-only", "failed",
+	};
+
+	return mode < 4 ? names[mode] : "unknown";
+}
+
+const char *cairn_event_name(uint32_t event)
+{
+	static const char *const names[] = {
+		[CAIRN_EVENT_POOL_CREATED] = "pool-created",
+		[CAIRN_EVENT_POOL_OPENED] = "pool-opened",
+		[CAIRN_EVENT_POOL_CLOSED] = "pool-closed",
+		[CAIRN_EVENT_THRESHOLD_UP] = "threshold-up",
+		[CAIRN_EVENT_THRESHOLD_DOWN] = "threshold-down",
+		[CAIRN_EVENT_MODE_CHANGED] = "mode-changed",
+		[CAIRN_EVENT_OUT_OF_SPACE] = "out-of-space",
+		[CAIRN_EVENT_METADATA_ERROR] = "metadata-error",
+		[CAIRN_EVENT_MEMBER_ADDED] = "member-added",
+		[CAIRN_EVENT_MEMBER_IO_ERROR] = "member-io-error",
+	};
+
+	return event < ARRAY_SIZE(names) && names[event] ?
+	       names[event] : "unknown";
+}
+
 static struct nl_msg *cairn_msg(struct cairn_nl *nl, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
+	/* A dump ends with NLMSG_DONE; anything else with an ACK. */
+	if (!(flags & NLM_F_DUMP))
+		flags |= NLM_F_ACK;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-			 flags | NLM_F_ACK, cmd, CAIRN_GENL_VERSION)) {
+			 flags, cmd, CAIRN_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pools in the kernel: the core's pool (core/pool.c) on block devices.
+ *
+ * Members are opened exclusively (FMODE_EXCL, the pool as holder), so a
+ * device that is mounted, used by another device-mapper table or by md is
+ * refused, and nothing else can open it while it is a member.  Metadata
+ * I/O is synchronous 4 KiB bios through a bounce page, issued with the
+ * pool's mutex held, from process context (netlink handlers now, the
+ * volume workers later).
+ *
+ * Every open pool holds a reference on this module: cairn.ko can not be
+ * unloaded while a pool is open.
+ */
+#include <linux/module.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "cairn.h"
+#include "uapi/cairn_nl.h"
+
+#define CAIRN_BDEV_MODE (FMODE_READ | FMODE_WRITE | FMODE_EXCL)
+
+static int cairn_kio(struct cairn_kpool *kp, unsigned int dev, u64 block,
+		     blk_opf_t opf)
+{
+	struct bio_vec bvec;
+	struct bio bio;
+	int r;
+
+	if (dev >= kp->nr_devs)
+		return -EIO;
+	if ((block + 1) * CAIRN_BLOCK_SIZE > bdev_nr_bytes(kp->bdev[dev]))
+		return -EIO;
+	bio_init(&bio, kp->bdev[dev], &bvec, 1, opf | REQ_META | REQ_SYNC);
+	bio.bi_iter.bi_sector = block << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT);
+	__bio_add_page(&bio, kp->io_page, CAIRN_BLOCK_SIZE, 0);
+	r = submit_bio_wait(&bio);
+	bio_uninit(&bio);
+	return r;
+}
+
+static int cairn_kread(void *ctx, unsigned int dev, u64 block, void *buf)
+{
+	struct cairn_kpool *kp = ctx;
+	int r;
+
+	r = cairn_kio(kp, dev, block, REQ_OP_READ);
+	if (!r)
+		memcpy(buf, page_address(kp->io_page), CAIRN_BLOCK_SIZE);
+	return r;
+}
+
+static int cairn_kwrite(void *ctx, unsigned int dev, u64 block,
+			const void *buf)
+{
+	struct cairn_kpool *kp = ctx;
+
+	memcpy(page_address(kp->io_page), buf, CAIRN_BLOCK_SIZE);
+	return cairn_kio(kp, dev, block, REQ_OP_WRITE);
+}
+
+static int cairn_kflush(void *ctx, unsigned int dev)
+{
+	struct cairn_kpool *kp = ctx;
+
+	if (dev >= kp->nr_devs)
+		return -EIO;
+	return blkdev_issue_flush(kp->bdev[dev]);
+}
+
+static const char *const cairn_mode_names[] = {
+	[CAIRN_MODE_WRITE] = "write",
+	[CAIRN_MODE_OUT_OF_SPACE] = "out-of-space",
+	[CAIRN_MODE_READ_ONLY] = "read-only",
+	[CAIRN_MODE_FAILED] = "failed",
+};
+
+/* The core's events: a kernel log line and a netlink event each. */
+static void cairn_kevent(void *ctx, const struct cairn_event *ev)
+{
+	struct cairn_kpool *kp = ctx;
+	u64 chunk = kp->core ? 1ULL << kp->core->sb.chunk_shift : 0;
+	u32 type;
+
+	switch (ev->type) {
+	case CAIRN_EVENT_THRESHOLD:
+		type = ev->value ? CAIRN_EVENT_THRESHOLD_UP :
+				   CAIRN_EVENT_THRESHOLD_DOWN;
+		DMINFO("%s: allocation %s the threshold (%llu of %llu chunks)",
+		       kp->name, ev->value ? "crossed" : "fell below",
+		       ev->allocated, ev->capacity);
+		break;
+	case CAIRN_EVENT_MODE:
+		type = CAIRN_EVENT_MODE_CHANGED;
+		DMWARN("%s: switching pool to %s mode", kp->name,
+		       cairn_mode_names[ev->value & 3]);
+		break;
+	case CAIRN_EVENT_NO_SPACE:
+		type = CAIRN_EVENT_OUT_OF_SPACE;
+		DMWARN_LIMIT("%s: no free chunk", kp->name);
+		break;
+	case CAIRN_EVENT_META_ERROR:
+		type = CAIRN_EVENT_METADATA_ERROR;
+		DMERR("%s: metadata I/O failed (%d)", kp->name, -(int)ev->value);
+		break;
+	default:
+		return;
+	}
+	cairn_nl_event(kp->name, type, ev->value, ev->capacity * chunk,
+		       ev->allocated * chunk);
+}
+
+static const struct cairn_io_ops cairn_kio_ops = {
+	.read = cairn_kread,
+	.write = cairn_kwrite,
+	.flush = cairn_kflush,
+	.event = cairn_kevent,
+};
+
+static void cairn_kpool_put_devs(struct cairn_kpool *kp)
+{
+	unsigned int i;
+
+	for (i = 0; i < kp->nr_devs; i++) {
+		blkdev_put(kp->bdev[i], CAIRN_BDEV_MODE);
+		kfree(kp->path[i]);
+	}
+	kp->nr_devs = 0;
+}
+
+static void cairn_kpool_free(struct cairn_kpool *kp)
+{
+	cairn_kpool_put_devs(kp);
+	if (kp->io_page)
+		__free_page(kp->io_page);
+	kfree(kp);
+}
+
+static struct cairn_kpool *cairn_kpool_alloc(void)
+{
+	struct cairn_kpool *kp = kzalloc(sizeof(*kp), GFP_KERNEL);
+
+	if (!kp)
+		return NULL;
+	mutex_init(&kp->lock);
+	INIT_LIST_HEAD(&kp->list);
+	kp->io_page = alloc_page(GFP_KERNEL);
+	if (!kp->io_page) {
+		kfree(kp);
+		return NULL;
+	}
+	return kp;
+}
+
+/*
+ * Open @path exclusively as the next device of @kp.  Refuses a device that
+ * is in use, is already one of the pool's, or is not a block device.
+ */
+static int cairn_kpool_get_dev(struct cairn_kpool *kp, const char *path,
+			       const char **why)
+{
+	struct block_device *bdev;
+	unsigned int i;
+
+	bdev = blkdev_get_by_path(path, CAIRN_BDEV_MODE, kp);
+	if (IS_ERR(bdev)) {
+		switch (PTR_ERR(bdev)) {
+		case -EBUSY:
+			*why = "device in use (mounted, or held by another driver)";
+			break;
+		case -ENOENT:
+			*why = "no such device";
+			break;
+		case -ENOTBLK:
+			*why = "not a block device";
+			break;
+		default:
+			*why = "cannot open device";
+		}
+		return PTR_ERR(bdev);
+	}
+	for (i = 0; i < kp->nr_devs; i++) {
+		if (kp->bdev[i]->bd_dev == bdev->bd_dev) {
+			blkdev_put(bdev, CAIRN_BDEV_MODE);
+			*why = "device listed twice";
+			return -EEXIST;
+		}
+	}
+	kp->path[kp->nr_devs] = kstrdup(path, GFP_KERNEL);
+	if (!kp->path[kp->nr_devs]) {
+		blkdev_put(bdev, CAIRN_BDEV_MODE);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	kp->bdev[kp->nr_devs++] = bdev;
+	return 0;
+}
+
+/* Refuse a device that holds a Cairn superblock (any pool's). */
+static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
+				   const char **why)
+{
+	struct cairn_super *sb;
+	unsigned int slot;
+	const char *w;
+	void *buf;
+	int r = 0;
+
+	sb = kzalloc(sizeof(*sb), GFP_KERNEL);
+	buf = kzalloc(CAIRN_BLOCK_SIZE, GFP_KERNEL);
+	if (!sb || !buf) {
+		r = -ENOMEM;
+		*why = "out of memory";
+		goto out;
+	}
+	for (slot = 0; slot < CAIRN_SUPER_SLOTS; slot++) {
+		r = cairn_kread(kp, dev, slot, buf);
+		if (r) {
+			*why = "cannot read device";
+			goto out;
+		}
+		if (!cairn_super_decode(buf, slot, sb, &w)) {
+			*why = "device is a member of a Cairn pool";
+			r = -EEXIST;
+			goto out;
+		}
+	}
+out:
+	kfree(buf);
+	kfree(sb);
+	return r;
+}
+
+static void cairn_kpool_register(struct cairn_kpool *kp, u32 event)
+{
+	strscpy(kp->name, kp->core->sb.pool_name, sizeof(kp->name));
+	list_add_tail(&kp->list, &cairn_registry.pools);
+	cairn_registry.nr_pools++;
+	__module_get(THIS_MODULE);
+	DMINFO("%s: pool %s, %u member(s), %llu chunks of %u KiB", kp->name,
+	       event == CAIRN_EVENT_POOL_CREATED ? "created" : "opened",
+	       kp->nr_devs, kp->core->capacity,
+	       1U << (kp->core->sb.chunk_shift - 10));
+	cairn_nl_event(kp->name, event, 0,
+		       kp->core->capacity << kp->core->sb.chunk_shift,
+		       kp->core->allocated << kp->core->sb.chunk_shift);
+}
+
+int cairn_kpool_create(const char *name, char **paths, unsigned int nr,
+		       u32 chunk_shift, u32 threshold, u32 policy, u32 timeout,
+		       struct cairn_kpool **kpp, const char **bad,
+		       const char **why)
+{
+	struct cairn_pool_params *p;
+	struct cairn_kpool *kp;
+	u64 *sizes;
+	unsigned int i;
+	int r;
+
+	if (cairn_kpool_find(name)) {
+		*why = "a pool of that name is already open";
+		return -EEXIST;
+	}
+	kp = cairn_kpool_alloc();
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	sizes = kcalloc(nr, sizeof(*sizes), GFP_KERNEL);
+	if (!kp || !p || !sizes) {
+		*why = "out of memory";
+		r = -ENOMEM;
+		goto out;
+	}
+
+	/* Everything is checked before anything is written. */
+	for (i = 0; i < nr; i++) {
+		*bad = paths[i];
+		r = cairn_kpool_get_dev(kp, paths[i], why);
+		if (r)
+			goto out;
+		sizes[i] = bdev_nr_bytes(kp->bdev[i]) >> CAIRN_BLOCK_SHIFT;
+		if (sizes[i] < (CAIRN_MIN_MEMBER_BYTES >> CAIRN_BLOCK_SHIFT)) {
+			*why = "device smaller than 64 MiB";
+			r = -ENOSPC;
+			goto out;
+		}
+		r = cairn_kpool_check_blank(kp, i, why);
+		if (r)
+			goto out;
+	}
+
+	*bad = NULL;
+	p->name = name;
+	p->chunk_shift = chunk_shift;
+	p->low_water_pct = threshold;
+	p->nospace_policy = policy;
+	p->nospace_timeout_s = timeout;
+	generate_random_uuid(p->pool_uuid);
+	for (i = 0; i < nr; i++)
+		generate_random_uuid(p->member_uuid[i]);
+
+	mutex_lock(&kp->lock);
+	r = cairn_pool_create(&cairn_kio_ops, kp, nr, sizes, p, &kp->core, why);
+	mutex_unlock(&kp->lock);
+	if (r)
+		goto out;
+	cairn_kpool_register(kp, CAIRN_EVENT_POOL_CREATED);
+	*kpp = kp;
+	kp = NULL;
+out:
+	kfree(sizes);
+	kfree(p);
+	if (kp)
+		cairn_kpool_free(kp);
+	return r;
+}
+
+int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
+		     const char **bad, const char **why)
+{
+	struct cairn_kpool *kp;
+	unsigned int i;
+	int r;
+
+	kp = cairn_kpool_alloc();
+	if (!kp) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		*bad = paths[i];
+		r = cairn_kpool_get_dev(kp, paths[i], why);
+		if (r)
+			goto out;
+	}
+	*bad = NULL;
+	mutex_lock(&kp->lock);
+	r = cairn_pool_open(&cairn_kio_ops, kp, nr, false, &kp->core, why);
+	mutex_unlock(&kp->lock);
+	if (r)
+		goto out;
+	if (cairn_kpool_find(kp->core->sb.pool_name)) {
+		*why = "a pool of that name is already open";
+		r = -EEXIST;
+		cairn_pool_free(kp->core);
+		goto out;
+	}
+	cairn_kpool_register(kp, CAIRN_EVENT_POOL_OPENED);
+	*kpp = kp;
+	return 0;
+out:
+	cairn_kpool_free(kp);
+	return r;
+}
+
+int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
+{
+	u64 capacity, allocated;
+	int r;
+
+	if (kp->nr_volumes_open) {
+		*why = "the pool has open volumes";
+		return -EBUSY;
+	}
+	capacity = kp->core->capacity << kp->core->sb.chunk_shift;
+	allocated = kp->core->allocated << kp->core->sb.chunk_shift;
+	mutex_lock(&kp->lock);
+	r = cairn_pool_close(kp->core);
+	kp->core = NULL;
+	mutex_unlock(&kp->lock);
+	if (r)
+		DMERR("%s: final commit failed (%d): pool closed at its last commit",
+		      kp->name, r);
+	list_del(&kp->list);
+	cairn_registry.nr_pools--;
+	DMINFO("%s: pool closed", kp->name);
+	cairn_nl_event(kp->name, CAIRN_EVENT_POOL_CLOSED, 0, capacity, allocated);
+	cairn_kpool_free(kp);
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
+			   const char **why)
+{
+	unsigned int dev = kp->nr_devs;
+	u8 uuid[CAIRN_UUID_SIZE];
+	u64 blocks;
+	int r;
+
+	if (dev == CAIRN_MAX_MEMBERS) {
+		*why = "the pool already has 64 members";
+		return -E2BIG;
+	}
+	r = cairn_kpool_get_dev(kp, path, why);
+	if (r == -EEXIST)
+		*why = "device is already a member of this pool";
+	if (r)
+		return r;
+	blocks = bdev_nr_bytes(kp->bdev[dev]) >> CAIRN_BLOCK_SHIFT;
+	r = cairn_kpool_check_blank(kp, dev, why);
+	if (!r) {
+		generate_random_uuid(uuid);
+		mutex_lock(&kp->lock);
+		r = cairn_pool_add_member(kp->core, dev, blocks, uuid, why);
+		mutex_unlock(&kp->lock);
+	}
+	if (r) {
+		kp->nr_devs--;
+		blkdev_put(kp->bdev[dev], CAIRN_BDEV_MODE);
+		kfree(kp->path[dev]);
+		return r;
+	}
+	DMINFO("%s: member %u added (%s)", kp->name, dev, path);
+	cairn_nl_event(kp->name, CAIRN_EVENT_MEMBER_ADDED, dev,
+		       kp->core->capacity << kp->core->sb.chunk_shift,
+		       kp->core->allocated << kp->core->sb.chunk_shift);
+	return 0;
+}
