@@ -27,12 +27,12 @@ WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-paramete
 CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
-NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c devmapper 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c devmapper 2>/dev/null)
 
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
-LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c
+LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c userland/lib/dm.c
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
 	test_check
 

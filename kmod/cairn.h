@@ -5,9 +5,11 @@
 #ifndef CAIRN_H
 #define CAIRN_H
 
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/workqueue.h>
 
 #include "core/names.h"
 #include "core/pool.h"
@@ -34,6 +36,38 @@ struct cairn_kpool {
 	char *path[CAIRN_MAX_MEMBERS];
 	struct page *io_page;		/* bounce page for metadata I/O */
 	unsigned int nr_volumes_open;	/* dm tables using the pool */
+	struct list_head volumes;	/* open struct cairn_kvol, under lock */
+
+	/*
+	 * The data path's worker: provisioning, flushes, FUA writes that
+	 * need a commit, discards, and writes waiting for space.  Ordered:
+	 * one bio at a time, so a chunk is initialised before any later
+	 * bio can find it.
+	 */
+	struct workqueue_struct *wq;
+	struct work_struct worker;
+	struct delayed_work nospace_timer;
+	struct work_struct event_work;
+	spinlock_t bio_lock;		/* protects deferred and nospace */
+	struct bio_list deferred;
+	struct bio_list nospace;	/* waiting for free space */
+	atomic_t member_errors[CAIRN_MAX_MEMBERS];
+	unsigned int chunk_shift;	/* in sectors */
+};
+
+/* A volume in use by a device-mapper table. */
+struct cairn_kvol {
+	struct list_head list;		/* in cairn_kpool.volumes */
+	struct cairn_kpool *kp;
+	struct cairn_volume *vol;
+	struct dm_target *ti;
+};
+
+/* Per-bio state of the target. */
+struct cairn_bio {
+	struct cairn_kvol *kv;
+	unsigned long queued;		/* jiffies, when waiting for space */
+	u32 member;			/* remapped to; U32_MAX if not */
 };
 
 /*
@@ -62,6 +96,13 @@ int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 int cairn_kpool_close(struct cairn_kpool *kp, const char **why);
 int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
 			   const char **why);
+
+/* The data path (cairn_pool.c). */
+void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio);
+void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
+		       u64 pchunk);
+void cairn_kpool_space_changed(struct cairn_kpool *kp);
+bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol);
 
 /* Netlink events (cairn_netlink.c). */
 void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,

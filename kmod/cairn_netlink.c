@@ -10,6 +10,7 @@
  * only: storage is a host resource.
  */
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/device-mapper.h>
 #include <net/genetlink.h>
 
@@ -50,6 +51,11 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_MEMBER] = { .type = NLA_NESTED },
 	[CAIRN_ATTR_EVENT] = { .type = NLA_U32 },
 	[CAIRN_ATTR_EVENT_VALUE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_VOLUME_NAME] = { .type = NLA_NUL_STRING,
+				     .len = CAIRN_NAME_MAX - 1 },
+	[CAIRN_ATTR_VOLUME_UUID] = NLA_POLICY_EXACT_LEN(16),
+	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
 };
 
 static struct genl_family cairn_genl_family;
@@ -430,6 +436,266 @@ static int cairn_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static const char *cairn_nl_volume_name(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[CAIRN_ATTR_VOLUME_NAME];
+
+	if (!a) {
+		NL_SET_ERR_MSG(info->extack, "volume name missing");
+		return NULL;
+	}
+	if (cairn_name_check(nla_data(a), nla_len(a))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "invalid volume name: 1-64 characters of A-Z a-z 0-9 . _ -");
+		return NULL;
+	}
+	return nla_data(a);
+}
+
+static int cairn_nl_fill_volume(struct sk_buff *msg, struct cairn_kpool *kp,
+				struct cairn_volume *v)
+{
+	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
+	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, v->name) ||
+	    nla_put(msg, CAIRN_ATTR_VOLUME_UUID, CAIRN_UUID_SIZE, v->uuid) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_SIZE, v->size, CAIRN_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_MAPPED,
+			      v->nr_mapped << kp->core->sb.chunk_shift,
+			      CAIRN_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Reply with @v; kp->lock held. */
+static int cairn_nl_reply_volume(struct genl_info *info, struct cairn_kpool *kp,
+				 struct cairn_volume *v, u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &cairn_genl_family, 0, cmd);
+	if (!hdr || cairn_nl_fill_volume(msg, kp, v)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * The pool and volume named in the request, with the registry lock and
+ * the pool's lock taken (released by cairn_nl_unlock()), or NULL.
+ */
+static struct cairn_kpool *cairn_nl_lock_pool(struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (!kp) {
+		mutex_unlock(&cairn_registry.lock);
+		return NULL;
+	}
+	mutex_lock(&kp->lock);
+	return kp;
+}
+
+static void cairn_nl_unlock(struct cairn_kpool *kp)
+{
+	mutex_unlock(&kp->lock);
+	mutex_unlock(&cairn_registry.lock);
+}
+
+static struct cairn_volume *cairn_nl_volume(struct genl_info *info,
+					    struct cairn_kpool *kp)
+{
+	const char *name = cairn_nl_volume_name(info);
+	struct cairn_volume *v;
+
+	if (!name)
+		return NULL;
+	v = cairn_volume_find(kp->core, name);
+	if (!v)
+		cairn_nl_refuse(info, name, "no such volume in this pool");
+	return v;
+}
+
+static const char *cairn_volume_errmsg(int r)
+{
+	switch (r) {
+	case -EEXIST:
+		return "a volume of that name exists in this pool";
+	case -EINVAL:
+		return "size must be a non-zero multiple of 4 KiB";
+	case -EFBIG:
+		return "size too large for the pool's chunk size";
+	case -ENFILE:
+		return "the pool already has 4096 volumes";
+	case -EROFS:
+		return "the pool is read-only";
+	case -EOPNOTSUPP:
+		return "volumes can only grow";
+	case -ENOMEM:
+		return "out of memory";
+	default:
+		return "metadata commit failed";
+	}
+}
+
+static int cairn_nl_volume_create(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *name = cairn_nl_volume_name(info);
+	u8 uuid[CAIRN_UUID_SIZE];
+	struct cairn_kpool *kp;
+	struct cairn_volume *v;
+	int r;
+
+	if (!name)
+		return -EINVAL;
+	if (!info->attrs[CAIRN_ATTR_SIZE]) {
+		NL_SET_ERR_MSG(info->extack, "volume size missing");
+		return -EINVAL;
+	}
+	if (info->attrs[CAIRN_ATTR_VOLUME_UUID])
+		memcpy(uuid, nla_data(info->attrs[CAIRN_ATTR_VOLUME_UUID]), sizeof(uuid));
+	else
+		generate_random_uuid(uuid);
+	kp = cairn_nl_lock_pool(info);
+	if (!kp)
+		return -ENOENT;
+	r = cairn_volume_create(kp->core, name, uuid,
+				nla_get_u64(info->attrs[CAIRN_ATTR_SIZE]), &v);
+	if (!r) {
+		r = cairn_commit(kp->core);
+		if (r)	/* the pool is read-only now; the volume stays in RAM */
+			v = NULL;
+	}
+	if (r)
+		cairn_nl_refuse(info, name, cairn_volume_errmsg(r));
+	else
+		r = cairn_nl_reply_volume(info, kp, v, CAIRN_CMD_VOLUME_CREATE);
+	cairn_nl_unlock(kp);
+	return r;
+}
+
+static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	struct cairn_volume *v;
+	int r = -ENOENT;
+
+	kp = cairn_nl_lock_pool(info);
+	if (!kp)
+		return -ENOENT;
+	v = cairn_nl_volume(info, kp);
+	if (v && cairn_kvol_busy(kp, v)) {
+		cairn_nl_refuse(info, v->name, "volume in use by a device-mapper table");
+		r = -EBUSY;
+	} else if (v) {
+		char name[CAIRN_NAME_LEN + 1];
+
+		strscpy(name, v->name, sizeof(name));
+		r = cairn_volume_delete(kp->core, v);
+		if (!r)
+			r = cairn_commit(kp->core);
+		if (r)
+			cairn_nl_refuse(info, name, cairn_volume_errmsg(r));
+	}
+	cairn_nl_unlock(kp);
+	if (!r)
+		cairn_kpool_space_changed(kp);
+	return r;
+}
+
+static int cairn_nl_volume_resize(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	struct cairn_volume *v;
+	int r = -ENOENT;
+
+	if (!info->attrs[CAIRN_ATTR_SIZE]) {
+		NL_SET_ERR_MSG(info->extack, "volume size missing");
+		return -EINVAL;
+	}
+	kp = cairn_nl_lock_pool(info);
+	if (!kp)
+		return -ENOENT;
+	v = cairn_nl_volume(info, kp);
+	if (v) {
+		r = cairn_volume_resize(kp->core, v,
+					nla_get_u64(info->attrs[CAIRN_ATTR_SIZE]));
+		if (!r)
+			r = cairn_commit(kp->core);
+		if (r)
+			cairn_nl_refuse(info, v->name, cairn_volume_errmsg(r));
+		else
+			r = cairn_nl_reply_volume(info, kp, v, CAIRN_CMD_VOLUME_RESIZE);
+	}
+	cairn_nl_unlock(kp);
+	return r;
+}
+
+static int cairn_nl_volume_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	struct cairn_volume *v;
+	int r = -ENOENT;
+
+	kp = cairn_nl_lock_pool(info);
+	if (!kp)
+		return -ENOENT;
+	v = cairn_nl_volume(info, kp);
+	if (v)
+		r = cairn_nl_reply_volume(info, kp, v, CAIRN_CMD_VOLUME_GET);
+	cairn_nl_unlock(kp);
+	return r;
+}
+
+/*
+ * Dump volumes, of every pool or of the one named.  cb->args[0] counts the
+ * volumes already sent.
+ */
+static int cairn_nl_volume_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct nlattr *filter = dinfo->attrs[CAIRN_ATTR_POOL_NAME];
+	struct cairn_kpool *kp;
+	unsigned int i;
+	long n = 0;
+	void *hdr;
+
+	mutex_lock(&cairn_registry.lock);
+	list_for_each_entry(kp, &cairn_registry.pools, list) {
+		if (filter && strcmp(nla_data(filter), kp->name))
+			continue;
+		mutex_lock(&kp->lock);
+		for (i = 0; i < CAIRN_MAX_VOLUMES; i++) {
+			struct cairn_volume *v = kp->core->volumes[i];
+
+			if (!v || n++ < cb->args[0])
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &cairn_genl_family,
+					  NLM_F_MULTI, CAIRN_CMD_VOLUME_GET);
+			if (!hdr || cairn_nl_fill_volume(skb, kp, v)) {
+				if (hdr)
+					genlmsg_cancel(skb, hdr);
+				mutex_unlock(&kp->lock);
+				goto out;
+			}
+			genlmsg_end(skb, hdr);
+			cb->args[0] = n;
+		}
+		mutex_unlock(&kp->lock);
+	}
+out:
+	mutex_unlock(&cairn_registry.lock);
+	return skb->len;
+}
+
 void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
 		    u64 allocated)
 {
@@ -488,6 +754,27 @@ static const struct genl_ops cairn_nl_ops[] = {
 		.cmd = CAIRN_CMD_POOL_GET,
 		.doit = cairn_nl_pool_get,
 		.dumpit = cairn_nl_pool_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_VOLUME_CREATE,
+		.doit = cairn_nl_volume_create,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_VOLUME_DELETE,
+		.doit = cairn_nl_volume_delete,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_VOLUME_RESIZE,
+		.doit = cairn_nl_volume_resize,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_VOLUME_GET,
+		.doit = cairn_nl_volume_get,
+		.dumpit = cairn_nl_volume_dump,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

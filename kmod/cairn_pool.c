@@ -134,11 +134,20 @@ static void cairn_kpool_put_devs(struct cairn_kpool *kp)
 
 static void cairn_kpool_free(struct cairn_kpool *kp)
 {
+	if (kp->wq) {
+		cancel_delayed_work_sync(&kp->nospace_timer);
+		cancel_work_sync(&kp->event_work);
+		destroy_workqueue(kp->wq);
+	}
 	cairn_kpool_put_devs(kp);
 	if (kp->io_page)
 		__free_page(kp->io_page);
 	kfree(kp);
 }
+
+static void cairn_worker(struct work_struct *work);
+static void cairn_nospace_timeout(struct work_struct *work);
+static void cairn_event_worker(struct work_struct *work);
 
 static struct cairn_kpool *cairn_kpool_alloc(void)
 {
@@ -148,8 +157,20 @@ static struct cairn_kpool *cairn_kpool_alloc(void)
 		return NULL;
 	mutex_init(&kp->lock);
 	INIT_LIST_HEAD(&kp->list);
+	INIT_LIST_HEAD(&kp->volumes);
+	spin_lock_init(&kp->bio_lock);
+	bio_list_init(&kp->deferred);
+	bio_list_init(&kp->nospace);
+	INIT_WORK(&kp->worker, cairn_worker);
+	INIT_DELAYED_WORK(&kp->nospace_timer, cairn_nospace_timeout);
+	INIT_WORK(&kp->event_work, cairn_event_worker);
 	kp->io_page = alloc_page(GFP_KERNEL);
-	if (!kp->io_page) {
+	kp->wq = alloc_ordered_workqueue("cairn_pool", WQ_MEM_RECLAIM);
+	if (!kp->io_page || !kp->wq) {
+		if (kp->wq)
+			destroy_workqueue(kp->wq);
+		if (kp->io_page)
+			__free_page(kp->io_page);
 		kfree(kp);
 		return NULL;
 	}
@@ -237,6 +258,7 @@ out:
 
 static void cairn_kpool_register(struct cairn_kpool *kp, u32 event)
 {
+	kp->chunk_shift = kp->core->sb.chunk_shift - SECTOR_SHIFT;
 	strscpy(kp->name, kp->core->sb.pool_name, sizeof(kp->name));
 	list_add_tail(&kp->list, &cairn_registry.pools);
 	cairn_registry.nr_pools++;
@@ -418,4 +440,278 @@ int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
 		       kp->core->capacity << kp->core->sb.chunk_shift,
 		       kp->core->allocated << kp->core->sb.chunk_shift);
 	return 0;
+}
+
+/* ---- the data path ---- */
+
+/*
+ * Data I/O.  Reads and writes of mapped chunks are remapped in the target's
+ * map() without a lock (cairn_lookup()); everything else comes here, to the
+ * pool's ordered worker:
+ *   - a write to an unmapped chunk: allocate (prepare), zero the parts of
+ *     the chunk the write does not cover, publish the mapping, submit;
+ *   - a FUA write while the pool has uncommitted changes: commit, then
+ *     submit (its chunk's mapping is durable before its data completes);
+ *   - an empty flush: commit (members flushed, then the journal);
+ *   - a discard: unmap the whole chunks it covers; partial ones stay;
+ *   - a write that found no space: fail it, or with the "wait" policy park
+ *     it until space appears or the pool's timeout passes.
+ */
+
+void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
+		       u64 pchunk)
+{
+	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct cairn_member *m = &kp->core->members[member];
+	sector_t mask = (1ULL << kp->chunk_shift) - 1;
+
+	pb->member = member;
+	bio_set_dev(bio, kp->bdev[m->dev]);
+	bio->bi_iter.bi_sector = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
+				 (pchunk << kp->chunk_shift) +
+				 (bio->bi_iter.bi_sector & mask);
+}
+
+void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	bio_list_add(&kp->deferred, bio);
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	queue_work(kp->wq, &kp->worker);
+}
+
+/* Writes waiting for space try again. */
+void cairn_kpool_space_changed(struct cairn_kpool *kp)
+{
+	unsigned long flags;
+	bool any;
+
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	any = !bio_list_empty(&kp->nospace);
+	bio_list_merge(&kp->deferred, &kp->nospace);
+	bio_list_init(&kp->nospace);
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	if (any)
+		queue_work(kp->wq, &kp->worker);
+}
+
+bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol)
+{
+	struct cairn_kvol *kv;
+
+	list_for_each_entry(kv, &kp->volumes, list)
+		if (kv->vol == vol)
+			return true;
+	return false;
+}
+
+static void cairn_park_nospace(struct cairn_kpool *kp, struct bio *bio)
+{
+	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	unsigned long flags;
+
+	if (!pb->queued)
+		pb->queued = jiffies ?: 1;
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	bio_list_add(&kp->nospace, bio);
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+}
+
+/* Fail the writes that waited for space longer than the pool allows. */
+static void cairn_nospace_timeout(struct work_struct *work)
+{
+	struct cairn_kpool *kp = container_of(to_delayed_work(work),
+					      struct cairn_kpool, nospace_timer);
+	unsigned long timeout = READ_ONCE(kp->core->sb.nospace_timeout_s) * HZ;
+	struct bio_list keep, expired;
+	struct bio *bio;
+	bool again;
+
+	bio_list_init(&keep);
+	bio_list_init(&expired);
+	spin_lock_irq(&kp->bio_lock);
+	while ((bio = bio_list_pop(&kp->nospace))) {
+		struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+		if (time_after(jiffies, pb->queued + timeout))
+			bio_list_add(&expired, bio);
+		else
+			bio_list_add(&keep, bio);
+	}
+	kp->nospace = keep;
+	again = !bio_list_empty(&kp->nospace);
+	spin_unlock_irq(&kp->bio_lock);
+
+	while ((bio = bio_list_pop(&expired))) {
+		bio->bi_status = BLK_STS_NOSPC;
+		bio_endio(bio);
+	}
+	if (again)
+		queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+}
+
+/* Member I/O errors counted in end_io (any context) become events here. */
+static void cairn_event_worker(struct work_struct *work)
+{
+	struct cairn_kpool *kp = container_of(work, struct cairn_kpool, event_work);
+	unsigned int i;
+
+	for (i = 0; i < CAIRN_MAX_MEMBERS; i++) {
+		int n = atomic_xchg(&kp->member_errors[i], 0);
+
+		if (n)
+			cairn_nl_event(kp->name, CAIRN_EVENT_MEMBER_IO_ERROR, i,
+				       kp->core->capacity << kp->core->sb.chunk_shift,
+				       kp->core->allocated << kp->core->sb.chunk_shift);
+	}
+}
+
+/* Zero [from, to) sectors of a freshly allocated chunk. */
+static int cairn_zero_range(struct cairn_kpool *kp, u32 member, u64 pchunk,
+			    sector_t from, sector_t to)
+{
+	struct cairn_member *m = &kp->core->members[member];
+	sector_t base = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
+			(pchunk << kp->chunk_shift);
+
+	if (from >= to)
+		return 0;
+	return blkdev_issue_zeroout(kp->bdev[m->dev], base + from, to - from,
+				    GFP_NOIO, BLKDEV_ZERO_NOUNMAP);
+}
+
+static blk_status_t cairn_errno_to_status(int r)
+{
+	switch (r) {
+	case 0:
+		return BLK_STS_OK;
+	case -ENOSPC:
+		return BLK_STS_NOSPC;
+	case -ENOMEM:
+		return BLK_STS_RESOURCE;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+static void cairn_end(struct bio *bio, int r)
+{
+	bio->bi_status = cairn_errno_to_status(r);
+	bio_endio(bio);
+}
+
+static void cairn_do_flush(struct cairn_kpool *kp, struct bio *bio)
+{
+	int r;
+
+	mutex_lock(&kp->lock);
+	r = cairn_commit(kp->core);
+	mutex_unlock(&kp->lock);
+	cairn_end(bio, r);
+	cairn_kpool_space_changed(kp);
+}
+
+static void cairn_do_discard(struct cairn_kpool *kp, struct bio *bio)
+{
+	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	sector_t start = bio->bi_iter.bi_sector;
+	sector_t end = bio_end_sector(bio);
+	u64 first = (start + (1ULL << kp->chunk_shift) - 1) >> kp->chunk_shift;
+	u64 last = end >> kp->chunk_shift;	/* exclusive */
+	bool waiting;
+	int r = 0;
+	u64 c;
+
+	mutex_lock(&kp->lock);
+	for (c = first; c < last && !r; c++)
+		r = cairn_discard(kp->core, pb->kv->vol, c);
+	/* Writes waiting for space get the freed chunks at once. */
+	spin_lock_irq(&kp->bio_lock);
+	waiting = !bio_list_empty(&kp->nospace);
+	spin_unlock_irq(&kp->bio_lock);
+	if (!r && waiting && first < last)
+		r = cairn_commit(kp->core);
+	mutex_unlock(&kp->lock);
+	cairn_end(bio, r);
+	if (waiting)
+		cairn_kpool_space_changed(kp);
+}
+
+static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
+{
+	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct cairn_volume *vol = pb->kv->vol;
+	sector_t mask = (1ULL << kp->chunk_shift) - 1;
+	u64 vchunk = bio->bi_iter.bi_sector >> kp->chunk_shift;
+	sector_t from = bio->bi_iter.bi_sector & mask;
+	sector_t to = from + bio_sectors(bio);
+	u64 pchunk;
+	u32 member;
+	int r = 0;
+
+	mutex_lock(&kp->lock);
+	if (kp->core->mode >= CAIRN_MODE_READ_ONLY) {
+		mutex_unlock(&kp->lock);
+		cairn_end(bio, -EROFS);
+		return;
+	}
+	if (!cairn_lookup(vol, vchunk, &member, &pchunk)) {
+		r = cairn_provision_prepare(kp->core, vol, vchunk, &member, &pchunk);
+		mutex_unlock(&kp->lock);
+		if (r == -ENOSPC && kp->core->sb.nospace_policy == CAIRN_NOSPACE_QUEUE) {
+			cairn_park_nospace(kp, bio);
+			return;
+		}
+		if (r) {
+			cairn_end(bio, r);
+			return;
+		}
+		r = cairn_zero_range(kp, member, pchunk, 0, from);
+		if (!r)
+			r = cairn_zero_range(kp, member, pchunk, to, mask + 1);
+		mutex_lock(&kp->lock);
+		if (r) {
+			DMERR_LIMIT("%s: zeroing a new chunk failed (%d)", kp->name, r);
+			atomic_inc(&kp->member_errors[member]);
+			schedule_work(&kp->event_work);
+			cairn_provision_abort(kp->core, vol, vchunk, member, pchunk);
+			mutex_unlock(&kp->lock);
+			cairn_end(bio, r);
+			return;
+		}
+		cairn_provision_publish(vol, vchunk, member, pchunk);
+	}
+	if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
+		r = cairn_commit(kp->core);
+	mutex_unlock(&kp->lock);
+	if (r) {
+		cairn_end(bio, r);
+		return;
+	}
+	cairn_kpool_remap(kp, bio, member, pchunk);
+	submit_bio_noacct(bio);
+}
+
+static void cairn_worker(struct work_struct *work)
+{
+	struct cairn_kpool *kp = container_of(work, struct cairn_kpool, worker);
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&kp->bio_lock);
+	bios = kp->deferred;
+	bio_list_init(&kp->deferred);
+	spin_unlock_irq(&kp->bio_lock);
+
+	while ((bio = bio_list_pop(&bios))) {
+		if (op_is_flush(bio->bi_opf) && !bio_sectors(bio))
+			cairn_do_flush(kp, bio);
+		else if (bio_op(bio) == REQ_OP_DISCARD)
+			cairn_do_discard(kp, bio);
+		else
+			cairn_do_write(kp, bio);
+	}
 }

@@ -33,7 +33,8 @@ u64 cairn_map_get(const struct cairn_map *map, u64 vchunk)
 	return READ_ONCE(cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)]);
 }
 
-int cairn_map_set(struct cairn_map *map, u64 vchunk, u64 entry)
+static int cairn_map_walk(struct cairn_map *map, u64 vchunk, u64 entry,
+			  bool store)
 {
 	struct cairn_map_node **slot = &map->root;
 	struct cairn_map_node *node;
@@ -42,7 +43,7 @@ int cairn_map_set(struct cairn_map *map, u64 vchunk, u64 entry)
 	for (level = 0; level < CAIRN_MAP_LEVELS; level++) {
 		node = *slot;
 		if (!node) {
-			if (!entry)
+			if (store && !entry)
 				return 0;	/* clearing what was never set */
 			node = cairn_zalloc(sizeof(*node));
 			if (!node)
@@ -55,9 +56,21 @@ int cairn_map_set(struct cairn_map *map, u64 vchunk, u64 entry)
 			break;
 		slot = (struct cairn_map_node **)&node->slot[cairn_map_index(vchunk, level)];
 	}
-	WRITE_ONCE(cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)], entry);
+	if (store)
+		WRITE_ONCE(cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)],
+			   entry);
 
 	return 0;
+}
+
+int cairn_map_set(struct cairn_map *map, u64 vchunk, u64 entry)
+{
+	return cairn_map_walk(map, vchunk, entry, true);
+}
+
+int cairn_map_reserve(struct cairn_map *map, u64 vchunk)
+{
+	return cairn_map_walk(map, vchunk, 0, false);
 }
 
 static int cairn_map_next_in(struct cairn_map_node *node, unsigned int level,

@@ -55,6 +55,9 @@ u64 cairn_map_get(const struct cairn_map *map, u64 vchunk);
 /* Set @vchunk's entry (0 clears it).  -ENOMEM when a node can't be had. */
 int cairn_map_set(struct cairn_map *map, u64 vchunk, u64 entry);
 
+/* Allocate the nodes for @vchunk, so that a later set can not fail. */
+int cairn_map_reserve(struct cairn_map *map, u64 vchunk);
+
 /*
  * The first mapped chunk at or after *@vchunk: 1 with *@vchunk and *@entry
  * set, or 0 when there is none.

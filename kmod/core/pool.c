@@ -1574,8 +1574,46 @@ static u64 cairn_find_free(struct cairn_member *m)
 	return ~0ULL;	/* unreachable when nr_used < nr_chunks */
 }
 
+u64 cairn_volume_chunks(const struct cairn_pool *pool,
+			const struct cairn_volume *vol)
+{
+	return cairn_size_chunks(pool, vol->size);
+}
+
 int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 		    u64 vchunk, u32 *member, u64 *pchunk)
+{
+	int r;
+
+	r = cairn_provision_prepare(pool, vol, vchunk, member, pchunk);
+	if (!r)
+		cairn_provision_publish(vol, vchunk, *member, *pchunk);
+	return r;
+}
+
+void cairn_provision_publish(struct cairn_volume *vol, u64 vchunk,
+			     u32 member, u64 pchunk)
+{
+	/* The nodes were reserved by prepare: this can not fail. */
+	cairn_map_set(&vol->map, vchunk, cairn_map_entry(member, pchunk));
+}
+
+void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,
+			   u64 vchunk, u32 member, u64 pchunk)
+{
+	struct cairn_member *m = &pool->members[member];
+
+	/* The record fits: prepare reserved room for it and this one. */
+	cairn_set_rmap(pool, member, pchunk, 0, 0);
+	cairn_set_bit(m->pending_free, pchunk);
+	m->nr_pending_free++;
+	vol->nr_mapped--;
+	pool->allocated--;
+	cairn_check_threshold(pool);
+}
+
+int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
+			    u64 vchunk, u32 *member, u64 *pchunk)
 {
 	struct cairn_member *m;
 	int i, r;
@@ -1587,7 +1625,8 @@ int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 		return -EINVAL;
 	if (cairn_map_get(&vol->map, vchunk))
 		return -EEXIST;
-	r = cairn_txn_reserve(pool, sizeof(struct cairn_disk_rec_rmap));
+	/* Room for this record and a possible abort's. */
+	r = cairn_txn_reserve(pool, 2 * sizeof(struct cairn_disk_rec_rmap));
 	if (r)
 		return r;
 	i = cairn_pick_member(pool);
@@ -1600,7 +1639,7 @@ int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 	p = cairn_find_free(m);
 	if (p == ~0ULL)
 		return -EUCLEAN;
-	r = cairn_map_set(&vol->map, vchunk, cairn_map_entry(i, p));
+	r = cairn_map_reserve(&vol->map, vchunk);
 	if (r)
 		return r;
 	cairn_set_bit(m->used, p);

@@ -188,6 +188,25 @@ static inline int cairn_lookup(const struct cairn_volume *vol, u64 vchunk,
 int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 		    u64 vchunk, u32 *member, u64 *pchunk);
 
+/*
+ * cairn_provision() in two steps, for a data path that must initialise the
+ * chunk before lookups may find it: prepare allocates and records the
+ * chunk (lookups still see @vchunk unmapped), publish makes it visible and
+ * can not fail.  Nothing else may touch @vchunk of @vol in between.
+ */
+int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
+			    u64 vchunk, u32 *member, u64 *pchunk);
+void cairn_provision_publish(struct cairn_volume *vol, u64 vchunk,
+			     u32 member, u64 pchunk);
+
+/* Undo a prepared provision whose chunk could not be initialised. */
+void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,
+			   u64 vchunk, u32 member, u64 pchunk);
+
+/* Size of @vol in chunks. */
+u64 cairn_volume_chunks(const struct cairn_pool *pool,
+			const struct cairn_volume *vol);
+
 /* Unmap @vchunk; its chunk is free for reuse once this is committed. */
 int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
 		  u64 vchunk);

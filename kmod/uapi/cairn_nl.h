@@ -21,6 +21,13 @@
  *   POOL_GET          POOL_NAME, or dump: POOL_NAME, POOL_UUID, CHUNK_SIZE,
  *                     CAPACITY, ALLOCATED, FREE (bytes), MODE, THRESHOLD,
  *                     NOSPACE_POLICY, NOSPACE_TIMEOUT, VOLUME_COUNT, MEMBERS
+ *   VOLUME_CREATE     POOL_NAME, VOLUME_NAME, SIZE, [VOLUME_UUID]; durable
+ *                     on reply, which is as VOLUME_GET
+ *   VOLUME_DELETE     POOL_NAME, VOLUME_NAME; refused while a device-mapper
+ *                     table uses the volume
+ *   VOLUME_RESIZE     POOL_NAME, VOLUME_NAME, SIZE (grow only)
+ *   VOLUME_GET        POOL_NAME, VOLUME_NAME, or dump ([POOL_NAME] filters):
+ *                     POOL_NAME, VOLUME_NAME, VOLUME_UUID, SIZE, MAPPED
  *
  * Multicast group CAIRN_GENL_MCAST_EVENTS carries CAIRN_CMD_EVENT messages:
  * POOL_NAME, EVENT, EVENT_VALUE, CAPACITY, ALLOCATED.
@@ -45,6 +52,10 @@ enum cairn_cmd {
 	CAIRN_CMD_POOL_ADD_MEMBER,
 	CAIRN_CMD_POOL_SET,
 	CAIRN_CMD_POOL_GET,
+	CAIRN_CMD_VOLUME_CREATE,
+	CAIRN_CMD_VOLUME_DELETE,
+	CAIRN_CMD_VOLUME_RESIZE,
+	CAIRN_CMD_VOLUME_GET,
 
 	__CAIRN_CMD_MAX,
 };
@@ -74,6 +85,10 @@ enum cairn_attr {
 	CAIRN_ATTR_EVENT,		/* u32, enum cairn_nl_event */
 	CAIRN_ATTR_EVENT_VALUE,		/* u64 */
 	CAIRN_ATTR_PAD,
+	CAIRN_ATTR_VOLUME_NAME,		/* string, 1-64 of [A-Za-z0-9._-] */
+	CAIRN_ATTR_VOLUME_UUID,		/* binary, 16 bytes */
+	CAIRN_ATTR_SIZE,		/* u64, bytes: nominal size, 4 KiB multiple */
+	CAIRN_ATTR_MAPPED,		/* u64, bytes */
 
 	__CAIRN_ATTR_MAX,
 };

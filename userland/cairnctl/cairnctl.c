@@ -11,6 +11,11 @@
  *   cairnctl [-j] pool set NAME [threshold=PCT] [nospace=error|wait]
  *                             [timeout=SECONDS]
  *   cairnctl [-j] pool show [NAME]
+ *   cairnctl [-j] volume create POOL NAME SIZE    (and its block device)
+ *   cairnctl      volume delete POOL NAME         (block device first)
+ *   cairnctl [-j] volume resize POOL NAME SIZE    (grow)
+ *   cairnctl      volume activate|deactivate POOL NAME
+ *   cairnctl [-j] volume show [POOL [NAME]]
  *   cairnctl [-j] events        print the kernel's events as they come
  *
  * Exit status: 0 on success, 1 when the request failed (the kernel's own
@@ -44,6 +49,11 @@ static void usage(FILE *f)
 		"       cairnctl [-j] pool add NAME DEV\n"
 		"       cairnctl [-j] pool set NAME [threshold=PCT] [nospace=error|wait] [timeout=SECONDS]\n"
 		"       cairnctl [-j] pool show [NAME]\n"
+		"       cairnctl [-j] volume create POOL NAME SIZE\n"
+		"       cairnctl      volume delete POOL NAME\n"
+		"       cairnctl [-j] volume resize POOL NAME SIZE\n"
+		"       cairnctl      volume activate|deactivate POOL NAME\n"
+		"       cairnctl [-j] volume show [POOL [NAME]]\n"
 		"       cairnctl [-j] events\n"
 		"  -j, --json    print JSON instead of text\n");
 }
@@ -54,6 +64,12 @@ static int fail(struct cairn_nl *nl, const char *what, int err)
 
 	fprintf(stderr, "cairnctl: %s: %s\n", what,
 		msg && *msg ? msg : strerror(-err));
+	return 1;
+}
+
+static int fail_msg(const char *what, const char *msg)
+{
+	fprintf(stderr, "cairnctl: %s: %s\n", what, msg);
 	return 1;
 }
 
@@ -357,6 +373,150 @@ usage:
 	return 2;
 }
 
+static struct json_object *volume_json(const struct cairn_volume_desc *v)
+{
+	struct json_object *o = json_object_new_object();
+	char uuid[40], dev[200];
+
+	uuid_str(v->uuid, uuid);
+	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
+	json_object_object_add(o, "pool", json_object_new_string(v->pool));
+	json_object_object_add(o, "name", json_object_new_string(v->name));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "size", json_object_new_int64(v->size));
+	json_object_object_add(o, "mapped", json_object_new_int64(v->mapped));
+	json_object_object_add(o, "device",
+			       cairn_dm_exists(v->pool, v->name) ?
+			       json_object_new_string(dev) : NULL);
+	return o;
+}
+
+static int volume_one(const struct cairn_volume_desc *v, void *arg)
+{
+	struct json_object *arr = arg;
+	char size[32], mapped[32], dev[200];
+
+	if (arr) {
+		json_object_array_add(arr, volume_json(v));
+		return 0;
+	}
+	human(v->size, size, sizeof(size));
+	human(v->mapped, mapped, sizeof(mapped));
+	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
+	printf("volume %s/%s: size %s, mapped %s, %s%s\n", v->pool, v->name, size,
+	       mapped, cairn_dm_exists(v->pool, v->name) ? "/dev/mapper/" : "",
+	       cairn_dm_exists(v->pool, v->name) ? dev : "not active");
+	return 0;
+}
+
+static int cmd_volume(int argc, char **argv)
+{
+	struct cairn_volume_desc v;
+	struct cairn_nl *nl = NULL;
+	char err[256], size[32];
+	uint64_t bytes = 0;
+	int r;
+
+	if (argc < 1)
+		goto usage;
+	if ((!strcmp(argv[0], "create") || !strcmp(argv[0], "resize")) && argc == 4) {
+		bytes = parse_size(argv[3]);
+		if (!bytes) {
+			fprintf(stderr, "cairnctl: bad size '%s'\n", argv[3]);
+			return 2;
+		}
+	} else if (!strcmp(argv[0], "show") ? argc > 3 :
+		   !((!strcmp(argv[0], "delete") || !strcmp(argv[0], "activate") ||
+		      !strcmp(argv[0], "deactivate")) && argc == 3)) {
+		goto usage;
+	}
+	if (connect_nl(&nl))
+		return 1;
+
+	if (!strcmp(argv[0], "create")) {
+		r = cairn_nl_volume_create(nl, argv[1], argv[2], bytes, &v);
+		if (r) {
+			r = fail(nl, "volume create", r);
+		} else if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err))) {
+			fprintf(stderr, "cairnctl: volume %s created but not activated: %s\n",
+				v.name, err);
+			r = 1;
+		} else if (json) {
+			print_json(volume_json(&v));
+		} else {
+			human(v.size, size, sizeof(size));
+			printf("Created volume %s (%s, thin) in pool %s: ",
+			       v.name, size, v.pool);
+			printf("/dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
+		}
+	} else if (!strcmp(argv[0], "delete")) {
+		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
+		if (r) {
+			r = fail(nl, "volume delete", r);
+		} else if (cairn_dm_exists(argv[1], argv[2]) &&
+			   cairn_dm_deactivate(argv[1], argv[2], err, sizeof(err))) {
+			fprintf(stderr, "cairnctl: volume delete: cannot deactivate %s\n", err);
+			r = 1;
+		} else {
+			r = cairn_nl_volume_delete(nl, argv[1], argv[2]);
+			if (r)
+				r = fail(nl, "volume delete", r);
+			else
+				printf("Deleted volume %s from pool %s.\n", argv[2], argv[1]);
+		}
+	} else if (!strcmp(argv[0], "resize")) {
+		r = cairn_nl_volume_resize(nl, argv[1], argv[2], bytes, &v);
+		if (r) {
+			r = fail(nl, "volume resize", r);
+		} else if (cairn_dm_exists(v.pool, v.name) &&
+			   cairn_dm_resize(v.pool, v.name, v.size, err, sizeof(err))) {
+			fprintf(stderr, "cairnctl: volume resized, device not: %s\n", err);
+			r = 1;
+		} else {
+			human(v.size, size, sizeof(size));
+			printf("Resized volume %s in pool %s to %s.\n", v.name, v.pool, size);
+		}
+	} else if (!strcmp(argv[0], "activate")) {
+		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
+		if (r)
+			r = fail(nl, "volume activate", r);
+		else if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err)))
+			r = fail_msg("volume activate", err);
+		else
+			printf("Activated /dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
+	} else if (!strcmp(argv[0], "deactivate")) {
+		r = 0;
+		if (cairn_dm_deactivate(argv[1], argv[2], err, sizeof(err)))
+			r = fail_msg("volume deactivate", err);
+		else
+			printf("Deactivated /dev/mapper/cairn-%s-%s.\n", argv[1], argv[2]);
+	} else if (argc == 3) {
+		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
+		if (r)
+			r = fail(nl, "volume show", r);
+		else if (json)
+			print_json(volume_json(&v));
+		else
+			volume_one(&v, NULL);
+	} else {
+		struct json_object *arr = json ? json_object_new_array() : NULL;
+
+		r = cairn_nl_volume_list(nl, argc == 2 ? argv[1] : NULL, volume_one, arr);
+		if (r) {
+			r = fail(nl, "volume show", r);
+			if (arr)
+				json_object_put(arr);
+		} else if (arr) {
+			print_json(arr);
+		}
+	}
+	cairn_nl_close(nl);
+	return r;
+usage:
+	usage(stderr);
+	return 2;
+}
+
 static int print_event(const struct cairn_event_desc *ev, void *arg)
 {
 	if (json) {
@@ -466,6 +626,8 @@ int main(int argc, char **argv)
 		return cmd_version();
 	if (!strcmp(argv[optind], "pool"))
 		return cmd_pool(argc - optind - 1, argv + optind + 1);
+	if (!strcmp(argv[optind], "volume"))
+		return cmd_volume(argc - optind - 1, argv + optind + 1);
 	if (!strcmp(argv[optind], "events") && optind + 1 == argc)
 		return cmd_events();
 

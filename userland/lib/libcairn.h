@@ -99,6 +99,43 @@ int cairn_nl_events(struct cairn_nl *nl,
 		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
 		    void *arg);
 
+struct cairn_volume_desc {
+	char pool[65];
+	char name[65];
+	uint8_t uuid[16];
+	uint64_t size;			/* bytes */
+	uint64_t mapped;		/* bytes */
+};
+
+int cairn_nl_volume_create(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint64_t size,
+			   struct cairn_volume_desc *out);
+int cairn_nl_volume_delete(struct cairn_nl *nl, const char *pool,
+			   const char *name);
+int cairn_nl_volume_resize(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint64_t size,
+			   struct cairn_volume_desc *out);
+int cairn_nl_volume_get(struct cairn_nl *nl, const char *pool,
+			const char *name, struct cairn_volume_desc *out);
+/* Volumes of @pool (NULL: of every pool). */
+int cairn_nl_volume_list(struct cairn_nl *nl, const char *pool,
+			 int (*cb)(const struct cairn_volume_desc *v, void *arg),
+			 void *arg);
+
+/*
+ * The volume's block device, /dev/mapper/cairn-<pool>-<volume>, through
+ * libdevmapper.  Errors: negative errno, with a message in @err.
+ */
+int cairn_dm_name(const char *pool, const char *volume, char *out, size_t len);
+int cairn_dm_activate(const char *pool, const char *volume, uint64_t size,
+		      char *err, size_t errlen);
+int cairn_dm_resize(const char *pool, const char *volume, uint64_t size,
+		    char *err, size_t errlen);
+int cairn_dm_deactivate(const char *pool, const char *volume,
+			char *err, size_t errlen);
+/* 1 if the device exists, 0 if not. */
+int cairn_dm_exists(const char *pool, const char *volume);
+
 const char *cairn_mode_name(uint32_t mode);
 const char *cairn_event_name(uint32_t event);
 

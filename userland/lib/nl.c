@@ -115,6 +115,10 @@ static struct nla_policy cairn_reply_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_MEMBERS] = { .type = NLA_NESTED },
 	[CAIRN_ATTR_EVENT] = { .type = NLA_U32 },
 	[CAIRN_ATTR_EVENT_VALUE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_VOLUME_NAME] = { .type = NLA_STRING, .maxlen = CAIRN_NAME_MAX },
+	[CAIRN_ATTR_VOLUME_UUID] = { .minlen = 16, .maxlen = 16 },
+	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
+	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -259,6 +263,107 @@ static int cairn_parse_pool(struct nlattr **attrs, void *arg)
 		md->used = get_u64(tb[CAIRN_MEMBER_USED]);
 	}
 	return 0;
+}
+
+static int cairn_parse_volume(struct nlattr **attrs, void *arg)
+{
+	struct cairn_volume_desc *v = arg;
+
+	if (!attrs[CAIRN_ATTR_POOL_NAME] || !attrs[CAIRN_ATTR_VOLUME_NAME])
+		return -EPROTO;
+	memset(v, 0, sizeof(*v));
+	snprintf(v->pool, sizeof(v->pool), "%s",
+		 nla_get_string(attrs[CAIRN_ATTR_POOL_NAME]));
+	snprintf(v->name, sizeof(v->name), "%s",
+		 nla_get_string(attrs[CAIRN_ATTR_VOLUME_NAME]));
+	if (attrs[CAIRN_ATTR_VOLUME_UUID])
+		memcpy(v->uuid, nla_data(attrs[CAIRN_ATTR_VOLUME_UUID]), 16);
+	v->size = get_u64(attrs[CAIRN_ATTR_SIZE]);
+	v->mapped = get_u64(attrs[CAIRN_ATTR_MAPPED]);
+	return 0;
+}
+
+static int cairn_volume_req(struct cairn_nl *nl, uint8_t cmd, const char *pool,
+			    const char *name, int64_t size,
+			    struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_msg(nl, cmd, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) < 0 ||
+	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, name) < 0 ||
+	    (size >= 0 && nla_put_u64(msg, CAIRN_ATTR_SIZE, size) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+int cairn_nl_volume_create(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint64_t size,
+			   struct cairn_volume_desc *out)
+{
+	if (size > INT64_MAX)
+		return -EFBIG;
+	return cairn_volume_req(nl, CAIRN_CMD_VOLUME_CREATE, pool, name, size, out);
+}
+
+int cairn_nl_volume_delete(struct cairn_nl *nl, const char *pool,
+			   const char *name)
+{
+	return cairn_volume_req(nl, CAIRN_CMD_VOLUME_DELETE, pool, name, -1, NULL);
+}
+
+int cairn_nl_volume_resize(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint64_t size,
+			   struct cairn_volume_desc *out)
+{
+	if (size > INT64_MAX)
+		return -EFBIG;
+	return cairn_volume_req(nl, CAIRN_CMD_VOLUME_RESIZE, pool, name, size, out);
+}
+
+int cairn_nl_volume_get(struct cairn_nl *nl, const char *pool,
+			const char *name, struct cairn_volume_desc *out)
+{
+	return cairn_volume_req(nl, CAIRN_CMD_VOLUME_GET, pool, name, -1, out);
+}
+
+struct cairn_vlist_arg {
+	int (*cb)(const struct cairn_volume_desc *v, void *arg);
+	void *arg;
+};
+
+static int cairn_parse_vlist(struct nlattr **attrs, void *arg)
+{
+	struct cairn_vlist_arg *la = arg;
+	struct cairn_volume_desc v;
+	int r;
+
+	r = cairn_parse_volume(attrs, &v);
+	if (r)
+		return r;
+	return la->cb(&v, la->arg) ? -ECANCELED : 0;
+}
+
+int cairn_nl_volume_list(struct cairn_nl *nl, const char *pool,
+			 int (*cb)(const struct cairn_volume_desc *v, void *arg),
+			 void *arg)
+{
+	struct cairn_vlist_arg la = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+	int r;
+
+	msg = cairn_msg(nl, CAIRN_CMD_VOLUME_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (pool && nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	r = cairn_nl_request(nl, msg, cairn_parse_vlist, &la);
+	return r == -ECANCELED ? 0 : r;
 }
 
 static int cairn_put_devices(struct nl_msg *msg, char *const *devices,
