@@ -56,7 +56,8 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(UNIT_TESTS:%=$(B)/tests/%) \
+user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(B)/tests/bin/pcut \
+      $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
 $(B)/rel/%.o: %.c
@@ -97,6 +98,11 @@ $(B)/bin/cairn-check: $(B)/rel/userland/cairn-check/cairn-check.o $(B)/libcairn.
 		      $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+# Helpers of the in-VM tests.
+$(B)/tests/bin/pcut: tests/vm/tools/pcut.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
 # Helpers the unit tests share (simulated devices).
 TEST_HELPERS := $(B)/san/tests/unit/simdev.o $(B)/san/userland/lib/fileio.o
