@@ -52,6 +52,7 @@ struct cairn_kpool {
 	struct bio_list deferred;
 	struct bio_list nospace;	/* waiting for free space */
 	atomic_t member_errors[CAIRN_MAX_MEMBERS];
+	struct bio_set bs;		/* clones for writes to new chunks */
 	unsigned int chunk_shift;	/* in sectors */
 };
 
@@ -102,6 +103,7 @@ void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio);
 void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
 		       u64 pchunk);
 void cairn_kpool_space_changed(struct cairn_kpool *kp);
+void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member);
 bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol);
 
 /* Netlink events (cairn_netlink.c). */

@@ -134,6 +134,7 @@ static void cairn_kpool_put_devs(struct cairn_kpool *kp)
 
 static void cairn_kpool_free(struct cairn_kpool *kp)
 {
+	bioset_exit(&kp->bs);
 	if (kp->wq) {
 		cancel_delayed_work_sync(&kp->nospace_timer);
 		cancel_work_sync(&kp->event_work);
@@ -166,7 +167,8 @@ static struct cairn_kpool *cairn_kpool_alloc(void)
 	INIT_WORK(&kp->event_work, cairn_event_worker);
 	kp->io_page = alloc_page(GFP_KERNEL);
 	kp->wq = alloc_ordered_workqueue("cairn_pool", WQ_MEM_RECLAIM);
-	if (!kp->io_page || !kp->wq) {
+	if (!kp->io_page || !kp->wq || bioset_init(&kp->bs, 16, 0, 0)) {
+		bioset_exit(&kp->bs);
 		if (kp->wq)
 			destroy_workqueue(kp->wq);
 		if (kp->io_page)
@@ -458,18 +460,32 @@ int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
  *     it until space appears or the pool's timeout passes.
  */
 
-void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
-		       u64 pchunk)
+/* Point @bio (volume-relative) at its place in @member's @pchunk. */
+static void cairn_point(struct cairn_kpool *kp, struct bio *bio, u32 member,
+			u64 pchunk)
 {
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	struct cairn_member *m = &kp->core->members[member];
 	sector_t mask = (1ULL << kp->chunk_shift) - 1;
 
-	pb->member = member;
 	bio_set_dev(bio, kp->bdev[m->dev]);
 	bio->bi_iter.bi_sector = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
 				 (pchunk << kp->chunk_shift) +
 				 (bio->bi_iter.bi_sector & mask);
+}
+
+void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
+		       u64 pchunk)
+{
+	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	pb->member = member;
+	cairn_point(kp, bio, member, pchunk);
+}
+
+void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member)
+{
+	atomic_inc(&kp->member_errors[member]);
+	schedule_work(&kp->event_work);
 }
 
 void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio)
@@ -669,20 +685,38 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 			cairn_end(bio, r);
 			return;
 		}
+		/*
+		 * The chunk is published only once it holds zeros and this
+		 * write's data: if either fails it goes back, unmapped, and
+		 * never shows what it held before.
+		 */
 		r = cairn_zero_range(kp, member, pchunk, 0, from);
 		if (!r)
 			r = cairn_zero_range(kp, member, pchunk, to, mask + 1);
+		if (!r) {
+			struct block_device *bdev =
+				kp->bdev[kp->core->members[member].dev];
+			struct bio *clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &kp->bs);
+
+			cairn_point(kp, clone, member, pchunk);
+			r = submit_bio_wait(clone);
+			bio_put(clone);
+		}
 		mutex_lock(&kp->lock);
 		if (r) {
-			DMERR_LIMIT("%s: zeroing a new chunk failed (%d)", kp->name, r);
-			atomic_inc(&kp->member_errors[member]);
-			schedule_work(&kp->event_work);
+			DMERR_LIMIT("%s: writing a new chunk failed (%d)", kp->name, r);
+			cairn_kpool_member_error(kp, member);
 			cairn_provision_abort(kp->core, vol, vchunk, member, pchunk);
 			mutex_unlock(&kp->lock);
 			cairn_end(bio, r);
 			return;
 		}
 		cairn_provision_publish(vol, vchunk, member, pchunk);
+		if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
+			r = cairn_commit(kp->core);
+		mutex_unlock(&kp->lock);
+		cairn_end(bio, r);
+		return;
 	}
 	if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
 		r = cairn_commit(kp->core);

@@ -165,8 +165,7 @@ static int cairn_end_io(struct dm_target *ti, struct bio *bio,
 
 	if (*err && pb->member != U32_MAX && *err != BLK_STS_NOTSUPP) {
 		DMERR_LIMIT("%s: I/O error on member %u", kp->name, pb->member);
-		atomic_inc(&kp->member_errors[pb->member]);
-		schedule_work(&kp->event_work);
+		cairn_kpool_member_error(kp, pb->member);
 	}
 	return DM_ENDIO_DONE;
 }
