@@ -8,6 +8,7 @@
 #   make check-unit   userspace tests only
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
 #   make lint         checkpatch --strict, sparse, shellcheck
+#   make bench        fio: cairn volumes vs dm-linear and dm-thin (one VM)
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         boot a VM and show what cairn.ko registers
 #   make install      install the module and the userland tools
@@ -32,7 +33,8 @@ NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c devmapper 2>/dev/null
 
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
-LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c userland/lib/dm.c
+LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c userland/lib/dm.c \
+	userland/lib/util.c
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
 	test_check
 
@@ -45,7 +47,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
 
 .SECONDARY:
 
-.PHONY: all modules user setup check check-unit check-vm lint demo install clean bench-core
+.PHONY: all modules user setup check check-unit check-vm lint demo install clean bench-core \
+	bench
 
 all: modules user
 
@@ -56,7 +59,7 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(B)/tests/bin/pcut \
+user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
@@ -104,6 +107,10 @@ $(B)/tests/bin/pcut: tests/vm/tools/pcut.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
+$(B)/tests/bin/nlbad: tests/vm/tools/nlbad.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS_ALL) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
 # Helpers the unit tests share (simulated devices).
 TEST_HELPERS := $(B)/san/tests/unit/simdev.o $(B)/san/userland/lib/fileio.o
 
@@ -133,6 +140,10 @@ $(B)/bench/bench_core: $(B)/rel/tools/bench/bench_core.o $(B)/rel/tests/unit/sim
 
 bench-core: $(B)/bench/bench_core
 	tools/bench/core
+
+# fio in one VM: Cairn volumes next to dm-linear and dm-thin, as ratios.
+bench: all bench-core
+	tools/bench/volumes
 
 demo: all
 	tools/demo

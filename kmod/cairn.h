@@ -13,6 +13,7 @@
 
 #include "core/names.h"
 #include "core/pool.h"
+#include "uapi/cairn_nl.h"
 
 #define DM_MSG_PREFIX "cairn"
 
@@ -52,6 +53,7 @@ struct cairn_kpool {
 	struct bio_list deferred;
 	struct bio_list nospace;	/* waiting for free space */
 	atomic_t member_errors[CAIRN_MAX_MEMBERS];
+	atomic64_t counters[__CAIRN_CNT_MAX];	/* enum cairn_counter */
 	struct bio_set bs;		/* clones for writes to new chunks */
 	unsigned int chunk_shift;	/* in sectors */
 };
@@ -104,6 +106,12 @@ void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
 		       u64 pchunk);
 void cairn_kpool_space_changed(struct cairn_kpool *kp);
 void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member);
+
+static inline void cairn_count(struct cairn_kpool *kp, enum cairn_counter c)
+{
+	atomic64_inc(&kp->counters[c]);
+}
+
 bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol);
 
 /* Netlink events (cairn_netlink.c). */

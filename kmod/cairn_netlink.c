@@ -56,6 +56,7 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_VOLUME_UUID] = NLA_POLICY_EXACT_LEN(16),
 	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
 	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
+	[CAIRN_ATTR_COUNTERS] = { .type = NLA_NESTED },
 };
 
 static struct genl_family cairn_genl_family;
@@ -235,6 +236,15 @@ static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 		nla_nest_end(msg, m);
 	}
 	nla_nest_end(msg, members);
+
+	m = nla_nest_start(msg, CAIRN_ATTR_COUNTERS);
+	if (!m)
+		return -EMSGSIZE;
+	for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
+		if (nla_put_u64_64bit(msg, i, atomic64_read(&kp->counters[i]),
+				      CAIRN_CNT_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(msg, m);
 	return 0;
 }
 

@@ -484,6 +484,7 @@ void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
 
 void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member)
 {
+	cairn_count(kp, CAIRN_CNT_IO_ERRORS);
 	atomic_inc(&kp->member_errors[member]);
 	schedule_work(&kp->event_work);
 }
@@ -623,6 +624,7 @@ static void cairn_do_flush(struct cairn_kpool *kp, struct bio *bio)
 {
 	int r;
 
+	cairn_count(kp, CAIRN_CNT_FLUSHES);
 	mutex_lock(&kp->lock);
 	r = cairn_commit(kp->core);
 	mutex_unlock(&kp->lock);
@@ -642,8 +644,13 @@ static void cairn_do_discard(struct cairn_kpool *kp, struct bio *bio)
 	u64 c;
 
 	mutex_lock(&kp->lock);
-	for (c = first; c < last && !r; c++)
+	for (c = first; c < last && !r; c++) {
+		u64 before = pb->kv->vol->nr_mapped;
+
 		r = cairn_discard(kp->core, pb->kv->vol, c);
+		if (pb->kv->vol->nr_mapped != before)
+			cairn_count(kp, CAIRN_CNT_DISCARDS);
+	}
 	/* Writes waiting for space get the freed chunks at once. */
 	spin_lock_irq(&kp->bio_lock);
 	waiting = !bio_list_empty(&kp->nospace);
@@ -677,6 +684,8 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 	if (!cairn_lookup(vol, vchunk, &member, &pchunk)) {
 		r = cairn_provision_prepare(kp->core, vol, vchunk, &member, &pchunk);
 		mutex_unlock(&kp->lock);
+		if (r == -ENOSPC)
+			cairn_count(kp, CAIRN_CNT_NOSPACE);
 		if (r == -ENOSPC && kp->core->sb.nospace_policy == CAIRN_NOSPACE_QUEUE) {
 			cairn_park_nospace(kp, bio);
 			return;
@@ -712,6 +721,8 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 			return;
 		}
 		cairn_provision_publish(vol, vchunk, member, pchunk);
+		cairn_count(kp, CAIRN_CNT_PROVISIONS);
+		cairn_count(kp, CAIRN_CNT_WRITES);
 		if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
 			r = cairn_commit(kp->core);
 		mutex_unlock(&kp->lock);
@@ -725,6 +736,7 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 		cairn_end(bio, r);
 		return;
 	}
+	cairn_count(kp, CAIRN_CNT_WRITES);
 	cairn_kpool_remap(kp, bio, member, pchunk);
 	submit_bio_noacct(bio);
 }

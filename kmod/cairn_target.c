@@ -145,10 +145,13 @@ static int cairn_map(struct dm_target *ti, struct bio *bio)
 				return DM_MAPIO_SUBMITTED;
 			}
 		}
+		cairn_count(kp, op_is_write(bio_op(bio)) ? CAIRN_CNT_WRITES :
+							    CAIRN_CNT_READS);
 		cairn_kpool_remap(kp, bio, member, pchunk);
 		return DM_MAPIO_REMAPPED;
 	}
 	if (!op_is_write(bio_op(bio))) {
+		cairn_count(kp, CAIRN_CNT_ZERO_READS);
 		zero_fill_bio(bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;

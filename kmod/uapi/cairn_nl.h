@@ -20,7 +20,8 @@
  *                     [NOSPACE_TIMEOUT]
  *   POOL_GET          POOL_NAME, or dump: POOL_NAME, POOL_UUID, CHUNK_SIZE,
  *                     CAPACITY, ALLOCATED, FREE (bytes), MODE, THRESHOLD,
- *                     NOSPACE_POLICY, NOSPACE_TIMEOUT, VOLUME_COUNT, MEMBERS
+ *                     NOSPACE_POLICY, NOSPACE_TIMEOUT, VOLUME_COUNT, MEMBERS,
+ *                     COUNTERS
  *   VOLUME_CREATE     POOL_NAME, VOLUME_NAME, SIZE, [VOLUME_UUID]; durable
  *                     on reply, which is as VOLUME_GET
  *   VOLUME_DELETE     POOL_NAME, VOLUME_NAME; refused while a device-mapper
@@ -89,6 +90,7 @@ enum cairn_attr {
 	CAIRN_ATTR_VOLUME_UUID,		/* binary, 16 bytes */
 	CAIRN_ATTR_SIZE,		/* u64, bytes: nominal size, 4 KiB multiple */
 	CAIRN_ATTR_MAPPED,		/* u64, bytes */
+	CAIRN_ATTR_COUNTERS,		/* nest of CAIRN_CNT_* (u64) */
 
 	__CAIRN_ATTR_MAX,
 };
@@ -121,6 +123,24 @@ enum cairn_member_attr {
 };
 
 #define CAIRN_MEMBER_MAX (__CAIRN_MEMBER_MAX - 1)
+
+/* Inside CAIRN_ATTR_COUNTERS: since the pool was opened. */
+enum cairn_counter {
+	CAIRN_CNT_UNSPEC,
+	CAIRN_CNT_READS,		/* bios remapped to a member */
+	CAIRN_CNT_WRITES,
+	CAIRN_CNT_ZERO_READS,		/* reads of unmapped chunks */
+	CAIRN_CNT_PROVISIONS,		/* chunks allocated */
+	CAIRN_CNT_DISCARDS,		/* chunks unmapped by discards */
+	CAIRN_CNT_FLUSHES,		/* flushes (each a commit) */
+	CAIRN_CNT_NOSPACE,		/* writes that found no space */
+	CAIRN_CNT_IO_ERRORS,		/* member I/O errors */
+	CAIRN_CNT_PAD,
+
+	__CAIRN_CNT_MAX,
+};
+
+#define CAIRN_CNT_MAX (__CAIRN_CNT_MAX - 1)
 
 enum cairn_nospace {
 	CAIRN_NOSPACE_ERROR = 0,	/* fail writes at once */

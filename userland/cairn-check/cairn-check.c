@@ -18,31 +18,7 @@
 
 #include "core/pool.h"
 #include "fileio.h"
-
-static void uuid_str(const u8 *u, char *out)
-{
-	unsigned int i;
-
-	for (i = 0; i < CAIRN_UUID_SIZE; i++) {
-		out += sprintf(out, "%02x", u[i]);
-		if (i == 3 || i == 5 || i == 7 || i == 9)
-			*out++ = '-';
-	}
-	*out = '\0';
-}
-
-static void human(u64 bytes, char *out, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-	double v = bytes;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
+#include "libcairn.h"
 
 static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 {
@@ -50,9 +26,9 @@ static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 	char uuid[40], a[32], b[32];
 	unsigned int i;
 
-	uuid_str(pool->sb.pool_uuid, uuid);
-	human(pool->capacity * chunk, a, sizeof(a));
-	human(pool->allocated * chunk, b, sizeof(b));
+	cairn_uuid_str(pool->sb.pool_uuid, uuid);
+	cairn_human_size(pool->capacity * chunk, a, sizeof(a));
+	cairn_human_size(pool->allocated * chunk, b, sizeof(b));
 	printf("pool %s %s: %u members, chunk %u KiB, capacity %s, ",
 	       pool->sb.pool_name, uuid, pool->sb.nr_members,
 	       1U << (pool->sb.chunk_shift - 10), a);
@@ -62,8 +38,8 @@ static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 	for (i = 0; i < pool->sb.nr_members; i++) {
 		struct cairn_member *m = &pool->members[i];
 
-		uuid_str(m->info.uuid, uuid);
-		human(m->info.nr_blocks * CAIRN_BLOCK_SIZE, a, sizeof(a));
+		cairn_uuid_str(m->info.uuid, uuid);
+		cairn_human_size(m->info.nr_blocks * CAIRN_BLOCK_SIZE, a, sizeof(a));
 		printf("  member %u %s %s: %s, %llu chunks, %llu used%s\n",
 		       i, io->path[m->dev], uuid, a,
 		       (unsigned long long)m->info.nr_chunks,
@@ -75,9 +51,9 @@ static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 
 		if (!v)
 			continue;
-		uuid_str(v->uuid, uuid);
-		human(v->size, a, sizeof(a));
-		human(v->nr_mapped * chunk, b, sizeof(b));
+		cairn_uuid_str(v->uuid, uuid);
+		cairn_human_size(v->size, a, sizeof(a));
+		cairn_human_size(v->nr_mapped * chunk, b, sizeof(b));
 		printf("  volume %s %s: size %s, mapped %s\n", v->name, uuid, a, b);
 	}
 	printf("metadata clean\n");

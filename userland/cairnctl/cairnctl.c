@@ -107,38 +107,13 @@ static uint64_t parse_size(const char *s)
 	return v << (10 * (u - units + 1));
 }
 
-static void human(uint64_t bytes, char *out, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-	double v = bytes;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
-static void uuid_str(const uint8_t *u, char *out)
-{
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		out += sprintf(out, "%02x", u[i]);
-		if (i == 3 || i == 5 || i == 7 || i == 9)
-			*out++ = '-';
-	}
-	*out = '\0';
-}
-
 static struct json_object *pool_json(const struct cairn_pool_desc *d)
 {
 	struct json_object *o = json_object_new_object(), *ms = json_object_new_array();
 	char uuid[40];
 	unsigned int i;
 
-	uuid_str(d->uuid, uuid);
+	cairn_uuid_str(d->uuid, uuid);
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "uuid", json_object_new_string(uuid));
 	json_object_object_add(o, "chunk_size", json_object_new_int64(d->chunk_size));
@@ -155,7 +130,7 @@ static struct json_object *pool_json(const struct cairn_pool_desc *d)
 		const struct cairn_member_desc *m = &d->members[i];
 		struct json_object *mo = json_object_new_object();
 
-		uuid_str(m->uuid, uuid);
+		cairn_uuid_str(m->uuid, uuid);
 		json_object_object_add(mo, "index", json_object_new_int64(m->index));
 		json_object_object_add(mo, "device", json_object_new_string(m->device));
 		json_object_object_add(mo, "uuid", json_object_new_string(uuid));
@@ -165,6 +140,24 @@ static struct json_object *pool_json(const struct cairn_pool_desc *d)
 		json_object_array_add(ms, mo);
 	}
 	json_object_object_add(o, "members", ms);
+	{
+		static const char *const names[] = {
+			[CAIRN_CNT_READS] = "reads",
+			[CAIRN_CNT_WRITES] = "writes",
+			[CAIRN_CNT_ZERO_READS] = "unmapped_reads",
+			[CAIRN_CNT_PROVISIONS] = "provisioned_chunks",
+			[CAIRN_CNT_DISCARDS] = "discarded_chunks",
+			[CAIRN_CNT_FLUSHES] = "flushes",
+			[CAIRN_CNT_NOSPACE] = "nospace_writes",
+			[CAIRN_CNT_IO_ERRORS] = "io_errors",
+		};
+		struct json_object *c = json_object_new_object();
+
+		for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
+			json_object_object_add(c, names[i],
+					       json_object_new_int64(d->counters[i]));
+		json_object_object_add(o, "counters", c);
+	}
 	return o;
 }
 
@@ -179,9 +172,9 @@ static void pool_text(const struct cairn_pool_desc *d)
 	char cap[32], alloc[32], sz[32], uuid[40];
 	unsigned int i;
 
-	human(d->capacity, cap, sizeof(cap));
-	human(d->allocated, alloc, sizeof(alloc));
-	uuid_str(d->uuid, uuid);
+	cairn_human_size(d->capacity, cap, sizeof(cap));
+	cairn_human_size(d->allocated, alloc, sizeof(alloc));
+	cairn_uuid_str(d->uuid, uuid);
 	printf("pool %s %s\n", d->name, uuid);
 	printf("  mode %s, capacity %s, allocated %s, chunk %u KiB, %u volumes\n",
 	       cairn_mode_name(d->mode), cap, alloc, d->chunk_size >> 10,
@@ -191,10 +184,18 @@ static void pool_text(const struct cairn_pool_desc *d)
 	if (d->nospace_policy)
 		printf(" up to %u s", d->nospace_timeout);
 	printf("\n");
+	printf("  I/O: %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64 " unmapped reads, ",
+	       d->counters[CAIRN_CNT_READS], d->counters[CAIRN_CNT_WRITES],
+	       d->counters[CAIRN_CNT_ZERO_READS]);
+	printf("%" PRIu64 " chunks provisioned, %" PRIu64 " discarded, %" PRIu64 " flushes, ",
+	       d->counters[CAIRN_CNT_PROVISIONS], d->counters[CAIRN_CNT_DISCARDS],
+	       d->counters[CAIRN_CNT_FLUSHES]);
+	printf("%" PRIu64 " out of space, %" PRIu64 " I/O errors\n",
+	       d->counters[CAIRN_CNT_NOSPACE], d->counters[CAIRN_CNT_IO_ERRORS]);
 	for (i = 0; i < d->nr_members; i++) {
 		const struct cairn_member_desc *m = &d->members[i];
 
-		human(m->size, sz, sizeof(sz));
+		cairn_human_size(m->size, sz, sizeof(sz));
 		printf("  member %u %s: %s, %" PRIu64 " chunks, %" PRIu64 " used\n",
 		       m->index, m->device, sz, m->chunks, m->used);
 	}
@@ -289,7 +290,7 @@ static int report(const struct cairn_pool_desc *d, const char *verb)
 		print_json(pool_json(d));
 		return 0;
 	}
-	human(d->capacity, cap, sizeof(cap));
+	cairn_human_size(d->capacity, cap, sizeof(cap));
 	printf("%s pool %s (%u member%s, %s, %u KiB chunks).\n", verb, d->name,
 	       d->nr_members, d->nr_members == 1 ? "" : "s", cap,
 	       d->chunk_size >> 10);
@@ -378,7 +379,7 @@ static struct json_object *volume_json(const struct cairn_volume_desc *v)
 	struct json_object *o = json_object_new_object();
 	char uuid[40], dev[200];
 
-	uuid_str(v->uuid, uuid);
+	cairn_uuid_str(v->uuid, uuid);
 	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
 	json_object_object_add(o, "pool", json_object_new_string(v->pool));
 	json_object_object_add(o, "name", json_object_new_string(v->name));
@@ -400,8 +401,8 @@ static int volume_one(const struct cairn_volume_desc *v, void *arg)
 		json_object_array_add(arr, volume_json(v));
 		return 0;
 	}
-	human(v->size, size, sizeof(size));
-	human(v->mapped, mapped, sizeof(mapped));
+	cairn_human_size(v->size, size, sizeof(size));
+	cairn_human_size(v->mapped, mapped, sizeof(mapped));
 	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
 	printf("volume %s/%s: size %s, mapped %s, %s%s\n", v->pool, v->name, size,
 	       mapped, cairn_dm_exists(v->pool, v->name) ? "/dev/mapper/" : "",
@@ -444,7 +445,7 @@ static int cmd_volume(int argc, char **argv)
 		} else if (json) {
 			print_json(volume_json(&v));
 		} else {
-			human(v.size, size, sizeof(size));
+			cairn_human_size(v.size, size, sizeof(size));
 			printf("Created volume %s (%s, thin) in pool %s: ",
 			       v.name, size, v.pool);
 			printf("/dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
@@ -473,7 +474,7 @@ static int cmd_volume(int argc, char **argv)
 			fprintf(stderr, "cairnctl: volume resized, device not: %s\n", err);
 			r = 1;
 		} else {
-			human(v.size, size, sizeof(size));
+			cairn_human_size(v.size, size, sizeof(size));
 			printf("Resized volume %s in pool %s to %s.\n", v.name, v.pool, size);
 		}
 	} else if (!strcmp(argv[0], "activate")) {

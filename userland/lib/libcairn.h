@@ -10,6 +10,7 @@
 #ifndef LIBCAIRN_H
 #define LIBCAIRN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cairn_nl;
@@ -57,6 +58,7 @@ struct cairn_pool_desc {
 	uint32_t volume_count;
 	unsigned int nr_members;
 	struct cairn_member_desc members[CAIRN_MAX_DEVICES];
+	uint64_t counters[16];		/* by enum cairn_counter */
 };
 
 /* Settings: a negative value (or 0 chunk_size) leaves it to the kernel. */
@@ -137,6 +139,11 @@ int cairn_dm_deactivate(const char *pool, const char *volume,
 int cairn_dm_exists(const char *pool, const char *volume);
 
 const char *cairn_mode_name(uint32_t mode);
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into @out (37 bytes). */
+void cairn_uuid_str(const uint8_t *uuid, char *out);
+/* "1.5 GiB" */
+void cairn_human_size(uint64_t bytes, char *out, size_t len);
 const char *cairn_event_name(uint32_t event);
 
 #endif /* LIBCAIRN_H */

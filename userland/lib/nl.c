@@ -119,6 +119,7 @@ static struct nla_policy cairn_reply_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_VOLUME_UUID] = { .minlen = 16, .maxlen = 16 },
 	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
 	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
+	[CAIRN_ATTR_COUNTERS] = { .type = NLA_NESTED },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -242,6 +243,11 @@ static int cairn_parse_pool(struct nlattr **attrs, void *arg)
 	d->nospace_policy = get_u32(attrs[CAIRN_ATTR_NOSPACE_POLICY]);
 	d->nospace_timeout = get_u32(attrs[CAIRN_ATTR_NOSPACE_TIMEOUT]);
 	d->volume_count = get_u32(attrs[CAIRN_ATTR_VOLUME_COUNT]);
+	if (attrs[CAIRN_ATTR_COUNTERS]) {
+		nla_for_each_nested(m, attrs[CAIRN_ATTR_COUNTERS], rem)
+			if (nla_type(m) < 16 && nla_len(m) == 8)
+				d->counters[nla_type(m)] = nla_get_u64(m);
+	}
 	if (!attrs[CAIRN_ATTR_MEMBERS])
 		return 0;
 	nla_for_each_nested(m, attrs[CAIRN_ATTR_MEMBERS], rem) {
