@@ -451,19 +451,26 @@ static int cmd_volume(int argc, char **argv)
 			printf("/dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
 		}
 	} else if (!strcmp(argv[0], "delete")) {
+		int active = cairn_dm_exists(argv[1], argv[2]);
+
 		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
 		if (r) {
 			r = fail(nl, "volume delete", r);
-		} else if (cairn_dm_exists(argv[1], argv[2]) &&
+		} else if (active &&
 			   cairn_dm_deactivate(argv[1], argv[2], err, sizeof(err))) {
 			fprintf(stderr, "cairnctl: volume delete: cannot deactivate %s\n", err);
 			r = 1;
 		} else {
 			r = cairn_nl_volume_delete(nl, argv[1], argv[2]);
-			if (r)
+			if (r) {
 				r = fail(nl, "volume delete", r);
-			else
+				/* Refused: the device comes back as it was. */
+				if (active)
+					cairn_dm_activate(v.pool, v.name, v.size, err,
+							  sizeof(err));
+			} else {
 				printf("Deleted volume %s from pool %s.\n", argv[2], argv[1]);
+			}
 		}
 	} else if (!strcmp(argv[0], "resize")) {
 		r = cairn_nl_volume_resize(nl, argv[1], argv[2], bytes, &v);
