@@ -683,21 +683,23 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 	}
 	if (!cairn_lookup(vol, vchunk, &member, &pchunk)) {
 		r = cairn_provision_prepare(kp->core, vol, vchunk, &member, &pchunk);
-		mutex_unlock(&kp->lock);
-		if (r == -ENOSPC)
-			cairn_count(kp, CAIRN_CNT_NOSPACE);
-		if (r == -ENOSPC && kp->core->sb.nospace_policy == CAIRN_NOSPACE_QUEUE) {
-			cairn_park_nospace(kp, bio);
-			return;
-		}
 		if (r) {
-			cairn_end(bio, r);
+			mutex_unlock(&kp->lock);
+			if (r == -ENOSPC)
+				cairn_count(kp, CAIRN_CNT_NOSPACE);
+			if (r == -ENOSPC &&
+			    kp->core->sb.nospace_policy == CAIRN_NOSPACE_QUEUE)
+				cairn_park_nospace(kp, bio);
+			else
+				cairn_end(bio, r);
 			return;
 		}
 		/*
 		 * The chunk is published only once it holds zeros and this
 		 * write's data: if either fails it goes back, unmapped, and
-		 * never shows what it held before.
+		 * never shows what it held before.  The pool's lock is held
+		 * throughout, so that no commit (a control operation's) can
+		 * make the mapping durable before the data is on the member.
 		 */
 		r = cairn_zero_range(kp, member, pchunk, 0, from);
 		if (!r)
@@ -711,7 +713,6 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 			r = submit_bio_wait(clone);
 			bio_put(clone);
 		}
-		mutex_lock(&kp->lock);
 		if (r) {
 			DMERR_LIMIT("%s: writing a new chunk failed (%d)", kp->name, r);
 			cairn_kpool_member_error(kp, member);
