@@ -106,6 +106,7 @@ void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
 		       u64 pchunk);
 void cairn_kpool_space_changed(struct cairn_kpool *kp);
 void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member);
+const char *cairn_mode_name(enum cairn_mode mode);
 
 static inline void cairn_count(struct cairn_kpool *kp, enum cairn_counter c)
 {

@@ -72,12 +72,17 @@ static int cairn_kflush(void *ctx, unsigned int dev)
 	return blkdev_issue_flush(kp->bdev[dev]);
 }
 
-static const char *const cairn_mode_names[] = {
-	[CAIRN_MODE_WRITE] = "write",
-	[CAIRN_MODE_OUT_OF_SPACE] = "out-of-space",
-	[CAIRN_MODE_READ_ONLY] = "read-only",
-	[CAIRN_MODE_FAILED] = "failed",
-};
+const char *cairn_mode_name(enum cairn_mode mode)
+{
+	static const char *const names[] = {
+		[CAIRN_MODE_WRITE] = "write",
+		[CAIRN_MODE_OUT_OF_SPACE] = "out-of-space",
+		[CAIRN_MODE_READ_ONLY] = "read-only",
+		[CAIRN_MODE_FAILED] = "failed",
+	};
+
+	return mode < ARRAY_SIZE(names) ? names[mode] : "unknown";
+}
 
 /* The core's events: a kernel log line and a netlink event each. */
 static void cairn_kevent(void *ctx, const struct cairn_event *ev)
@@ -97,7 +102,7 @@ static void cairn_kevent(void *ctx, const struct cairn_event *ev)
 	case CAIRN_EVENT_MODE:
 		type = CAIRN_EVENT_MODE_CHANGED;
 		DMWARN("%s: switching pool to %s mode", kp->name,
-		       cairn_mode_names[ev->value & 3]);
+		       cairn_mode_name(ev->value));
 		break;
 	case CAIRN_EVENT_NO_SPACE:
 		type = CAIRN_EVENT_OUT_OF_SPACE;
@@ -223,7 +228,10 @@ static int cairn_kpool_get_dev(struct cairn_kpool *kp, const char *path,
 	return 0;
 }
 
-/* Refuse a device that holds a Cairn superblock (any pool's). */
+/*
+ * Refuse a device that holds a Cairn superblock (any pool's, any format
+ * version, damaged or not) or that can not be read.
+ */
 static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 				   const char **why)
 {
@@ -231,7 +239,7 @@ static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 	unsigned int slot;
 	const char *w;
 	void *buf;
-	int r = 0;
+	int r;
 
 	sb = kzalloc(sizeof(*sb), GFP_KERNEL);
 	buf = kzalloc(CAIRN_BLOCK_SIZE, GFP_KERNEL);
@@ -240,17 +248,14 @@ static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 		*why = "out of memory";
 		goto out;
 	}
-	for (slot = 0; slot < CAIRN_SUPER_SLOTS; slot++) {
-		r = cairn_kread(kp, dev, slot, buf);
-		if (r) {
-			*why = "cannot read device";
-			goto out;
-		}
-		if (!cairn_super_decode(buf, slot, sb, &w)) {
-			*why = "device is a member of a Cairn pool";
-			r = -EEXIST;
-			goto out;
-		}
+	r = cairn_super_probe(&cairn_kio_ops, kp, dev, buf, sb, &slot, &w);
+	if (r == -EINVAL) {
+		r = 0;			/* no Cairn superblock: blank */
+	} else if (!r || r == -EBADMSG || r == -EOPNOTSUPP || r == -EUCLEAN) {
+		*why = "device is a member of a Cairn pool";
+		r = -EEXIST;
+	} else {
+		*why = "cannot read device";
 	}
 out:
 	kfree(buf);
@@ -671,6 +676,7 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 	u64 vchunk = bio->bi_iter.bi_sector >> kp->chunk_shift;
 	sector_t from = bio->bi_iter.bi_sector & mask;
 	sector_t to = from + bio_sectors(bio);
+	bool fresh = false;
 	u64 pchunk;
 	u32 member;
 	int r = 0;
@@ -723,21 +729,18 @@ static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
 		}
 		cairn_provision_publish(vol, vchunk, member, pchunk);
 		cairn_count(kp, CAIRN_CNT_PROVISIONS);
-		cairn_count(kp, CAIRN_CNT_WRITES);
-		if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
-			r = cairn_commit(kp->core);
-		mutex_unlock(&kp->lock);
-		cairn_end(bio, r);
-		return;
+		fresh = true;	/* its data is written already */
 	}
+	/* FUA: the chunk's mapping must be durable when the write completes. */
 	if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
 		r = cairn_commit(kp->core);
 	mutex_unlock(&kp->lock);
-	if (r) {
+	if (!r)
+		cairn_count(kp, CAIRN_CNT_WRITES);
+	if (r || fresh) {
 		cairn_end(bio, r);
 		return;
 	}
-	cairn_count(kp, CAIRN_CNT_WRITES);
 	cairn_kpool_remap(kp, bio, member, pchunk);
 	submit_bio_noacct(bio);
 }

@@ -183,9 +183,6 @@ static void cairn_status(struct dm_target *ti, status_type_t type,
 			 unsigned int status_flags, char *result,
 			 unsigned int maxlen)
 {
-	static const char *const modes[] = {
-		"write", "out-of-space", "read-only", "failed",
-	};
 	struct cairn_kvol *kv = ti->private;
 	struct cairn_pool *core = kv->kp->core;
 	unsigned int sz = 0;
@@ -196,7 +193,7 @@ static void cairn_status(struct dm_target *ti, status_type_t type,
 		       kv->vol->size,
 		       READ_ONCE(kv->vol->nr_mapped) << core->sb.chunk_shift,
 		       1U << core->sb.chunk_shift,
-		       modes[READ_ONCE(core->mode) & 3]);
+		       cairn_mode_name(READ_ONCE(core->mode)));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", kv->kp->name, kv->vol->name);
@@ -230,12 +227,13 @@ static void cairn_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	unsigned int chunk = 1U << kp->core->sb.chunk_shift;
 	unsigned int lbs = 512, pbs = 512, i;
 
-	mutex_lock(&kp->lock);
+	/* The device list changes under the registry lock (add member). */
+	mutex_lock(&cairn_registry.lock);
 	for (i = 0; i < kp->nr_devs; i++) {
 		lbs = max(lbs, bdev_logical_block_size(kp->bdev[i]));
 		pbs = max(pbs, bdev_physical_block_size(kp->bdev[i]));
 	}
-	mutex_unlock(&kp->lock);
+	mutex_unlock(&cairn_registry.lock);
 	blk_limits_io_min(limits, pbs);
 	limits->logical_block_size = max(limits->logical_block_size, lbs);
 	limits->physical_block_size = max(limits->physical_block_size, pbs);

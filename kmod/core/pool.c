@@ -970,14 +970,14 @@ void cairn_pool_free(struct cairn_pool *pool)
 	cairn_free(pool);
 }
 
-/* The newest valid superblock of device @dev. */
-static int cairn_read_dev_super(struct cairn_pool *pool, unsigned int dev,
-				struct cairn_super *sb, unsigned int *slot,
-				const char **why)
+int cairn_super_probe(const struct cairn_io_ops *ops, void *ctx,
+		      unsigned int dev, void *buf, struct cairn_super *sb,
+		      unsigned int *slot, const char **why)
 {
 	struct cairn_super *s;
 	const char *w[CAIRN_SUPER_SLOTS] = { NULL, NULL };
 	int r[CAIRN_SUPER_SLOTS];
+	bool read_err[CAIRN_SUPER_SLOTS] = { false, false };
 	unsigned int i;
 
 	s = cairn_zalloc(CAIRN_SUPER_SLOTS * sizeof(*s));
@@ -986,17 +986,21 @@ static int cairn_read_dev_super(struct cairn_pool *pool, unsigned int dev,
 		return -ENOMEM;
 	}
 	for (i = 0; i < CAIRN_SUPER_SLOTS; i++) {
-		r[i] = pool->ops->read(pool->ctx, dev, i, pool->buf);
+		r[i] = ops->read(ctx, dev, i, buf);
 		if (r[i]) {
+			read_err[i] = true;
 			w[i] = "superblock read failed";
 			continue;
 		}
-		r[i] = cairn_super_decode(pool->buf, i, &s[i], &w[i]);
+		r[i] = cairn_super_decode(buf, i, &s[i], &w[i]);
 	}
 	if (r[0] && r[1]) {
-		*why = w[0];
+		/* A read error first, then a damaged superblock, then none. */
+		i = read_err[0] ? 0 : read_err[1] ? 1 :
+		    r[0] != -EINVAL ? 0 : r[1] != -EINVAL ? 1 : 0;
+		*why = w[i];
 		cairn_free(s);
-		return r[0];
+		return r[i];
 	}
 	i = r[0] ? 1 : r[1] ? 0 : s[1].seq > s[0].seq;
 	*sb = s[i];
@@ -1030,7 +1034,8 @@ int cairn_pool_open(const struct cairn_io_ops *ops, void *ctx,
 	}
 
 	for (d = 0; d < nr_devs; d++) {
-		r = cairn_read_dev_super(pool, d, &sbs[d], &slots[d], why);
+		r = cairn_super_probe(ops, ctx, d, pool->buf, &sbs[d], &slots[d],
+				      why);
 		if (r)
 			goto out;
 		if (pool->sb_gen < sbs[d].seq)

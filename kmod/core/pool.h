@@ -144,6 +144,16 @@ int cairn_pool_open(const struct cairn_io_ops *ops, void *ctx,
 		    unsigned int nr_devs, bool read_only,
 		    struct cairn_pool **poolp, const char **why);
 
+/*
+ * The newest valid superblock of device @dev, read through @buf (one
+ * block).  When neither slot holds one: the read error if a read failed,
+ * else the decode error of a slot that has the magic but is damaged or of
+ * an unknown version, else -EINVAL (no Cairn superblock at all).
+ */
+int cairn_super_probe(const struct cairn_io_ops *ops, void *ctx,
+		      unsigned int dev, void *buf, struct cairn_super *sb,
+		      unsigned int *slot, const char **why);
+
 /* Commit and checkpoint (unless read-only), then free everything. */
 int cairn_pool_close(struct cairn_pool *pool);
 
