@@ -28,13 +28,14 @@ WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-paramete
 CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 json-c devmapper 2>/dev/null)
-NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 json-c devmapper 2>/dev/null)
+USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit
+NL_CFLAGS := $(shell pkg-config --cflags $(USER_PKGS) 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs $(USER_PKGS) 2>/dev/null)
 
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c \
 	kmod/core/user/crc32c.c
-LIB_SRCS := userland/lib/nl.c userland/lib/fileio.c userland/lib/dm.c \
-	userland/lib/util.c
+# libcairn: everything in userland/lib and the LIO helpers in target-fabric.
+LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
 	test_check
 
@@ -44,6 +45,8 @@ CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o)
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/rel/%.o)
 CORE_FUZZ_OBJS := $(CORE_SRCS:%.c=$(B)/fuzz/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/rel/%.o)
+CAIRNCTL_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnctl/*.c))
+CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .SECONDARY:
 
@@ -59,7 +62,7 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
+user: $(B)/bin/cairnctl $(if $(CAIRND_OBJS),$(B)/bin/cairnd) $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
@@ -93,9 +96,13 @@ $(B)/libcairncore-san.a: $(CORE_SAN_OBJS)
 $(B)/libcairncore.a: $(CORE_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/bin/cairnctl: $(B)/rel/userland/cairnctl/cairnctl.o $(B)/libcairn.a
+$(B)/bin/cairnctl: $(CAIRNCTL_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
+
+$(B)/bin/cairnd: $(CAIRND_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
 
 $(B)/bin/cairn-check: $(B)/rel/userland/cairn-check/cairn-check.o $(B)/libcairn.a \
 		      $(B)/libcairncore.a

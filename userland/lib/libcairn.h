@@ -10,6 +10,7 @@
 #ifndef LIBCAIRN_H
 #define LIBCAIRN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,5 +146,196 @@ void cairn_uuid_str(const uint8_t *uuid, char *out);
 /* "1.5 GiB" */
 void cairn_human_size(uint64_t bytes, char *out, size_t len);
 const char *cairn_event_name(uint32_t event);
+
+/*
+ * Configuration: /etc/cairn/cairn.json, the state cairnd restores at boot
+ * (pools by UUID and members, volumes, exports, event hooks).  cairnctl
+ * saves it after every change.  Strings are bounded; arrays are malloc'ed
+ * and freed by cairn_config_free().
+ */
+#define CAIRN_CONFIG_PATH "/etc/cairn/cairn.json"
+#define CAIRN_NAME_LEN 65		/* pool and volume names, with the NUL */
+#define CAIRN_WWN_LEN 224		/* iqn.../naa... (RFC 3720: 223 bytes) */
+#define CAIRN_SECRET_LEN 256
+
+struct cairn_cfg_member {
+	char device[256];		/* as last seen, e.g. /dev/vdb */
+	char uuid[37];			/* member UUID */
+};
+
+struct cairn_cfg_pool {
+	char name[CAIRN_NAME_LEN];
+	char uuid[37];
+	unsigned int nr_members;
+	struct cairn_cfg_member *members;
+};
+
+struct cairn_cfg_volume {
+	char pool[CAIRN_NAME_LEN];
+	char name[CAIRN_NAME_LEN];
+	char uuid[37];
+	uint64_t size;			/* bytes */
+};
+
+struct cairn_cfg_lun {
+	uint32_t lun;
+	char volume[CAIRN_NAME_LEN];	/* volume names are unique */
+};
+
+struct cairn_cfg_acl {
+	char initiator[CAIRN_WWN_LEN];
+	char userid[CAIRN_SECRET_LEN];		/* CHAP; "" = none */
+	char password[CAIRN_SECRET_LEN];
+	char mutual_userid[CAIRN_SECRET_LEN];	/* mutual CHAP; "" = none */
+	char mutual_password[CAIRN_SECRET_LEN];
+};
+
+struct cairn_cfg_portal {
+	char ip[64];			/* "0.0.0.0", "192.0.2.1", "[::]" */
+	uint16_t port;
+};
+
+enum cairn_fabric {
+	CAIRN_FABRIC_ISCSI,
+	CAIRN_FABRIC_LOOPBACK,
+};
+
+struct cairn_cfg_target {
+	enum cairn_fabric fabric;
+	char wwn[CAIRN_WWN_LEN];	/* iqn./eui./naa. (loopback: naa.) */
+	unsigned int nr_luns, nr_acls, nr_portals;
+	struct cairn_cfg_lun *luns;
+	struct cairn_cfg_acl *acls;		/* iSCSI only */
+	struct cairn_cfg_portal *portals;	/* iSCSI only */
+};
+
+struct cairn_cfg_hook {
+	char event[32];			/* cairn_event_name(), or "*" */
+	char command[512];		/* run with sh -c, CAIRN_* in env */
+};
+
+struct cairn_config {
+	unsigned int nr_pools, nr_volumes, nr_targets, nr_hooks;
+	struct cairn_cfg_pool *pools;
+	struct cairn_cfg_volume *volumes;
+	struct cairn_cfg_target *targets;
+	struct cairn_cfg_hook *hooks;
+};
+
+/*
+ * Load @path (NULL: $CAIRN_CONFIG or CAIRN_CONFIG_PATH).  A missing file
+ * is an empty configuration; a malformed one is -EINVAL with the reason
+ * (and the JSON path of the bad element) in @err.
+ */
+int cairn_config_load(const char *path, struct cairn_config *cfg,
+		      char *err, size_t errlen);
+/* Write to a temporary file in the same directory, fsync, rename, fsync. */
+int cairn_config_save(const char *path, const struct cairn_config *cfg,
+		      char *err, size_t errlen);
+void cairn_config_free(struct cairn_config *cfg);
+/* The path load/save use for NULL. */
+const char *cairn_config_path(void);
+
+struct cairn_cfg_pool *cairn_config_pool(struct cairn_config *cfg,
+					 const char *name);
+struct cairn_cfg_volume *cairn_config_volume(struct cairn_config *cfg,
+					     const char *name);
+struct cairn_cfg_target *cairn_config_target(struct cairn_config *cfg,
+					     enum cairn_fabric fabric,
+					     const char *wwn);
+/* Append a zeroed element and return it (NULL on ENOMEM). */
+struct cairn_cfg_pool *cairn_config_add_pool(struct cairn_config *cfg);
+struct cairn_cfg_volume *cairn_config_add_volume(struct cairn_config *cfg);
+struct cairn_cfg_target *cairn_config_add_target(struct cairn_config *cfg);
+struct cairn_cfg_lun *cairn_config_add_lun(struct cairn_cfg_target *t);
+struct cairn_cfg_acl *cairn_config_add_acl(struct cairn_cfg_target *t);
+struct cairn_cfg_portal *cairn_config_add_portal(struct cairn_cfg_target *t);
+/* Remove by pointer (the element must belong to the array). */
+void cairn_config_del_pool(struct cairn_config *cfg, struct cairn_cfg_pool *p);
+void cairn_config_del_volume(struct cairn_config *cfg,
+			     struct cairn_cfg_volume *v);
+void cairn_config_del_target(struct cairn_config *cfg,
+			     struct cairn_cfg_target *t);
+void cairn_config_del_lun(struct cairn_cfg_target *t, struct cairn_cfg_lun *l);
+void cairn_config_del_acl(struct cairn_cfg_target *t, struct cairn_cfg_acl *a);
+void cairn_config_del_portal(struct cairn_cfg_target *t,
+			     struct cairn_cfg_portal *p);
+
+/*
+ * Kernel modules through libkmod: load @name and its dependencies (a
+ * module already loaded, or built in, is success).  -ENOENT when no such
+ * module exists; the reason in @err.
+ */
+int cairn_kmod_load(const char *name, char *err, size_t errlen);
+/* cairn, dm-mod; and for exports target_core_mod, target_core_iblock,
+ * iscsi_target_mod, tcm_loop, with configfs mounted. */
+int cairn_kmod_load_all(bool exports, char *err, size_t errlen);
+
+/*
+ * LIO, through configfs (/sys/kernel/config/target), in the layout
+ * rtslib-fb (targetcli) writes, so `targetcli ls` shows it:
+ *   core/iblock_N/<volume>            one HBA per backstore, as rtslib does
+ *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target
+ *   loopback/<naa>/tpgt_1/{nexus,lun}
+ * All calls return 0 or a negative errno with a message in @err naming
+ * the object; a failed create removes what it made.
+ */
+#define CAIRN_LIO_ROOT "/sys/kernel/config/target"
+
+struct cairn_lio_backstore {
+	const char *name;		/* the volume's name */
+	const char *device;		/* /dev/mapper/cairn-<pool>-<volume> */
+	const uint8_t *uuid;		/* the volume's UUID: serial and NAA */
+	uint32_t granularity;		/* bytes: the pool's chunk */
+};
+
+/* iSCSI names (iqn., eui., naa.) and loopback names (naa.) by RFC 3720. */
+bool cairn_lio_valid_wwn(enum cairn_fabric fabric, const char *wwn,
+			 char *err, size_t errlen);
+int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
+			       char *err, size_t errlen);
+int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen);
+/* 1 if it exists, 0 if not. */
+int cairn_lio_backstore_exists(const char *name);
+int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
+			    char *err, size_t errlen);
+/* Removes the target with everything under it (not the backstores). */
+int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
+			    char *err, size_t errlen);
+int cairn_lio_target_exists(enum cairn_fabric fabric, const char *wwn);
+int cairn_lio_portal_create(const char *iqn, const char *ip,
+			    unsigned int port, char *err, size_t errlen);
+int cairn_lio_portal_delete(const char *iqn, const char *ip,
+			    unsigned int port, char *err, size_t errlen);
+/* The LUN is mapped (same number, read-write) into every ACL of the TPG. */
+int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, const char *backstore,
+			 char *err, size_t errlen);
+int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, char *err, size_t errlen);
+/* Creates the ACL, maps every LUN of the TPG into it, sets its CHAP. */
+int cairn_lio_acl_create(const char *iqn, const struct cairn_cfg_acl *acl,
+			 char *err, size_t errlen);
+int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
+			   char *err, size_t errlen);
+int cairn_lio_acl_delete(const char *iqn, const char *initiator,
+			 char *err, size_t errlen);
+/* TPG attribute authentication: CHAP required for every login. */
+int cairn_lio_set_chap_required(const char *iqn, bool on,
+				char *err, size_t errlen);
+/* Enable the TPG (logins possible); created disabled. */
+int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
+			    bool on, char *err, size_t errlen);
+
+/*
+ * Bring the kernel in line with @cfg: load modules, open the pools not
+ * open yet (members found by scanning block devices for the pool's UUID,
+ * so renamed devices do not matter), activate their volumes' dm devices,
+ * recreate the exports.  Each failure is reported through @log (one
+ * message naming the object) and restore goes on with the rest; returns
+ * the number of failures.
+ */
+int cairn_restore(const struct cairn_config *cfg,
+		  void (*log)(int prio, const char *msg, void *arg), void *arg);
 
 #endif /* LIBCAIRN_H */
