@@ -146,6 +146,8 @@ void cairn_uuid_str(const uint8_t *uuid, char *out);
 /* "1.5 GiB" */
 void cairn_human_size(uint64_t bytes, char *out, size_t len);
 const char *cairn_event_name(uint32_t event);
+/* The event number for a cairn_event_name(), or -ENOENT. */
+int cairn_event_from_name(const char *name);
 
 /*
  * Configuration: /etc/cairn/cairn.json, the state cairnd restores at boot
@@ -267,8 +269,10 @@ void cairn_config_del_portal(struct cairn_cfg_target *t,
  * module exists; the reason in @err.
  */
 int cairn_kmod_load(const char *name, char *err, size_t errlen);
-/* cairn, dm-mod; and for exports target_core_mod, target_core_iblock,
- * iscsi_target_mod, tcm_loop, with configfs mounted. */
+/*
+ * dm-mod and cairn; with @exports also target_core_mod, target_core_iblock,
+ * iscsi_target_mod and tcm_loop, with configfs mounted.
+ */
 int cairn_kmod_load_all(bool exports, char *err, size_t errlen);
 
 /*

@@ -584,23 +584,33 @@ const char *cairn_mode_name(uint32_t mode)
 	return mode < 4 ? names[mode] : "unknown";
 }
 
+static const char *const event_names[] = {
+	[CAIRN_EVENT_POOL_CREATED] = "pool-created",
+	[CAIRN_EVENT_POOL_OPENED] = "pool-opened",
+	[CAIRN_EVENT_POOL_CLOSED] = "pool-closed",
+	[CAIRN_EVENT_THRESHOLD_UP] = "threshold-up",
+	[CAIRN_EVENT_THRESHOLD_DOWN] = "threshold-down",
+	[CAIRN_EVENT_MODE_CHANGED] = "mode-changed",
+	[CAIRN_EVENT_OUT_OF_SPACE] = "out-of-space",
+	[CAIRN_EVENT_METADATA_ERROR] = "metadata-error",
+	[CAIRN_EVENT_MEMBER_ADDED] = "member-added",
+	[CAIRN_EVENT_MEMBER_IO_ERROR] = "member-io-error",
+};
+
 const char *cairn_event_name(uint32_t event)
 {
-	static const char *const names[] = {
-		[CAIRN_EVENT_POOL_CREATED] = "pool-created",
-		[CAIRN_EVENT_POOL_OPENED] = "pool-opened",
-		[CAIRN_EVENT_POOL_CLOSED] = "pool-closed",
-		[CAIRN_EVENT_THRESHOLD_UP] = "threshold-up",
-		[CAIRN_EVENT_THRESHOLD_DOWN] = "threshold-down",
-		[CAIRN_EVENT_MODE_CHANGED] = "mode-changed",
-		[CAIRN_EVENT_OUT_OF_SPACE] = "out-of-space",
-		[CAIRN_EVENT_METADATA_ERROR] = "metadata-error",
-		[CAIRN_EVENT_MEMBER_ADDED] = "member-added",
-		[CAIRN_EVENT_MEMBER_IO_ERROR] = "member-io-error",
-	};
+	return event < ARRAY_SIZE(event_names) && event_names[event] ?
+	       event_names[event] : "unknown";
+}
 
-	return event < ARRAY_SIZE(names) && names[event] ?
-	       names[event] : "unknown";
+int cairn_event_from_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(event_names); i++)
+		if (event_names[i] && !strcmp(event_names[i], name))
+			return i;
+	return -ENOENT;
 }
 
 static struct nl_msg *cairn_msg(struct cairn_nl *nl, uint8_t cmd, int flags)

@@ -1,0 +1,901 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libcairn: the configuration file, /etc/cairn/cairn.json (json-c).
+ *
+ * The file records what cairnd restores at boot:
+ *
+ *   {
+ *     "version": 1,
+ *     "pools": [ { "name": "p0", "uuid": "...",
+ *                  "members": [ { "device": "/dev/vdb", "uuid": "..." } ] } ],
+ *     "volumes": [ { "pool": "p0", "name": "vm01", "uuid": "...",
+ *                    "size": 2199023255552 } ],
+ *     "iscsi": [ { "wwn": "iqn.2026-11.org.example:vm01",
+ *                  "portals": [ { "ip": "0.0.0.0", "port": 3260 } ],
+ *                  "luns": [ { "lun": 0, "volume": "vm01" } ],
+ *                  "acls": [ { "initiator": "iqn...", "userid": "...",
+ *                              "password": "...", "mutual_userid": "",
+ *                              "mutual_password": "" } ] } ],
+ *     "loopback": [ { "wwn": "naa.5001405...", "luns": [ ... ] } ],
+ *     "hooks": [ { "event": "out-of-space", "command": "..." } ]
+ *   }
+ *
+ * Loading is strict: an unknown key, a wrong type, an overlong string or a
+ * duplicate name is an error naming the element ("volumes[2].size: ...").
+ * The file holds CHAP secrets, so it is written mode 0600.  Saving writes a
+ * temporary file in the same directory, fsyncs it, renames it over the old
+ * one and fsyncs the directory: a crash leaves the old or the new file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "libcairn.h"
+
+#define CAIRN_CONFIG_VERSION 1
+
+const char *cairn_config_path(void)
+{
+	const char *p = getenv("CAIRN_CONFIG");
+
+	return p && *p ? p : CAIRN_CONFIG_PATH;
+}
+
+/* Append one zeroed element to *@arr (of *@nr elements of @size). */
+static void *grow(void *arrp, unsigned int *nr, size_t size)
+{
+	void **arr = arrp;
+	char *n = realloc(*arr, (*nr + 1) * size);
+
+	if (!n)
+		return NULL;
+	*arr = n;
+	memset(n + *nr * size, 0, size);
+	return n + (*nr)++ * size;
+}
+
+/* Remove element @elem from *@arr. */
+static void shrink(void *arr, unsigned int *nr, size_t size, void *elem)
+{
+	char *a = arr, *e = elem;
+	size_t i = (e - a) / size;
+
+	memmove(e, e + size, (*nr - i - 1) * size);
+	(*nr)--;
+}
+
+struct cairn_cfg_pool *cairn_config_add_pool(struct cairn_config *cfg)
+{
+	return grow(&cfg->pools, &cfg->nr_pools, sizeof(*cfg->pools));
+}
+
+struct cairn_cfg_volume *cairn_config_add_volume(struct cairn_config *cfg)
+{
+	return grow(&cfg->volumes, &cfg->nr_volumes, sizeof(*cfg->volumes));
+}
+
+struct cairn_cfg_target *cairn_config_add_target(struct cairn_config *cfg)
+{
+	return grow(&cfg->targets, &cfg->nr_targets, sizeof(*cfg->targets));
+}
+
+struct cairn_cfg_lun *cairn_config_add_lun(struct cairn_cfg_target *t)
+{
+	return grow(&t->luns, &t->nr_luns, sizeof(*t->luns));
+}
+
+struct cairn_cfg_acl *cairn_config_add_acl(struct cairn_cfg_target *t)
+{
+	return grow(&t->acls, &t->nr_acls, sizeof(*t->acls));
+}
+
+struct cairn_cfg_portal *cairn_config_add_portal(struct cairn_cfg_target *t)
+{
+	return grow(&t->portals, &t->nr_portals, sizeof(*t->portals));
+}
+
+static struct cairn_cfg_hook *add_hook(struct cairn_config *cfg)
+{
+	return grow(&cfg->hooks, &cfg->nr_hooks, sizeof(*cfg->hooks));
+}
+
+void cairn_config_del_pool(struct cairn_config *cfg, struct cairn_cfg_pool *p)
+{
+	free(p->members);
+	shrink(cfg->pools, &cfg->nr_pools, sizeof(*p), p);
+}
+
+void cairn_config_del_volume(struct cairn_config *cfg,
+			     struct cairn_cfg_volume *v)
+{
+	shrink(cfg->volumes, &cfg->nr_volumes, sizeof(*v), v);
+}
+
+static void target_free(struct cairn_cfg_target *t)
+{
+	free(t->luns);
+	free(t->acls);
+	free(t->portals);
+}
+
+void cairn_config_del_target(struct cairn_config *cfg,
+			     struct cairn_cfg_target *t)
+{
+	target_free(t);
+	shrink(cfg->targets, &cfg->nr_targets, sizeof(*t), t);
+}
+
+void cairn_config_del_lun(struct cairn_cfg_target *t, struct cairn_cfg_lun *l)
+{
+	shrink(t->luns, &t->nr_luns, sizeof(*l), l);
+}
+
+void cairn_config_del_acl(struct cairn_cfg_target *t, struct cairn_cfg_acl *a)
+{
+	shrink(t->acls, &t->nr_acls, sizeof(*a), a);
+}
+
+void cairn_config_del_portal(struct cairn_cfg_target *t,
+			     struct cairn_cfg_portal *p)
+{
+	shrink(t->portals, &t->nr_portals, sizeof(*p), p);
+}
+
+void cairn_config_free(struct cairn_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_pools; i++)
+		free(cfg->pools[i].members);
+	for (i = 0; i < cfg->nr_targets; i++)
+		target_free(&cfg->targets[i]);
+	free(cfg->pools);
+	free(cfg->volumes);
+	free(cfg->targets);
+	free(cfg->hooks);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct cairn_cfg_pool *cairn_config_pool(struct cairn_config *cfg,
+					 const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_pools; i++)
+		if (!strcmp(cfg->pools[i].name, name))
+			return &cfg->pools[i];
+	return NULL;
+}
+
+struct cairn_cfg_volume *cairn_config_volume(struct cairn_config *cfg,
+					     const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_volumes; i++)
+		if (!strcmp(cfg->volumes[i].name, name))
+			return &cfg->volumes[i];
+	return NULL;
+}
+
+struct cairn_cfg_target *cairn_config_target(struct cairn_config *cfg,
+					     enum cairn_fabric fabric,
+					     const char *wwn)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_targets; i++)
+		if (cfg->targets[i].fabric == fabric &&
+		    !strcmp(cfg->targets[i].wwn, wwn))
+			return &cfg->targets[i];
+	return NULL;
+}
+
+/* ---- loading ---- */
+
+struct loader {
+	char *err;
+	size_t errlen;
+	char path[128];		/* JSON path of the element being read */
+};
+
+static int bad(struct loader *l, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(l->err, l->errlen, "%s: %s", l->path, msg);
+	return -EINVAL;
+}
+
+/* Set l->path to "@parent.@key" (or "@parent[@i]" when @key is NULL). */
+static void at(struct loader *l, const char *parent, const char *key,
+	       unsigned int i)
+{
+	if (key)
+		snprintf(l->path, sizeof(l->path), "%s%s%s", parent,
+			 *parent ? "." : "", key);
+	else
+		snprintf(l->path, sizeof(l->path), "%s[%u]", parent, i);
+}
+
+static int get_string(struct loader *l, struct json_object *o, char *out,
+		      size_t len, bool empty_ok)
+{
+	const char *s;
+
+	if (!json_object_is_type(o, json_type_string))
+		return bad(l, "expected a string");
+	s = json_object_get_string(o);
+	if (strlen(s) >= len)
+		return bad(l, "longer than %zu bytes", len - 1);
+	if (!empty_ok && !*s)
+		return bad(l, "must not be empty");
+	strcpy(out, s);
+	return 0;
+}
+
+static int get_u64(struct loader *l, struct json_object *o, uint64_t max,
+		   uint64_t *out)
+{
+	int64_t v;
+
+	if (!json_object_is_type(o, json_type_int))
+		return bad(l, "expected an integer");
+	errno = 0;
+	v = json_object_get_int64(o);
+	if (v < 0 || errno || (uint64_t)v > max)
+		return bad(l, "out of range (0 to %" PRIu64 ")", max);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int is_uuid(const char *s)
+{
+	unsigned int i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!strchr("0123456789abcdef", s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int get_uuid(struct loader *l, struct json_object *o, char *out)
+{
+	int r = get_string(l, o, out, 37, false);
+
+	if (!r && !is_uuid(out))
+		return bad(l, "not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+	return r;
+}
+
+/*
+ * One member of an object: @keys lists the allowed keys, NULL-terminated;
+ * the parser for each is the caller's switch on the returned index.
+ */
+static int check_keys(struct loader *l, const char *parent,
+		      struct json_object *o, const char *const *keys)
+{
+	unsigned int i;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(l->path, sizeof(l->path), "%s", *parent ? parent : "(top)");
+		return bad(l, "expected an object");
+	}
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		for (i = 0; keys[i]; i++)
+			if (!strcmp(keys[i], key))
+				break;
+		if (!keys[i]) {
+			at(l, parent, key, 0);
+			return bad(l, "unknown key");
+		}
+	}
+	return 0;
+}
+
+/* Fetch @key of @o, which must exist unless @optional. */
+static int field(struct loader *l, const char *parent, struct json_object *o,
+		 const char *key, bool optional, struct json_object **val)
+{
+	at(l, parent, key, 0);
+	*val = NULL;
+	if (!json_object_object_get_ex(o, key, val)) {
+		if (optional)
+			return 1;
+		return bad(l, "missing");
+	}
+	return 0;
+}
+
+static int get_array(struct loader *l, const char *parent,
+		     struct json_object *o, const char *key,
+		     struct json_object **arr, size_t *n)
+{
+	int r = field(l, parent, o, key, true, arr);
+
+	*n = 0;
+	if (r)
+		return r < 0 ? r : 0;
+	if (!json_object_is_type(*arr, json_type_array))
+		return bad(l, "expected an array");
+	*n = json_object_array_length(*arr);
+	return 0;
+}
+
+static int load_members(struct loader *l, const char *parent,
+			struct json_object *o, struct cairn_cfg_pool *p)
+{
+	static const char *const keys[] = { "device", "uuid", NULL };
+	struct json_object *arr, *e, *v;
+	char base[128], me[128];
+	size_t i, n;
+	int r;
+
+	snprintf(base, sizeof(base), "%s", parent);
+	r = get_array(l, base, o, "members", &arr, &n);
+	if (r)
+		return r;
+	if (!n)
+		return bad(l, "a pool needs at least one member");
+	if (n > CAIRN_MAX_DEVICES)
+		return bad(l, "more than %d members", CAIRN_MAX_DEVICES);
+	p->members = calloc(n, sizeof(*p->members));
+	if (!p->members)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		snprintf(me, sizeof(me), "%s.members[%zu]", base, i);
+		e = json_object_array_get_idx(arr, i);
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "device", false, &v);
+		if (!r)
+			r = get_string(l, v, p->members[i].device,
+				       sizeof(p->members[i].device), false);
+		if (!r)
+			r = field(l, me, e, "uuid", false, &v);
+		if (!r)
+			r = get_uuid(l, v, p->members[i].uuid);
+		if (r)
+			return r;
+		p->nr_members++;
+	}
+	return 0;
+}
+
+static int load_pools(struct loader *l, struct json_object *top,
+		      struct cairn_config *cfg)
+{
+	static const char *const keys[] = { "name", "uuid", "members", NULL };
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_pool *p;
+	char me[128];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, "", top, "pools", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "pools[%zu]", i);
+		e = json_object_array_get_idx(arr, i);
+		p = cairn_config_add_pool(cfg);
+		if (!p)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "name", false, &v);
+		if (!r)
+			r = get_string(l, v, p->name, sizeof(p->name), false);
+		if (!r && cairn_config_pool(cfg, p->name) != p)
+			r = bad(l, "pool %s listed twice", p->name);
+		if (!r)
+			r = field(l, me, e, "uuid", false, &v);
+		if (!r)
+			r = get_uuid(l, v, p->uuid);
+		if (!r)
+			r = load_members(l, me, e, p);
+	}
+	return r;
+}
+
+static int load_volumes(struct loader *l, struct json_object *top,
+			struct cairn_config *cfg)
+{
+	static const char *const keys[] = { "pool", "name", "uuid", "size", NULL };
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_volume *vol;
+	char me[128];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, "", top, "volumes", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "volumes[%zu]", i);
+		e = json_object_array_get_idx(arr, i);
+		vol = cairn_config_add_volume(cfg);
+		if (!vol)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "pool", false, &v);
+		if (!r)
+			r = get_string(l, v, vol->pool, sizeof(vol->pool), false);
+		if (!r && !cairn_config_pool(cfg, vol->pool))
+			r = bad(l, "no pool %s in this file", vol->pool);
+		if (!r)
+			r = field(l, me, e, "name", false, &v);
+		if (!r)
+			r = get_string(l, v, vol->name, sizeof(vol->name), false);
+		if (!r && cairn_config_volume(cfg, vol->name) != vol)
+			r = bad(l, "volume %s listed twice", vol->name);
+		if (!r)
+			r = field(l, me, e, "uuid", false, &v);
+		if (!r)
+			r = get_uuid(l, v, vol->uuid);
+		if (!r)
+			r = field(l, me, e, "size", false, &v);
+		if (!r)
+			r = get_u64(l, v, INT64_MAX, &vol->size);
+	}
+	return r;
+}
+
+static int load_luns(struct loader *l, const char *parent,
+		     struct json_object *o, struct cairn_config *cfg,
+		     struct cairn_cfg_target *t)
+{
+	static const char *const keys[] = { "lun", "volume", NULL };
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_lun *lun;
+	uint64_t num;
+	char me[256];
+	size_t i, n, j;
+	int r;
+
+	r = get_array(l, parent, o, "luns", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "%s.luns[%zu]", parent, i);
+		e = json_object_array_get_idx(arr, i);
+		lun = cairn_config_add_lun(t);
+		if (!lun)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "lun", false, &v);
+		if (!r)
+			r = get_u64(l, v, 65535, &num);
+		for (j = 0; !r && j + 1 < t->nr_luns; j++)
+			if (t->luns[j].lun == num)
+				r = bad(l, "LUN %" PRIu64 " listed twice", num);
+		lun->lun = num;
+		if (!r)
+			r = field(l, me, e, "volume", false, &v);
+		if (!r)
+			r = get_string(l, v, lun->volume, sizeof(lun->volume),
+				       false);
+		if (!r && !cairn_config_volume(cfg, lun->volume))
+			r = bad(l, "no volume %s in this file", lun->volume);
+	}
+	return r;
+}
+
+static int load_acls(struct loader *l, const char *parent,
+		     struct json_object *o, struct cairn_cfg_target *t)
+{
+	static const char *const keys[] = {
+		"initiator", "userid", "password", "mutual_userid",
+		"mutual_password", NULL
+	};
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_acl *a;
+	char me[256];
+	size_t i, n, j;
+	int r;
+
+	r = get_array(l, parent, o, "acls", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "%s.acls[%zu]", parent, i);
+		e = json_object_array_get_idx(arr, i);
+		a = cairn_config_add_acl(t);
+		if (!a)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "initiator", false, &v);
+		if (!r)
+			r = get_string(l, v, a->initiator, sizeof(a->initiator),
+				       false);
+		if (!r && !cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, a->initiator,
+					       NULL, 0))
+			r = bad(l, "not an iSCSI name: %s", a->initiator);
+		for (j = 0; !r && j + 1 < t->nr_acls; j++)
+			if (!strcmp(t->acls[j].initiator, a->initiator))
+				r = bad(l, "initiator listed twice");
+		if (!r && field(l, me, e, "userid", true, &v) == 0)
+			r = get_string(l, v, a->userid, sizeof(a->userid), true);
+		if (!r && field(l, me, e, "password", true, &v) == 0)
+			r = get_string(l, v, a->password, sizeof(a->password),
+				       true);
+		if (!r && field(l, me, e, "mutual_userid", true, &v) == 0)
+			r = get_string(l, v, a->mutual_userid,
+				       sizeof(a->mutual_userid), true);
+		if (!r && field(l, me, e, "mutual_password", true, &v) == 0)
+			r = get_string(l, v, a->mutual_password,
+				       sizeof(a->mutual_password), true);
+		if (!r && !*a->userid != !*a->password)
+			r = bad(l, "userid and password go together");
+		if (!r && !*a->mutual_userid != !*a->mutual_password)
+			r = bad(l, "mutual_userid and mutual_password go together");
+		if (!r && *a->mutual_userid && !*a->userid)
+			r = bad(l, "mutual CHAP needs CHAP");
+	}
+	return r;
+}
+
+static int load_portals(struct loader *l, const char *parent,
+			struct json_object *o, struct cairn_cfg_target *t)
+{
+	static const char *const keys[] = { "ip", "port", NULL };
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_portal *p;
+	uint64_t port;
+	char me[256];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, parent, o, "portals", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "%s.portals[%zu]", parent, i);
+		e = json_object_array_get_idx(arr, i);
+		p = cairn_config_add_portal(t);
+		if (!p)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "ip", false, &v);
+		if (!r)
+			r = get_string(l, v, p->ip, sizeof(p->ip), false);
+		if (!r)
+			r = field(l, me, e, "port", false, &v);
+		if (!r)
+			r = get_u64(l, v, 65535, &port);
+		if (!r && !port)
+			r = bad(l, "port 0");
+		p->port = port;
+	}
+	return r;
+}
+
+static int load_targets(struct loader *l, struct json_object *top,
+			struct cairn_config *cfg, enum cairn_fabric fabric)
+{
+	static const char *const iscsi_keys[] = {
+		"wwn", "portals", "luns", "acls", NULL
+	};
+	static const char *const loop_keys[] = { "wwn", "luns", NULL };
+	const char *key = fabric == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_target *t;
+	char me[128];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, "", top, key, &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "%s[%zu]", key, i);
+		e = json_object_array_get_idx(arr, i);
+		t = cairn_config_add_target(cfg);
+		if (!t)
+			return -ENOMEM;
+		t->fabric = fabric;
+		r = check_keys(l, me, e, fabric == CAIRN_FABRIC_ISCSI ?
+			       iscsi_keys : loop_keys);
+		if (!r)
+			r = field(l, me, e, "wwn", false, &v);
+		if (!r)
+			r = get_string(l, v, t->wwn, sizeof(t->wwn), false);
+		if (!r && !cairn_lio_valid_wwn(fabric, t->wwn, NULL, 0))
+			r = bad(l, "not a valid %s name: %s", key, t->wwn);
+		if (!r && cairn_config_target(cfg, fabric, t->wwn) != t)
+			r = bad(l, "target %s listed twice", t->wwn);
+		if (!r)
+			r = load_luns(l, me, e, cfg, t);
+		if (!r && fabric == CAIRN_FABRIC_ISCSI)
+			r = load_portals(l, me, e, t);
+		if (!r && fabric == CAIRN_FABRIC_ISCSI)
+			r = load_acls(l, me, e, t);
+	}
+	return r;
+}
+
+static int load_hooks(struct loader *l, struct json_object *top,
+		      struct cairn_config *cfg)
+{
+	static const char *const keys[] = { "event", "command", NULL };
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_hook *h;
+	char me[128];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, "", top, "hooks", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "hooks[%zu]", i);
+		e = json_object_array_get_idx(arr, i);
+		h = add_hook(cfg);
+		if (!h)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "event", false, &v);
+		if (!r)
+			r = get_string(l, v, h->event, sizeof(h->event), false);
+		if (!r && strcmp(h->event, "*") &&
+		    cairn_event_from_name(h->event) < 0)
+			r = bad(l, "unknown event %s", h->event);
+		if (!r)
+			r = field(l, me, e, "command", false, &v);
+		if (!r)
+			r = get_string(l, v, h->command, sizeof(h->command),
+				       false);
+	}
+	return r;
+}
+
+int cairn_config_load(const char *path, struct cairn_config *cfg,
+		      char *err, size_t errlen)
+{
+	static const char *const keys[] = {
+		"version", "pools", "volumes", "iscsi", "loopback", "hooks", NULL
+	};
+	struct loader l = { .err = err, .errlen = errlen };
+	struct json_object *top, *v;
+	uint64_t version;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!path)
+		path = cairn_config_path();
+	if (access(path, F_OK) && errno == ENOENT)
+		return 0;
+	top = json_object_from_file(path);
+	if (!top) {
+		snprintf(err, errlen, "%s: %s", path,
+			 json_util_get_last_err() ? json_util_get_last_err() :
+			 "not valid JSON");
+		return -EINVAL;
+	}
+	r = check_keys(&l, "", top, keys);
+	if (!r)
+		r = field(&l, "", top, "version", false, &v);
+	if (!r)
+		r = get_u64(&l, v, UINT32_MAX, &version);
+	if (!r && version != CAIRN_CONFIG_VERSION)
+		r = bad(&l, "version %" PRIu64 " (this is version %d)", version,
+			CAIRN_CONFIG_VERSION);
+	if (!r)
+		r = load_pools(&l, top, cfg);
+	if (!r)
+		r = load_volumes(&l, top, cfg);
+	if (!r)
+		r = load_targets(&l, top, cfg, CAIRN_FABRIC_ISCSI);
+	if (!r)
+		r = load_targets(&l, top, cfg, CAIRN_FABRIC_LOOPBACK);
+	if (!r)
+		r = load_hooks(&l, top, cfg);
+	json_object_put(top);
+	if (r) {
+		if (r == -ENOMEM) {
+			snprintf(err, errlen, "%s: out of memory", path);
+		} else if (r == -EINVAL) {
+			char tmp[512];
+
+			snprintf(tmp, sizeof(tmp), "%s: %s", path, err);
+			snprintf(err, errlen, "%s", tmp);
+		}
+		cairn_config_free(cfg);
+	}
+	return r;
+}
+
+/* ---- saving ---- */
+
+static void add_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void add_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static struct json_object *luns_json(const struct cairn_cfg_target *t)
+{
+	struct json_object *arr = json_object_new_array(), *e;
+	unsigned int i;
+
+	for (i = 0; i < t->nr_luns; i++) {
+		e = json_object_new_object();
+		add_int(e, "lun", t->luns[i].lun);
+		add_str(e, "volume", t->luns[i].volume);
+		json_object_array_add(arr, e);
+	}
+	return arr;
+}
+
+static struct json_object *target_json(const struct cairn_cfg_target *t)
+{
+	struct json_object *o = json_object_new_object(), *arr, *e;
+	const struct cairn_cfg_acl *a;
+	unsigned int i;
+
+	add_str(o, "wwn", t->wwn);
+	if (t->fabric == CAIRN_FABRIC_ISCSI) {
+		arr = json_object_new_array();
+		for (i = 0; i < t->nr_portals; i++) {
+			e = json_object_new_object();
+			add_str(e, "ip", t->portals[i].ip);
+			add_int(e, "port", t->portals[i].port);
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "portals", arr);
+	}
+	json_object_object_add(o, "luns", luns_json(t));
+	if (t->fabric == CAIRN_FABRIC_ISCSI) {
+		arr = json_object_new_array();
+		for (i = 0; i < t->nr_acls; i++) {
+			a = &t->acls[i];
+			e = json_object_new_object();
+			add_str(e, "initiator", a->initiator);
+			add_str(e, "userid", a->userid);
+			add_str(e, "password", a->password);
+			add_str(e, "mutual_userid", a->mutual_userid);
+			add_str(e, "mutual_password", a->mutual_password);
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "acls", arr);
+	}
+	return o;
+}
+
+static struct json_object *config_json(const struct cairn_config *cfg)
+{
+	struct json_object *top = json_object_new_object(), *arr, *e, *ms, *m;
+	struct json_object *iscsi, *loop;
+	unsigned int i, j;
+
+	add_int(top, "version", CAIRN_CONFIG_VERSION);
+	arr = json_object_new_array();
+	for (i = 0; i < cfg->nr_pools; i++) {
+		e = json_object_new_object();
+		add_str(e, "name", cfg->pools[i].name);
+		add_str(e, "uuid", cfg->pools[i].uuid);
+		ms = json_object_new_array();
+		for (j = 0; j < cfg->pools[i].nr_members; j++) {
+			m = json_object_new_object();
+			add_str(m, "device", cfg->pools[i].members[j].device);
+			add_str(m, "uuid", cfg->pools[i].members[j].uuid);
+			json_object_array_add(ms, m);
+		}
+		json_object_object_add(e, "members", ms);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(top, "pools", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < cfg->nr_volumes; i++) {
+		e = json_object_new_object();
+		add_str(e, "pool", cfg->volumes[i].pool);
+		add_str(e, "name", cfg->volumes[i].name);
+		add_str(e, "uuid", cfg->volumes[i].uuid);
+		add_int(e, "size", (int64_t)cfg->volumes[i].size);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(top, "volumes", arr);
+	iscsi = json_object_new_array();
+	loop = json_object_new_array();
+	for (i = 0; i < cfg->nr_targets; i++)
+		json_object_array_add(cfg->targets[i].fabric == CAIRN_FABRIC_ISCSI ?
+				      iscsi : loop, target_json(&cfg->targets[i]));
+	json_object_object_add(top, "iscsi", iscsi);
+	json_object_object_add(top, "loopback", loop);
+	arr = json_object_new_array();
+	for (i = 0; i < cfg->nr_hooks; i++) {
+		e = json_object_new_object();
+		add_str(e, "event", cfg->hooks[i].event);
+		add_str(e, "command", cfg->hooks[i].command);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(top, "hooks", arr);
+	return top;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int cairn_config_save(const char *path, const struct cairn_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct json_object *top;
+	char tmp[4200], dir[4096];
+	const char *text;
+	int fd, dfd, r;
+
+	if (!path)
+		path = cairn_config_path();
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+		return r;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
+		return r;
+	}
+	top = config_json(cfg);
+	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_SPACED |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	r = write_all(fd, text, strlen(text));
+	if (!r)
+		r = write_all(fd, "\n", 1);
+	json_object_put(top);
+	if (!r && fsync(fd))
+		r = -errno;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		unlink(tmp);
+		return r;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (fsync(dfd))
+			r = -errno;
+		close(dfd);
+	}
+	if (r)
+		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+	return r;
+}
