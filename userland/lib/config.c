@@ -205,7 +205,7 @@ struct cairn_cfg_target *cairn_config_target(struct cairn_config *cfg,
 struct loader {
 	char *err;
 	size_t errlen;
-	char path[128];		/* JSON path of the element being read */
+	char path[512];		/* JSON path of the element being read */
 };
 
 static int bad(struct loader *l, const char *fmt, ...)
@@ -348,7 +348,7 @@ static int load_members(struct loader *l, const char *parent,
 {
 	static const char *const keys[] = { "device", "uuid", NULL };
 	struct json_object *arr, *e, *v;
-	char base[128], me[128];
+	char base[256], me[320];
 	size_t i, n;
 	int r;
 
@@ -389,7 +389,7 @@ static int load_pools(struct loader *l, struct json_object *top,
 	static const char *const keys[] = { "name", "uuid", "members", NULL };
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_pool *p;
-	char me[128];
+	char me[256];
 	size_t i, n;
 	int r;
 
@@ -423,7 +423,7 @@ static int load_volumes(struct loader *l, struct json_object *top,
 	static const char *const keys[] = { "pool", "name", "uuid", "size", NULL };
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_volume *vol;
-	char me[128];
+	char me[256];
 	size_t i, n;
 	int r;
 
@@ -467,7 +467,7 @@ static int load_luns(struct loader *l, const char *parent,
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_lun *lun;
 	uint64_t num;
-	char me[256];
+	char me[320];
 	size_t i, n, j;
 	int r;
 
@@ -507,7 +507,7 @@ static int load_acls(struct loader *l, const char *parent,
 	};
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_acl *a;
-	char me[256];
+	char me[320];
 	size_t i, n, j;
 	int r;
 
@@ -558,7 +558,7 @@ static int load_portals(struct loader *l, const char *parent,
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_portal *p;
 	uint64_t port;
-	char me[256];
+	char me[320];
 	size_t i, n;
 	int r;
 
@@ -595,7 +595,7 @@ static int load_targets(struct loader *l, struct json_object *top,
 	const char *key = fabric == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_target *t;
-	char me[128];
+	char me[256];
 	size_t i, n;
 	int r;
 
@@ -633,7 +633,7 @@ static int load_hooks(struct loader *l, struct json_object *top,
 	static const char *const keys[] = { "event", "command", NULL };
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_hook *h;
-	char me[128];
+	char me[256];
 	size_t i, n;
 	int r;
 
