@@ -24,7 +24,8 @@ PREFIX ?= /usr/local
 B := build/user
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter
+WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter \
+	-Wno-missing-field-initializers
 CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -159,6 +160,10 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	install -D -m 0755 $(B)/bin/cairnctl $(DESTDIR)$(PREFIX)/sbin/cairnctl
 	install -D -m 0755 $(B)/bin/cairn-check $(DESTDIR)$(PREFIX)/sbin/cairn-check
+	install -D -m 0755 $(B)/bin/cairnd $(DESTDIR)$(PREFIX)/sbin/cairnd
+	install -D -m 0644 userland/cairnd/cairnd.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/cairnd.service
+	install -D -m 0644 userland/cairnd/cairnd.8 $(DESTDIR)$(PREFIX)/share/man/man8/cairnd.8
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

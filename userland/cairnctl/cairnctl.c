@@ -1,583 +1,434 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cairnctl - the Cairn command line.
+ * cairnctl - the Cairn command line, in the manner of targetcli.
  *
- *   cairnctl [-j] version
- *   cairnctl [-j] pool create NAME DEV[,DEV...] [chunk=SIZE] [threshold=PCT]
- *                             [nospace=error|wait] [timeout=SECONDS]
- *   cairnctl [-j] pool open DEV[,DEV...]
- *   cairnctl      pool close NAME
- *   cairnctl [-j] pool add NAME DEV
- *   cairnctl [-j] pool set NAME [threshold=PCT] [nospace=error|wait]
- *                             [timeout=SECONDS]
- *   cairnctl [-j] pool show [NAME]
- *   cairnctl [-j] volume create POOL NAME SIZE    (and its block device)
- *   cairnctl      volume delete POOL NAME         (block device first)
- *   cairnctl [-j] volume resize POOL NAME SIZE    (grow)
- *   cairnctl      volume activate|deactivate POOL NAME
- *   cairnctl [-j] volume show [POOL [NAME]]
- *   cairnctl [-j] events        print the kernel's events as they come
+ *   cairnctl [-j] [PATH] VERB [ARG...]     one command, for scripts
+ *   cairnctl                               the interactive tree shell
  *
- * Exit status: 0 on success, 1 when the request failed (the kernel's own
- * message is printed), 2 on bad usage.  The targetcli-style tree shell
- * replaces this grammar with the CLI issue; the library calls stay.
+ * The tree:
+ *   /pools                     storage pools (cairn.ko)
+ *   /pools/<pool>
+ *   /volumes                   thin volumes, one name space for all pools
+ *   /volumes/<volume>
+ *   /iscsi/<iqn>/tpg1/{luns,acls,portals}   iSCSI exports (LIO)
+ *   /loopback/<naa>/luns       local SCSI disks through tcm_loop (LIO)
+ *
+ * Every command is a verb on a node: ls, cd, create, delete, set, get,
+ * status, help, and a few more where they mean something (open, close,
+ * add, activate, deactivate; saveconfig, events, version at the root).
+ * Arguments are key=value; a node's main parameter may also be given as
+ * its first bare word (/iscsi create iqn...).  The command table below
+ * carries the help text; `cairnctl --man` prints the manual page from it.
+ *
+ * Exit status: 0 on success; 1 when the request failed, with one message
+ * on stderr (the kernel's own when it comes from the kernel); 2 on bad
+ * usage.  After every change the configuration (/etc/cairn/cairn.json, or
+ * $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <json-c/json.h>
+#include <editline/readline.h>
 
-#include "libcairn.h"
-#include "uapi/cairn_nl.h"
+#include "cairnctl.h"
 
-#define CAIRNCTL_VERSION "0.2.0"
+/* ---- helpers shared by the handlers ---- */
 
-static int json;
-
-static void usage(FILE *f)
+int err_msg(const char *fmt, ...)
 {
-	fprintf(f,
-		"usage: cairnctl [-j] version\n"
-		"       cairnctl [-j] pool create NAME DEV[,DEV...] [chunk=SIZE] [threshold=PCT]\n"
-		"                                 [nospace=error|wait] [timeout=SECONDS]\n"
-		"       cairnctl [-j] pool open DEV[,DEV...]\n"
-		"       cairnctl      pool close NAME\n"
-		"       cairnctl [-j] pool add NAME DEV\n"
-		"       cairnctl [-j] pool set NAME [threshold=PCT] [nospace=error|wait] [timeout=SECONDS]\n"
-		"       cairnctl [-j] pool show [NAME]\n"
-		"       cairnctl [-j] volume create POOL NAME SIZE\n"
-		"       cairnctl      volume delete POOL NAME\n"
-		"       cairnctl [-j] volume resize POOL NAME SIZE\n"
-		"       cairnctl      volume activate|deactivate POOL NAME\n"
-		"       cairnctl [-j] volume show [POOL [NAME]]\n"
-		"       cairnctl [-j] events\n"
-		"  -j, --json    print JSON instead of text\n");
-}
+	va_list ap;
 
-static int fail(struct cairn_nl *nl, const char *what, int err)
-{
-	const char *msg = cairn_nl_error(nl);
-
-	fprintf(stderr, "cairnctl: %s: %s\n", what,
-		msg && *msg ? msg : strerror(-err));
+	fputs("cairnctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	return 1;
 }
 
-static int fail_msg(const char *what, const char *msg)
+int err_nl(struct ctx *c, const char *what, int r)
 {
-	fprintf(stderr, "cairnctl: %s: %s\n", what, msg);
-	return 1;
+	const char *msg = c->nl ? cairn_nl_error(c->nl) : NULL;
+
+	return err_msg("%s: %s", what, msg && *msg ? msg : strerror(-r));
 }
 
-static int connect_nl(struct cairn_nl **nl)
+int nl_get(struct ctx *c, struct cairn_nl **nl)
 {
-	int r = cairn_nl_open(nl);
+	int r;
 
-	if (r == -ENOENT) {
-		fprintf(stderr, "cairnctl: %s\n",
-			"generic netlink family \"cairn\" not found: is cairn.ko loaded?");
-		return 1;
+	*nl = NULL;
+	if (!c->nl) {
+		r = cairn_nl_open(&c->nl);
+		if (r == -ENOENT)
+			return err_msg("generic netlink family \"cairn\" not found: is cairn.ko loaded?");
+		if (r < 0)
+			return err_msg("cannot open a generic netlink socket: %s",
+				       strerror(-r));
 	}
-	if (r < 0)
-		return fail(NULL, "cannot open a generic netlink socket", r);
+	*nl = c->nl;
 	return 0;
 }
 
-/* "64K", "1M", "2G", "1T" or plain bytes; 0 on error. */
-static uint64_t parse_size(const char *s)
+int cfg_get(struct ctx *c, struct cairn_config **cfg)
 {
-	static const char units[] = "KMGTP";
-	unsigned long long v;
-	const char *u;
-	char *end;
+	char err[512];
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return 0;
-	if (!*end)
-		return v;
-	u = strchr(units, *end);
-	if (!u || !*u || (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B")))
-		return 0;
-	return v << (10 * (u - units + 1));
+	*cfg = NULL;
+	if (!c->cfg_loaded) {
+		if (cairn_config_load(NULL, &c->cfg, err, sizeof(err)))
+			return err_msg("%s", err);
+		c->cfg_loaded = true;
+	}
+	*cfg = &c->cfg;
+	return 0;
 }
 
-static struct json_object *pool_json(const struct cairn_pool_desc *d)
+int cfg_save(struct ctx *c)
 {
-	struct json_object *o = json_object_new_object(), *ms = json_object_new_array();
-	char uuid[40];
-	unsigned int i;
+	struct cairn_config *cfg;
+	char err[512];
 
-	cairn_uuid_str(d->uuid, uuid);
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "uuid", json_object_new_string(uuid));
-	json_object_object_add(o, "chunk_size", json_object_new_int64(d->chunk_size));
-	json_object_object_add(o, "capacity", json_object_new_int64(d->capacity));
-	json_object_object_add(o, "allocated", json_object_new_int64(d->allocated));
-	json_object_object_add(o, "free", json_object_new_int64(d->free));
-	json_object_object_add(o, "mode", json_object_new_string(cairn_mode_name(d->mode)));
-	json_object_object_add(o, "threshold", json_object_new_int64(d->threshold));
-	json_object_object_add(o, "nospace",
-			       json_object_new_string(d->nospace_policy ? "wait" : "error"));
-	json_object_object_add(o, "nospace_timeout", json_object_new_int64(d->nospace_timeout));
-	json_object_object_add(o, "volumes", json_object_new_int64(d->volume_count));
-	for (i = 0; i < d->nr_members; i++) {
-		const struct cairn_member_desc *m = &d->members[i];
-		struct json_object *mo = json_object_new_object();
-
-		cairn_uuid_str(m->uuid, uuid);
-		json_object_object_add(mo, "index", json_object_new_int64(m->index));
-		json_object_object_add(mo, "device", json_object_new_string(m->device));
-		json_object_object_add(mo, "uuid", json_object_new_string(uuid));
-		json_object_object_add(mo, "size", json_object_new_int64(m->size));
-		json_object_object_add(mo, "chunks", json_object_new_int64(m->chunks));
-		json_object_object_add(mo, "used_chunks", json_object_new_int64(m->used));
-		json_object_array_add(ms, mo);
-	}
-	json_object_object_add(o, "members", ms);
-	{
-		static const char *const names[] = {
-			[CAIRN_CNT_READS] = "reads",
-			[CAIRN_CNT_WRITES] = "writes",
-			[CAIRN_CNT_ZERO_READS] = "unmapped_reads",
-			[CAIRN_CNT_PROVISIONS] = "provisioned_chunks",
-			[CAIRN_CNT_DISCARDS] = "discarded_chunks",
-			[CAIRN_CNT_FLUSHES] = "flushes",
-			[CAIRN_CNT_NOSPACE] = "nospace_writes",
-			[CAIRN_CNT_IO_ERRORS] = "io_errors",
-		};
-		struct json_object *c = json_object_new_object();
-
-		for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
-			json_object_object_add(c, names[i],
-					       json_object_new_int64(d->counters[i]));
-		json_object_object_add(o, "counters", c);
-	}
-	return o;
+	if (cfg_get(c, &cfg) || capture_storage(c))
+		return 1;
+	if (cairn_config_save(NULL, cfg, err, sizeof(err)))
+		return err_msg("saving the configuration: %s", err);
+	return 0;
 }
 
-static void print_json(struct json_object *o)
+void print_json(struct json_object *o)
 {
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
-static void pool_text(const struct cairn_pool_desc *d)
+uint64_t parse_size(const char *s)
 {
-	char cap[32], alloc[32], sz[32], uuid[40];
-	unsigned int i;
+	static const char units[] = "KMGTPE";
+	const char *u;
+	char *end;
+	double v;
 
-	cairn_human_size(d->capacity, cap, sizeof(cap));
-	cairn_human_size(d->allocated, alloc, sizeof(alloc));
-	cairn_uuid_str(d->uuid, uuid);
-	printf("pool %s %s\n", d->name, uuid);
-	printf("  mode %s, capacity %s, allocated %s, chunk %u KiB, %u volumes\n",
-	       cairn_mode_name(d->mode), cap, alloc, d->chunk_size >> 10,
-	       d->volume_count);
-	printf("  threshold %u%%, when full: %s", d->threshold,
-	       d->nospace_policy ? "wait" : "error");
-	if (d->nospace_policy)
-		printf(" up to %u s", d->nospace_timeout);
-	printf("\n");
-	printf("  I/O: %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64 " unmapped reads, ",
-	       d->counters[CAIRN_CNT_READS], d->counters[CAIRN_CNT_WRITES],
-	       d->counters[CAIRN_CNT_ZERO_READS]);
-	printf("%" PRIu64 " chunks provisioned, %" PRIu64 " discarded, %" PRIu64 " flushes, ",
-	       d->counters[CAIRN_CNT_PROVISIONS], d->counters[CAIRN_CNT_DISCARDS],
-	       d->counters[CAIRN_CNT_FLUSHES]);
-	printf("%" PRIu64 " out of space, %" PRIu64 " I/O errors\n",
-	       d->counters[CAIRN_CNT_NOSPACE], d->counters[CAIRN_CNT_IO_ERRORS]);
-	for (i = 0; i < d->nr_members; i++) {
-		const struct cairn_member_desc *m = &d->members[i];
-
-		cairn_human_size(m->size, sz, sizeof(sz));
-		printf("  member %u %s: %s, %" PRIu64 " chunks, %" PRIu64 " used\n",
-		       m->index, m->device, sz, m->chunks, m->used);
+	if (!*s || *s == '-' || *s == '+')
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return 0;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u || !*u || (end[1] && strcmp(end + 1, "iB") &&
+				  strcmp(end + 1, "B")))
+			return 0;
+		v *= (double)(1ULL << (10 * (u - units + 1)));
+	} else if (strchr(s, '.')) {
+		return 0;	/* fractional bytes */
 	}
+	if (v >= 18446744073709551615.0)
+		return 0;
+	return (uint64_t)v;
 }
 
-static int show_one(const struct cairn_pool_desc *d, void *arg)
+int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-	struct json_object *arr = arg;
+	char *end;
 
-	if (arr)
-		json_object_array_add(arr, pool_json(d));
-	else
-		pool_text(d);
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
 	return 0;
 }
 
-/* Split "a,b,c" in place. */
-static unsigned int split_devices(char *s, char **out)
+const char *arg(struct ctx *c, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c->cmd->params) && c->cmd->params[i].key; i++)
+		if (!strcmp(c->cmd->params[i].key, key))
+			return c->val[i];
+	return NULL;
+}
+
+/* ---- the tree ---- */
+
+static int child_add(struct child **arr, unsigned int n, const char *name,
+		     const char *summary)
+{
+	struct child *a = realloc(*arr, (n + 2) * sizeof(**arr));
+
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	snprintf(a[n].name, sizeof(a[n].name), "%s", name);
+	snprintf(a[n].summary, sizeof(a[n].summary), "%s", summary);
+	a[n + 1].name[0] = '\0';
+	return 0;
+}
+
+static unsigned int count(const struct child *ch)
 {
 	unsigned int n = 0;
-	char *tok, *save = NULL;
 
-	for (tok = strtok_r(s, ",", &save); tok && n < CAIRN_MAX_DEVICES;
-	     tok = strtok_r(NULL, ",", &save))
-		out[n++] = tok;
+	while (ch && ch[n].name[0])
+		n++;
 	return n;
 }
 
-/* key=value options of pool create/set; -1 on a bad one (printed). */
-static int parse_opts(int argc, char **argv, struct cairn_pool_opts *o,
-		      int allow_chunk)
+static void plural(char *buf, size_t len, unsigned int n, const char *what)
 {
-	int i;
-
-	o->chunk_size = 0;
-	o->threshold = -1;
-	o->nospace_policy = -1;
-	o->nospace_timeout = -1;
-	for (i = 0; i < argc; i++) {
-		char *v = strchr(argv[i], '=');
-		char *end;
-
-		if (!v)
-			goto bad;
-		*v++ = '\0';
-		if (allow_chunk && !strcmp(argv[i], "chunk")) {
-			uint64_t c = parse_size(v);
-
-			if (!c || c > UINT32_MAX) {
-				fprintf(stderr, "cairnctl: bad chunk size '%s'\n", v);
-				return -1;
-			}
-			o->chunk_size = c;
-		} else if (!strcmp(argv[i], "threshold")) {
-			o->threshold = strtol(v, &end, 10);
-			if (*end || end == v || o->threshold < 0 || o->threshold > 100) {
-				fprintf(stderr, "cairnctl: threshold is a percentage, 0-100\n");
-				return -1;
-			}
-		} else if (!strcmp(argv[i], "nospace")) {
-			if (!strcmp(v, "error")) {
-				o->nospace_policy = CAIRN_NOSPACE_ERROR;
-			} else if (!strcmp(v, "wait")) {
-				o->nospace_policy = CAIRN_NOSPACE_WAIT;
-			} else {
-				fprintf(stderr, "cairnctl: nospace is error or wait\n");
-				return -1;
-			}
-		} else if (!strcmp(argv[i], "timeout")) {
-			o->nospace_timeout = strtol(v, &end, 10);
-			if (*end || end == v || o->nospace_timeout < 1 ||
-			    o->nospace_timeout > 86400) {
-				fprintf(stderr, "cairnctl: timeout is 1-86400 seconds\n");
-				return -1;
-			}
-		} else {
-			v[-1] = '=';
-			goto bad;
-		}
-	}
-	return 0;
-bad:
-	fprintf(stderr, "cairnctl: unknown option '%s'\n", argv[i]);
-	return -1;
+	snprintf(buf, len, "%u %s%s", n, what, n == 1 ? "" : "s");
 }
 
-static int report(const struct cairn_pool_desc *d, const char *verb)
+/*
+ * The children of the node @comp[0..depth-1], terminated by an empty
+ * name; *@out is NULL for a leaf.  Returns 1 after printing an error.
+ */
+static int children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+		    unsigned int depth, struct child **out)
 {
-	char cap[32];
+	struct child *tmp = NULL;
+	char s[64];
+	int r;
 
-	if (json) {
-		print_json(pool_json(d));
+	*out = NULL;
+	if (depth == 0) {
+		struct {
+			const char *name;
+			const char *what;
+		} top[] = {
+			{ "pools", "pool" }, { "volumes", "volume" },
+			{ "iscsi", "target" }, { "loopback", "target" },
+		};
+		unsigned int i, n = 0;
+
+		for (i = 0; i < ARRAY_SIZE(top); i++) {
+			char sub[1][CAIRN_WWN_LEN];
+
+			snprintf(sub[0], sizeof(sub[0]), "%s", top[i].name);
+			r = children(c, sub, 1, &tmp);
+			if (r)
+				goto fail;
+			plural(s, sizeof(s), count(tmp), top[i].what);
+			free(tmp);
+			tmp = NULL;
+			if (child_add(out, n++, top[i].name, s))
+				goto nomem;
+		}
 		return 0;
 	}
-	cairn_human_size(d->capacity, cap, sizeof(cap));
-	printf("%s pool %s (%u member%s, %s, %u KiB chunks).\n", verb, d->name,
-	       d->nr_members, d->nr_members == 1 ? "" : "s", cap,
-	       d->chunk_size >> 10);
+	if (!strcmp(comp[0], "pools"))
+		return depth == 1 ? pools_children(c, out) : 0;
+	if (!strcmp(comp[0], "volumes"))
+		return depth == 1 ? volumes_children(c, out) : 0;
+	if (!strcmp(comp[0], "iscsi") || !strcmp(comp[0], "loopback"))
+		return exports_children(c, comp, depth, out);
+	return 0;
+nomem:
+	r = err_msg("out of memory");
+fail:
+	free(*out);
+	*out = NULL;
+	return r;
+}
+
+static void path_str(char (*comp)[CAIRN_WWN_LEN], unsigned int depth,
+		     char *buf, size_t len)
+{
+	unsigned int i;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < depth && o < len; i++)
+		o += snprintf(buf + o, len - o, "/%s", comp[i]);
+	if (!depth)
+		snprintf(buf, len, "/");
+}
+
+/*
+ * Resolve @p (absolute, or relative to @cwd; "..", "." allowed) into
+ * @comp, checking that every node exists.  Returns 1 after an error.
+ */
+static int resolve(struct ctx *c, const char *cwd, const char *p,
+		   char (*comp)[CAIRN_WWN_LEN], unsigned int *depth)
+{
+	char buf[2048], *tok, *save = NULL, shown[2048];
+	struct child *ch;
+	unsigned int d = 0, i, k;
+	int r;
+
+	snprintf(buf, sizeof(buf), "%s%s%s", p[0] == '/' ? "" : cwd,
+		 p[0] == '/' ? "" : "/", p);
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			if (d)
+				d--;
+			continue;
+		}
+		if (d == MAX_DEPTH || strlen(tok) >= CAIRN_WWN_LEN)
+			return err_msg("no such path: %s", p);
+		snprintf(comp[d++], CAIRN_WWN_LEN, "%s", tok);
+	}
+	for (k = 0; k < d; k++) {
+		if (k == 0) {	/* the fixed top level: no kernel needed */
+			static const char *const top[] = {
+				"pools", "volumes", "iscsi", "loopback"
+			};
+
+			for (i = 0; i < ARRAY_SIZE(top); i++)
+				if (!strcmp(top[i], comp[0]))
+					break;
+			if (i == ARRAY_SIZE(top))
+				return err_msg("no such path: /%s", comp[0]);
+			continue;
+		}
+		r = children(c, comp, k, &ch);
+		if (r)
+			return r;
+		for (i = 0; ch && ch[i].name[0]; i++)
+			if (!strcmp(ch[i].name, comp[k]))
+				break;
+		r = !ch || !ch[i].name[0];
+		free(ch);
+		if (r) {
+			static const char *const what[][2] = {
+				{ "pools", "pool" }, { "volumes", "volume" },
+				{ "iscsi", "iscsi target" },
+				{ "loopback", "loopback target" },
+			};
+
+			path_str(comp, k + 1, shown, sizeof(shown));
+			for (i = 0; k == 1 && i < ARRAY_SIZE(what); i++)
+				if (!strcmp(comp[0], what[i][0]))
+					return err_msg("no %s %s (no such path: %s)",
+						       what[i][1], comp[1], shown);
+			return err_msg("no such path: %s", shown);
+		}
+	}
+	*depth = d;
 	return 0;
 }
 
-static int cmd_pool(int argc, char **argv)
+/* ---- ls ---- */
+
+static int ls_tree(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+		   unsigned int depth, const char *name, const char *summary,
+		   char *prefix, bool last, bool top)
 {
-	struct cairn_pool_desc *d;
-	struct cairn_pool_opts o;
-	char *devs[CAIRN_MAX_DEVICES];
-	struct cairn_nl *nl = NULL;
-	const char *verb;
-	unsigned int n;
-	int r = 2;
+	char line[512], pre[256];
+	struct child *ch;
+	unsigned int i, n;
+	size_t len;
+	int r;
 
-	if (argc < 1)
-		goto usage;
-	verb = argv[0];
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return 1;
-	if (connect_nl(&nl)) {
-		free(d);
-		return 1;
+	len = snprintf(line, sizeof(line), "%so- %s ", top ? "" : prefix, name);
+	while (len < 66 && len + 1 < sizeof(line))
+		line[len++] = '.';
+	line[len] = '\0';
+	printf("%s %s%s%s\n", line, *summary ? "[" : "", summary,
+	       *summary ? "]" : "");
+	if (depth >= MAX_DEPTH)
+		return 0;
+	r = children(c, comp, depth, &ch);
+	if (r)
+		return r;
+	n = count(ch);
+	snprintf(pre, sizeof(pre), "%s%s", top ? "" : prefix,
+		 top ? "  " : last ? "  " : "| ");
+	for (i = 0; i < n && !r; i++) {
+		snprintf(comp[depth], CAIRN_WWN_LEN, "%s", ch[i].name);
+		r = ls_tree(c, comp, depth + 1, ch[i].name, ch[i].summary, pre,
+			    i + 1 == n, false);
 	}
-
-	if (!strcmp(verb, "create") && argc >= 3) {
-		n = split_devices(argv[2], devs);
-		if (parse_opts(argc - 3, argv + 3, &o, 1))
-			goto out;
-		r = cairn_nl_pool_create(nl, argv[1], devs, n, &o, d);
-		r = r ? fail(nl, "pool create", r) : report(d, "Created");
-	} else if (!strcmp(verb, "open") && argc == 2) {
-		n = split_devices(argv[1], devs);
-		r = cairn_nl_pool_open(nl, devs, n, d);
-		r = r ? fail(nl, "pool open", r) : report(d, "Opened");
-	} else if (!strcmp(verb, "close") && argc == 2) {
-		r = cairn_nl_pool_close(nl, argv[1]);
-		if (r)
-			r = fail(nl, "pool close", r);
-		else
-			printf("Closed pool %s.\n", argv[1]);
-	} else if (!strcmp(verb, "add") && argc == 3) {
-		r = cairn_nl_pool_add_member(nl, argv[1], argv[2], d);
-		r = r ? fail(nl, "pool add", r) : report(d, "Added a member to");
-	} else if (!strcmp(verb, "set") && argc >= 3) {
-		if (parse_opts(argc - 2, argv + 2, &o, 0))
-			goto out;
-		r = cairn_nl_pool_set(nl, argv[1], &o, d);
-		r = r ? fail(nl, "pool set", r) : report(d, "Updated");
-	} else if (!strcmp(verb, "show") && argc == 2) {
-		r = cairn_nl_pool_get(nl, argv[1], d);
-		if (r)
-			r = fail(nl, "pool show", r);
-		else if (json)
-			print_json(pool_json(d));
-		else
-			pool_text(d);
-	} else if (!strcmp(verb, "show") && argc == 1) {
-		struct json_object *arr = json ? json_object_new_array() : NULL;
-
-		r = cairn_nl_pool_list(nl, show_one, arr);
-		if (r)
-			r = fail(nl, "pool show", r);
-		else if (arr)
-			print_json(arr);
-		if (r && arr)
-			json_object_put(arr);
-	} else {
-		cairn_nl_close(nl);
-		free(d);
-		goto usage;
-	}
-out:
-	cairn_nl_close(nl);
-	free(d);
+	free(ch);
 	return r;
-usage:
-	usage(stderr);
-	return 2;
 }
 
-static struct json_object *volume_json(const struct cairn_volume_desc *v)
+static struct json_object *json_tree(struct ctx *c,
+				     char (*comp)[CAIRN_WWN_LEN],
+				     unsigned int depth, const char *name,
+				     const char *summary)
 {
-	struct json_object *o = json_object_new_object();
-	char uuid[40], dev[200];
+	struct json_object *o = json_object_new_object(), *arr;
+	struct child *ch = NULL;
+	unsigned int i;
 
-	cairn_uuid_str(v->uuid, uuid);
-	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
-	json_object_object_add(o, "pool", json_object_new_string(v->pool));
-	json_object_object_add(o, "name", json_object_new_string(v->name));
-	json_object_object_add(o, "uuid", json_object_new_string(uuid));
-	json_object_object_add(o, "size", json_object_new_int64(v->size));
-	json_object_object_add(o, "mapped", json_object_new_int64(v->mapped));
-	json_object_object_add(o, "device",
-			       cairn_dm_exists(v->pool, v->name) ?
-			       json_object_new_string(dev) : NULL);
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "status", json_object_new_string(summary));
+	if (depth < MAX_DEPTH && !children(c, comp, depth, &ch) && ch) {
+		arr = json_object_new_array();
+		for (i = 0; ch[i].name[0]; i++) {
+			snprintf(comp[depth], CAIRN_WWN_LEN, "%s", ch[i].name);
+			json_object_array_add(arr, json_tree(c, comp, depth + 1,
+							     ch[i].name,
+							     ch[i].summary));
+		}
+		json_object_object_add(o, "children", arr);
+	}
+	free(ch);
 	return o;
 }
 
-static int volume_one(const struct cairn_volume_desc *v, void *arg)
+static int do_ls(struct ctx *c)
 {
-	struct json_object *arr = arg;
-	char size[32], mapped[32], dev[200];
-
-	if (arr) {
-		json_object_array_add(arr, volume_json(v));
-		return 0;
-	}
-	cairn_human_size(v->size, size, sizeof(size));
-	cairn_human_size(v->mapped, mapped, sizeof(mapped));
-	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
-	printf("volume %s/%s: size %s, mapped %s, %s%s\n", v->pool, v->name, size,
-	       mapped, cairn_dm_exists(v->pool, v->name) ? "/dev/mapper/" : "",
-	       cairn_dm_exists(v->pool, v->name) ? dev : "not active");
-	return 0;
-}
-
-static int cmd_volume(int argc, char **argv)
-{
-	struct cairn_volume_desc v;
-	struct cairn_nl *nl = NULL;
-	char err[256], size[32];
-	uint64_t bytes = 0;
+	char comp[MAX_DEPTH][CAIRN_WWN_LEN], cwd[2048], name[CAIRN_WWN_LEN];
+	const char *p = arg(c, "path");
+	struct json_object *o;
+	unsigned int depth = c->depth;
 	int r;
 
-	if (argc < 1)
-		goto usage;
-	if ((!strcmp(argv[0], "create") || !strcmp(argv[0], "resize")) && argc == 4) {
-		bytes = parse_size(argv[3]);
-		if (!bytes) {
-			fprintf(stderr, "cairnctl: bad size '%s'\n", argv[3]);
-			return 2;
-		}
-	} else if (!strcmp(argv[0], "show") ? argc > 3 :
-		   !((!strcmp(argv[0], "delete") || !strcmp(argv[0], "activate") ||
-		      !strcmp(argv[0], "deactivate")) && argc == 3)) {
-		goto usage;
-	}
-	if (connect_nl(&nl))
-		return 1;
-
-	if (!strcmp(argv[0], "create")) {
-		r = cairn_nl_volume_create(nl, argv[1], argv[2], bytes, &v);
-		if (r) {
-			r = fail(nl, "volume create", r);
-		} else if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err))) {
-			fprintf(stderr, "cairnctl: volume %s created but not activated: %s\n",
-				v.name, err);
-			r = 1;
-		} else if (json) {
-			print_json(volume_json(&v));
-		} else {
-			cairn_human_size(v.size, size, sizeof(size));
-			printf("Created volume %s (%s, thin) in pool %s: ",
-			       v.name, size, v.pool);
-			printf("/dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
-		}
-	} else if (!strcmp(argv[0], "delete")) {
-		int active = cairn_dm_exists(argv[1], argv[2]);
-
-		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
-		if (r) {
-			r = fail(nl, "volume delete", r);
-		} else if (active &&
-			   cairn_dm_deactivate(argv[1], argv[2], err, sizeof(err))) {
-			fprintf(stderr, "cairnctl: volume delete: cannot deactivate %s\n", err);
-			r = 1;
-		} else {
-			r = cairn_nl_volume_delete(nl, argv[1], argv[2]);
-			if (r) {
-				r = fail(nl, "volume delete", r);
-				/* Refused: the device comes back as it was. */
-				if (active)
-					cairn_dm_activate(v.pool, v.name, v.size, err,
-							  sizeof(err));
-			} else {
-				printf("Deleted volume %s from pool %s.\n", argv[2], argv[1]);
-			}
-		}
-	} else if (!strcmp(argv[0], "resize")) {
-		r = cairn_nl_volume_resize(nl, argv[1], argv[2], bytes, &v);
-		if (r) {
-			r = fail(nl, "volume resize", r);
-		} else if (cairn_dm_exists(v.pool, v.name) &&
-			   cairn_dm_resize(v.pool, v.name, v.size, err, sizeof(err))) {
-			fprintf(stderr, "cairnctl: volume resized, device not: %s\n", err);
-			r = 1;
-		} else {
-			cairn_human_size(v.size, size, sizeof(size));
-			printf("Resized volume %s in pool %s to %s.\n", v.name, v.pool, size);
-		}
-	} else if (!strcmp(argv[0], "activate")) {
-		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
+	memcpy(comp, c->path, sizeof(comp));
+	if (p) {
+		path_str(c->path, c->depth, cwd, sizeof(cwd));
+		r = resolve(c, cwd, p, comp, &depth);
 		if (r)
-			r = fail(nl, "volume activate", r);
-		else if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err)))
-			r = fail_msg("volume activate", err);
-		else
-			printf("Activated /dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
-	} else if (!strcmp(argv[0], "deactivate")) {
-		r = 0;
-		if (cairn_dm_deactivate(argv[1], argv[2], err, sizeof(err)))
-			r = fail_msg("volume deactivate", err);
-		else
-			printf("Deactivated /dev/mapper/cairn-%s-%s.\n", argv[1], argv[2]);
-	} else if (argc == 3) {
-		r = cairn_nl_volume_get(nl, argv[1], argv[2], &v);
-		if (r)
-			r = fail(nl, "volume show", r);
-		else if (json)
-			print_json(volume_json(&v));
-		else
-			volume_one(&v, NULL);
-	} else {
-		struct json_object *arr = json ? json_object_new_array() : NULL;
-
-		r = cairn_nl_volume_list(nl, argc == 2 ? argv[1] : NULL, volume_one, arr);
-		if (r) {
-			r = fail(nl, "volume show", r);
-			if (arr)
-				json_object_put(arr);
-		} else if (arr) {
-			print_json(arr);
-		}
+			return r;
 	}
-	cairn_nl_close(nl);
-	return r;
-usage:
-	usage(stderr);
-	return 2;
-}
-
-static int print_event(const struct cairn_event_desc *ev, void *arg)
-{
-	if (json) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "pool", json_object_new_string(ev->pool));
-		json_object_object_add(o, "event",
-				       json_object_new_string(cairn_event_name(ev->event)));
-		json_object_object_add(o, "value", json_object_new_int64(ev->value));
-		json_object_object_add(o, "capacity", json_object_new_int64(ev->capacity));
-		json_object_object_add(o, "allocated", json_object_new_int64(ev->allocated));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		printf("%s %s value=%" PRIu64 " allocated=%" PRIu64 " capacity=%" PRIu64 "\n",
-		       ev->pool, cairn_event_name(ev->event), ev->value,
-		       ev->allocated, ev->capacity);
-	}
-	fflush(stdout);
-	return 0;
-}
-
-static int cmd_events(void)
-{
-	struct cairn_nl *nl = NULL;
-	int r;
-
-	if (connect_nl(&nl))
-		return 1;
-	r = cairn_nl_events(nl, print_event, NULL);
-	if (r < 0)
-		r = fail(nl, "events", r);
-	cairn_nl_close(nl);
-	return r;
-}
-
-static int cmd_version(void)
-{
-	struct cairn_info info;
-	struct cairn_nl *nl = NULL;
-	int r;
-
-	if (connect_nl(&nl))
-		return 1;
-	r = cairn_nl_get_info(nl, &info);
-	if (r < 0) {
-		r = fail(nl, "version", r);
-		cairn_nl_close(nl);
+	if (c->json && depth == 1 && !strcmp(comp[0], "pools")) {
+		r = pools_json(c, &o);
+		if (!r)
+			print_json(o);
 		return r;
 	}
-	cairn_nl_close(nl);
+	if (c->json && depth == 1 && !strcmp(comp[0], "volumes")) {
+		r = volumes_json(c, &o);
+		if (!r)
+			print_json(o);
+		return r;
+	}
+	snprintf(name, sizeof(name), "%s", depth ? comp[depth - 1] : "/");
+	if (c->json) {
+		print_json(json_tree(c, comp, depth, name, ""));
+		return 0;
+	}
+	return ls_tree(c, comp, depth, name, "", "", true, true);
+}
 
-	if (json) {
+/* ---- root verbs ---- */
+
+static int do_version(struct ctx *c)
+{
+	struct cairn_info info;
+	struct cairn_nl *nl;
+	int r;
+
+	if (nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_get_info(nl, &info);
+	if (r < 0)
+		return err_nl(c, "version", r);
+	if (c->json) {
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "cairnctl",
@@ -603,43 +454,599 @@ static int cmd_version(void)
 	return 0;
 }
 
+static int print_event(const struct cairn_event_desc *ev, void *arg)
+{
+	struct ctx *c = arg;
+
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pool", json_object_new_string(ev->pool));
+		json_object_object_add(o, "event",
+				       json_object_new_string(cairn_event_name(ev->event)));
+		json_object_object_add(o, "value", json_object_new_int64(ev->value));
+		json_object_object_add(o, "capacity",
+				       json_object_new_int64(ev->capacity));
+		json_object_object_add(o, "allocated",
+				       json_object_new_int64(ev->allocated));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		printf("%s %s value=%" PRIu64 " allocated=%" PRIu64 " capacity=%" PRIu64 "\n",
+		       ev->pool, cairn_event_name(ev->event), ev->value,
+		       ev->allocated, ev->capacity);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int do_events(struct ctx *c)
+{
+	struct cairn_nl *nl;
+	int r;
+
+	if (nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_events(nl, print_event, c);
+	return r < 0 ? err_nl(c, "events", r) : 0;
+}
+
+static int do_saveconfig(struct ctx *c)
+{
+	if (cfg_save(c))
+		return 1;
+	printf("Saved the configuration to %s.\n", cairn_config_path());
+	return 0;
+}
+
+static int do_restoreconfig(struct ctx *c)
+{
+	struct cairn_config *cfg;
+	char err[512];
+	int r;
+
+	if (cfg_get(c, &cfg))
+		return 1;
+	r = cairn_kmod_load_all(true, err, sizeof(err));
+	if (r)
+		return err_msg("%s", err);
+	r = cairn_restore(cfg, NULL, NULL);
+	if (r)
+		return err_msg("restore: %d object%s could not be restored", r,
+			       r == 1 ? "" : "s");
+	printf("Restored the configuration from %s.\n", cairn_config_path());
+	return 0;
+}
+
+static int do_cd(struct ctx *c);
+static int do_help(struct ctx *c);
+
+/* ---- the command table ---- */
+
+#define ANY "**"	/* a node pattern matching every node */
+
+static const struct command generic_commands[] = {
+	{ ANY, "ls", do_ls, "list the tree below a node (here by default)",
+	  { { "path", "the node to list", P_POSITIONAL } } },
+	{ ANY, "cd", do_cd, "move to a node (interactive shell)",
+	  { { "path", "the node to move to (default /)", P_POSITIONAL } } },
+	{ ANY, "help", do_help, "the verbs of a node, or one verb's parameters",
+	  { { "verb", "the verb to explain", P_POSITIONAL } } },
+	{ "/", "version", do_version, "versions of cairnctl and cairn.ko" },
+	{ "/", "saveconfig", do_saveconfig,
+	  "save pools, volumes and exports to the configuration file "
+	  "(done after every change anyway)" },
+	{ "/", "restoreconfig", do_restoreconfig,
+	  "load the modules and bring pools, volumes and exports back from "
+	  "the configuration file (what cairnd does at start)" },
+	{ "/", "events", do_events,
+	  "print the kernel's pool events as they come (until interrupted)" },
+};
+
+struct table {
+	const struct command *cmds;
+	const unsigned int *nr;
+};
+
+static const unsigned int nr_generic = ARRAY_SIZE(generic_commands);
+
+static const struct table tables[] = {
+	{ generic_commands, &nr_generic },
+	{ storage_commands, &nr_storage_commands },
+	{ export_commands, &nr_export_commands },
+};
+
+/* Does pattern @node match the path @comp[0..depth-1]? */
+static bool node_match(const char *node, char (*comp)[CAIRN_WWN_LEN],
+		       unsigned int depth)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int d = 0;
+
+	if (!strcmp(node, ANY))
+		return true;
+	snprintf(buf, sizeof(buf), "%s", node);
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (d == depth || (strcmp(tok, "*") && strcmp(tok, comp[d])))
+			return false;
+		d++;
+	}
+	return d == depth;
+}
+
+static const struct command *find_command(char (*comp)[CAIRN_WWN_LEN],
+					  unsigned int depth, const char *verb)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < ARRAY_SIZE(tables); t++)
+		for (i = 0; i < *tables[t].nr; i++)
+			if (!strcmp(tables[t].cmds[i].verb, verb) &&
+			    node_match(tables[t].cmds[i].node, comp, depth))
+				return &tables[t].cmds[i];
+	return NULL;
+}
+
+static unsigned int nr_params(const struct command *cmd)
+{
+	unsigned int n = 0;
+
+	while (n < ARRAY_SIZE(cmd->params) && cmd->params[n].key)
+		n++;
+	return n;
+}
+
+static void list_verbs(char (*comp)[CAIRN_WWN_LEN], unsigned int depth,
+		       FILE *f)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < ARRAY_SIZE(tables); t++)
+		for (i = 0; i < *tables[t].nr; i++)
+			if (node_match(tables[t].cmds[i].node, comp, depth))
+				fprintf(f, "  %-14s %s\n", tables[t].cmds[i].verb,
+					tables[t].cmds[i].summary);
+}
+
+static void verb_usage(const struct command *cmd, FILE *f)
+{
+	unsigned int i, n = nr_params(cmd);
+
+	fprintf(f, "%s %s", strcmp(cmd->node, ANY) ? cmd->node : "[PATH]",
+		cmd->verb);
+	for (i = 0; i < n; i++) {
+		const struct param *p = &cmd->params[i];
+		bool req = p->flags & P_REQUIRED;
+
+		if (p->flags & P_POSITIONAL)
+			fprintf(f, " %s[%s=]%s%s", req ? "" : "[", p->key,
+				p->key, req ? "" : "]");
+		else
+			fprintf(f, " %s%s=VALUE%s", req ? "" : "[", p->key,
+				req ? "" : "]");
+	}
+	fprintf(f, "\n  %s\n", cmd->summary);
+	for (i = 0; i < n; i++)
+		fprintf(f, "    %-16s %s%s\n", cmd->params[i].key,
+			cmd->params[i].help,
+			cmd->params[i].flags & P_REQUIRED ? " (required)" : "");
+}
+
+static int do_help(struct ctx *c)
+{
+	const char *verb = arg(c, "verb");
+	const struct command *cmd;
+	char where[2048];
+
+	path_str(c->path, c->depth, where, sizeof(where));
+	if (verb) {
+		cmd = find_command(c->path, c->depth, verb);
+		if (!cmd)
+			return err_msg("%s: no verb '%s' here (try: help)", where,
+				       verb);
+		verb_usage(cmd, stdout);
+		return 0;
+	}
+	printf("Verbs at %s:\n", where);
+	list_verbs(c->path, c->depth, stdout);
+	printf("Arguments are key=value; `help VERB` lists a verb's parameters.\n");
+	return 0;
+}
+
+/* The shell's current node. */
+static char cwd_comp[MAX_DEPTH][CAIRN_WWN_LEN];
+static unsigned int cwd_depth;
+
+static int do_cd(struct ctx *c)
+{
+	if (!c->interactive)
+		return err_msg("cd only means something in the interactive shell");
+	/* The path was resolved like any other: the node exists. */
+	memcpy(cwd_comp, c->path, sizeof(cwd_comp));
+	cwd_depth = c->path_given ? c->depth : 0;
+	if (arg(c, "path")) {
+		char where[2048];
+		unsigned int d;
+
+		path_str(c->path, c->depth, where, sizeof(where));
+		if (resolve(c, where, arg(c, "path"), cwd_comp, &d))
+			return 1;
+		cwd_depth = d;
+	}
+	return 0;
+}
+
+/*
+ * Run one command: words[0] may be a path; then the verb and its
+ * arguments.  Returns the exit status.
+ */
+static int run(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd;
+	char where[2048];
+	unsigned int i, n;
+	int r, a = 0;
+
+	memcpy(c->path, cwd_comp, sizeof(c->path));
+	c->depth = cwd_depth;
+	memset(c->val, 0, sizeof(c->val));
+	c->path_given = false;
+	if (argc && (argv[0][0] == '/' || argv[0][0] == '.')) {
+		path_str(cwd_comp, cwd_depth, where, sizeof(where));
+		if (resolve(c, where, argv[0], c->path, &c->depth))
+			return 1;
+		c->path_given = true;
+		a++;
+	}
+	path_str(c->path, c->depth, where, sizeof(where));
+	if (a == argc) {	/* a path alone: cd there, or list it */
+		cmd = find_command(c->path, c->depth,
+				   c->interactive ? "cd" : "ls");
+	} else {
+		cmd = find_command(c->path, c->depth, argv[a]);
+		if (!cmd) {
+			err_msg("%s: no verb '%s' here; the verbs are:", where,
+				argv[a]);
+			list_verbs(c->path, c->depth, stderr);
+			return 2;
+		}
+		a++;
+		/* help PATH [VERB] */
+		if (cmd->fn == do_help && a < argc &&
+		    (argv[a][0] == '/' || argv[a][0] == '.')) {
+			if (resolve(c, where, argv[a], c->path, &c->depth))
+				return 1;
+			path_str(c->path, c->depth, where, sizeof(where));
+			a++;
+		}
+	}
+	c->cmd = cmd;
+	n = nr_params(cmd);
+	for (; a < argc; a++) {
+		char *eq = strchr(argv[a], '=');
+
+		for (i = 0; i < n; i++) {
+			const char *k = cmd->params[i].key;
+
+			if (eq ? (strlen(k) == (size_t)(eq - argv[a]) &&
+				  !strncmp(k, argv[a], eq - argv[a])) :
+			    (cmd->params[i].flags & P_POSITIONAL) && !c->val[i])
+				break;
+		}
+		if (i == n) {
+			err_msg("%s %s: unexpected argument '%s'", where,
+				cmd->verb, argv[a]);
+			verb_usage(cmd, stderr);
+			return 2;
+		}
+		if (c->val[i]) {
+			err_msg("%s %s: %s given twice", where, cmd->verb,
+				cmd->params[i].key);
+			return 2;
+		}
+		c->val[i] = eq ? eq + 1 : argv[a];
+	}
+	for (i = 0; i < n; i++) {
+		if ((cmd->params[i].flags & P_REQUIRED) && !c->val[i]) {
+			err_msg("%s %s: %s is required", where, cmd->verb,
+				cmd->params[i].key);
+			verb_usage(cmd, stderr);
+			return 2;
+		}
+	}
+	r = cmd->fn(c);
+	if (!r && (cmd->flags & C_CHANGES))
+		r = cfg_save(c);
+	return r;
+}
+
+/* ---- the interactive shell ---- */
+
+static struct ctx *shell_ctx;
+
+static char **comp_list;
+static unsigned int comp_n;
+
+static void comp_add(const char *s)
+{
+	char **l = realloc(comp_list, (comp_n + 1) * sizeof(*l));
+
+	if (!l)
+		return;
+	comp_list = l;
+	comp_list[comp_n] = strdup(s);
+	if (comp_list[comp_n])
+		comp_n++;
+}
+
+static void comp_clear(void)
+{
+	while (comp_n)
+		free(comp_list[--comp_n]);
+}
+
+/* Candidates for the word @text being typed after the words of @line. */
+static void comp_fill(const char *line, int start, const char *text)
+{
+	char comp[MAX_DEPTH][CAIRN_WWN_LEN], buf[4096], where[2048];
+	char *words[MAX_ARGS], *save = NULL, *tok;
+	const struct command *cmd;
+	unsigned int d, i, t, nw = 0;
+	struct child *ch = NULL;
+	size_t tl = strlen(text);
+
+	snprintf(buf, sizeof(buf), "%.*s", start, line);
+	for (tok = strtok_r(buf, " \t", &save); tok && nw < MAX_ARGS;
+	     tok = strtok_r(NULL, " \t", &save))
+		words[nw++] = tok;
+	memcpy(comp, cwd_comp, sizeof(comp));
+	d = cwd_depth;
+	path_str(cwd_comp, cwd_depth, where, sizeof(where));
+	if (nw && (words[0][0] == '/' || words[0][0] == '.')) {
+		if (resolve(shell_ctx, where, words[0], comp, &d))
+			return;
+		memmove(words, words + 1, --nw * sizeof(*words));
+	}
+	if (text[0] == '/' || text[0] == '.' ||
+	    (nw == 1 && (!strcmp(words[0], "cd") || !strcmp(words[0], "ls")))) {
+		/* A path: complete its last component. */
+		const char *slash = strrchr(text, '/');
+		char dir[2048], pfx[2048];
+		unsigned int dd;
+
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - text) : 0,
+			 text);
+		if (slash && slash == text)
+			snprintf(dir, sizeof(dir), "/");
+		path_str(comp, d, where, sizeof(where));
+		if (resolve(shell_ctx, where, slash ? dir : ".", comp, &dd))
+			return;
+		if (children(shell_ctx, comp, dd, &ch) || !ch)
+			return;
+		for (i = 0; ch[i].name[0]; i++) {
+			const char *last = slash ? slash + 1 : text;
+
+			if (strncmp(ch[i].name, last, strlen(last)))
+				continue;
+			snprintf(pfx, sizeof(pfx), "%.*s%s/",
+				 slash ? (int)(slash - text + 1) : 0, text,
+				 ch[i].name);
+			comp_add(pfx);
+		}
+		free(ch);
+		return;
+	}
+	if (!nw) {
+		for (t = 0; t < ARRAY_SIZE(tables); t++)
+			for (i = 0; i < *tables[t].nr; i++)
+				if (node_match(tables[t].cmds[i].node, comp, d) &&
+				    !strncmp(tables[t].cmds[i].verb, text, tl))
+					comp_add(tables[t].cmds[i].verb);
+		if (children(shell_ctx, comp, d, &ch) || !ch)
+			return;
+		for (i = 0; ch[i].name[0]; i++) {
+			snprintf(buf, sizeof(buf), "%s/", ch[i].name);
+			if (!strncmp(buf, text, tl))
+				comp_add(buf);
+		}
+		free(ch);
+		return;
+	}
+	cmd = find_command(comp, d, words[0]);
+	for (i = 0; cmd && i < nr_params(cmd); i++) {
+		snprintf(buf, sizeof(buf), "%s=", cmd->params[i].key);
+		if (!strncmp(buf, text, tl))
+			comp_add(buf);
+	}
+}
+
+static char *comp_gen(const char *text, int state)
+{
+	static unsigned int next;
+
+	if (!state)
+		next = 0;
+	return next < comp_n ? strdup(comp_list[next++]) : NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	comp_clear();
+	comp_fill(rl_line_buffer, start, text);
+	rl_attempted_completion_over = 1;
+	if (comp_n == 1 && comp_list[0][strlen(comp_list[0]) - 1] == '/')
+		rl_completion_append_character = '\0';
+	else if (comp_n == 1 && comp_list[0][strlen(comp_list[0]) - 1] == '=')
+		rl_completion_append_character = '\0';
+	else
+		rl_completion_append_character = ' ';
+	return comp_n ? rl_completion_matches(text, comp_gen) : NULL;
+}
+
+static int shell(struct ctx *c)
+{
+	char hist[4096], prompt[2200], where[2048], *line;
+	const char *home = getenv("HOME");
+	int status = 0;
+
+	shell_ctx = c;
+	c->interactive = true;
+	snprintf(hist, sizeof(hist), "%s/.cairnctl_history", home ? home : ".");
+	using_history();
+	read_history(hist);
+	rl_attempted_completion_function = complete;
+	rl_readline_name = "cairnctl";
+	printf("cairnctl %s: `help` lists the verbs here, `exit` leaves.\n",
+	       CAIRNCTL_VERSION);
+	for (;;) {
+		char *words[MAX_ARGS + 2], *save = NULL, *tok;
+		int n = 0;
+
+		path_str(cwd_comp, cwd_depth, where, sizeof(where));
+		snprintf(prompt, sizeof(prompt), "cairn %s> ", where);
+		line = readline(prompt);
+		if (!line)
+			break;
+		if (*line)
+			add_history(line);
+		for (tok = strtok_r(line, " \t", &save); tok && n < MAX_ARGS + 2;
+		     tok = strtok_r(NULL, " \t", &save))
+			words[n++] = tok;
+		if (n == 1 && (!strcmp(words[0], "exit") ||
+			       !strcmp(words[0], "quit"))) {
+			free(line);
+			break;
+		}
+		if (n > MAX_ARGS + 1)
+			status = err_msg("too many arguments");
+		else if (n)
+			status = run(c, n, words);
+		free(line);
+		/* The configuration is reread for the next command. */
+		if (c->cfg_loaded) {
+			cairn_config_free(&c->cfg);
+			c->cfg_loaded = false;
+		}
+	}
+	write_history(hist);
+	comp_clear();
+	free(comp_list);
+	return status;
+}
+
+/* ---- the manual page, from the command table ---- */
+
+static void man_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static void man(void)
+{
+	unsigned int t, i, k;
+
+	puts(".TH CAIRNCTL 8 \"2026-11\" \"cairn " CAIRNCTL_VERSION "\" \"Cairn\"");
+	puts(".SH NAME\ncairnctl \\- manage Cairn pools, thin volumes and their iSCSI and loopback exports");
+	puts(".SH SYNOPSIS\n.B cairnctl\n[\\fB\\-j\\fR] [\\fIPATH\\fR] \\fIVERB\\fR [\\fIKEY\\fB=\\fIVALUE\\fR...]\n.br\n.B cairnctl");
+	puts(".SH DESCRIPTION");
+	puts("cairnctl drives cairn.ko (pools and thin volumes, over generic netlink), device\\-mapper (the volumes' block devices /dev/mapper/cairn\\-POOL\\-VOLUME) and the kernel's LIO target (iSCSI and tcm_loop exports, through configfs in the layout targetcli writes, so \\fBtargetcli ls\\fR shows them).");
+	puts(".PP\nWithout arguments it is an interactive shell over a tree (history; tab completes paths, verbs and parameters); with arguments it runs one command and exits, for scripts. A path alone lists (or, in the shell, moves to) that node.");
+	puts(".PP\nThe tree: \\fB/pools\\fR, \\fB/pools/\\fIPOOL\\fR; \\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, \\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, \\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.");
+	puts(".PP\nSizes are given as bytes or with a suffix K, M, G, T, P, E (powers of 1024; \"1.5T\" works) and printed in binary units. After every change cairnctl prints one line saying what it did and saves the configuration file, which \\fBcairnd\\fR(8) restores at boot.");
+	puts(".SH OPTIONS\n.TP\n.B \\-j, \\-\\-json\nJSON instead of text for listings, status and confirmations.\n.TP\n.B \\-h, \\-\\-help\nUsage.\n.TP\n.B \\-\\-man\nThis page, generated from the command table.");
+	puts(".SH COMMANDS");
+	for (t = 0; t < ARRAY_SIZE(tables); t++) {
+		for (i = 0; i < *tables[t].nr; i++) {
+			const struct command *cmd = &tables[t].cmds[i];
+
+			printf(".TP\n.B \"");
+			man_text(strcmp(cmd->node, ANY) ? cmd->node : "[PATH]");
+			printf(" %s\"", cmd->verb);
+			for (k = 0; k < nr_params(cmd); k++) {
+				printf(" \"%s", cmd->params[k].flags & P_REQUIRED ? "" : "[");
+				man_text(cmd->params[k].key);
+				printf("=%s\"", cmd->params[k].flags & P_REQUIRED ? "" : "]");
+			}
+			printf("\n");
+			man_text(cmd->summary);
+			printf(".\n");
+			for (k = 0; k < nr_params(cmd); k++) {
+				printf(".br\n\\fB");
+				man_text(cmd->params[k].key);
+				printf("\\fR: ");
+				man_text(cmd->params[k].help);
+				printf("%s\n", cmd->params[k].flags & P_REQUIRED ?
+				       " (required)" : "");
+			}
+		}
+	}
+	puts(".SH ENVIRONMENT\n.TP\n.B CAIRN_CONFIG\nThe configuration file (default /etc/cairn/cairn.json).");
+	puts(".SH EXIT STATUS\n0 on success; 1 when a request failed, after one message on standard error (the kernel's own where it comes from the kernel); 2 on bad usage.");
+	puts(".SH EXAMPLES\n.nf");
+	puts("cairnctl /pools create name=p0 devices=/dev/vdb,/dev/vdc chunk=1M");
+	puts("cairnctl /volumes create pool=p0 name=vm01 size=2T");
+	puts("cairnctl /iscsi create iqn.2026\\-11.org.example:vm01");
+	puts("cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/luns create volume=vm01");
+	puts("cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/acls create \\e");
+	puts("    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456");
+	puts("cairnctl ls\ncairnctl /pools/p0 status\n.fi");
+	puts(".SH FILES\n/etc/cairn/cairn.json\n.SH SEE ALSO\n\\fBcairnd\\fR(8), \\fBcairn\\-check\\fR(8), \\fBtargetcli\\fR(8), \\fBdmsetup\\fR(8)");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cairnctl [-j] [PATH] VERB [KEY=VALUE...]   one command\n"
+		"       cairnctl                                   interactive shell\n"
+		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
+		"  -j, --json    JSON output\n"
+		"  --man         print the manual page\n"
+		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "man", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	struct ctx c = { 0 };
+	int ch, r;
 
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (ch) {
 		case 'j':
-			json = 1;
+			c.json = true;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'm':
+			man();
 			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-
-	if (optind == argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[optind], "version") && optind + 1 == argc)
-		return cmd_version();
-	if (!strcmp(argv[optind], "pool"))
-		return cmd_pool(argc - optind - 1, argv + optind + 1);
-	if (!strcmp(argv[optind], "volume"))
-		return cmd_volume(argc - optind - 1, argv + optind + 1);
-	if (!strcmp(argv[optind], "events") && optind + 1 == argc)
-		return cmd_events();
-
-	fprintf(stderr, "cairnctl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
-	return 2;
+	if (optind == argc)
+		r = isatty(0) ? shell(&c) : (usage(stderr), 2);
+	else if (argc - optind > MAX_ARGS + 1)
+		r = err_msg("too many arguments") + 1;
+	else
+		r = run(&c, argc - optind, argv + optind);
+	if (c.nl)
+		cairn_nl_close(c.nl);
+	if (c.cfg_loaded)
+		cairn_config_free(&c.cfg);
+	return r;
 }

@@ -856,8 +856,8 @@ int cairn_config_save(const char *path, const struct cairn_config *cfg,
 
 	if (!path)
 		path = cairn_config_path();
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", dir, strerror(-r));

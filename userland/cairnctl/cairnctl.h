@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cairnctl - shared declarations of the command table and its handlers.
+ */
+#ifndef CAIRNCTL_H
+#define CAIRNCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "libcairn.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define CAIRNCTL_VERSION "0.3.0"
+#define MAX_DEPTH 8
+#define MAX_ARGS 16
+
+/* One parameter of a command: key=value, or the first bare word. */
+struct param {
+	const char *key;
+	const char *help;
+	unsigned int flags;
+};
+
+#define P_REQUIRED	0x1	/* must be given */
+#define P_POSITIONAL	0x2	/* may be given as the first bare word */
+
+struct ctx;
+
+/* A verb on a node of the tree; the node is a pattern, "*" = any name. */
+struct command {
+	const char *node;
+	const char *verb;
+	int (*fn)(struct ctx *c);
+	const char *summary;
+	struct param params[8];
+	unsigned int flags;
+};
+
+#define C_CHANGES	0x1	/* changes state: the configuration is saved */
+
+/* A child of a node in the tree, for ls, cd and completion. */
+struct child {
+	char name[CAIRN_WWN_LEN];
+	char summary[320];
+};
+
+struct ctx {
+	struct cairn_nl *nl;		/* opened on first use */
+	struct cairn_config cfg;	/* loaded on first use */
+	bool cfg_loaded;
+	bool json;
+	bool interactive;
+	/* The resolved path of the command, one name per component. */
+	char path[MAX_DEPTH][CAIRN_WWN_LEN];
+	unsigned int depth;
+	bool path_given;		/* the command named a path */
+	const struct command *cmd;
+	/* Parameter values, by the index in cmd->params (NULL: not given). */
+	const char *val[8];
+};
+
+/* Print one error line on stderr; returns 1 (the exit status). */
+int err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The kernel's extack text when there is one, else strerror(). */
+int err_nl(struct ctx *c, const char *what, int r);
+int nl_get(struct ctx *c, struct cairn_nl **nl);
+int cfg_get(struct ctx *c, struct cairn_config **cfg);
+int cfg_save(struct ctx *c);
+void print_json(struct json_object *o);
+/* "64K", "1M", "2G", "1.5T" or bytes; 0 when malformed. */
+uint64_t parse_size(const char *s);
+int parse_uint(const char *s, unsigned long max, unsigned long *out);
+const char *arg(struct ctx *c, const char *key);
+
+/* storage.c: /pools and /volumes */
+extern const struct command storage_commands[];
+extern const unsigned int nr_storage_commands;
+int pools_children(struct ctx *c, struct child **out);
+int volumes_children(struct ctx *c, struct child **out);
+/* Bring the configuration's pools and volumes in line with the kernel. */
+int capture_storage(struct ctx *c);
+int pools_json(struct ctx *c, struct json_object **out);
+int volumes_json(struct ctx *c, struct json_object **out);
+/* The volume called @name in any pool; an error is printed. */
+int find_volume(struct ctx *c, const char *name,
+		struct cairn_volume_desc *v);
+
+/* exports.c: /iscsi and /loopback */
+extern const struct command export_commands[];
+extern const unsigned int nr_export_commands;
+/* Children of the node @comp[0..depth-1] under /iscsi or /loopback. */
+int exports_children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+		     unsigned int depth, struct child **out);
+/* The export that uses @volume ("iscsi/<wwn>/tpg1/lun0"), or NULL. */
+const char *volume_export(struct ctx *c, const char *volume, char *buf,
+			  size_t len);
+
+#endif /* CAIRNCTL_H */

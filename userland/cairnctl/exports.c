@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cairnctl: /iscsi and /loopback - exports of volumes through LIO.
+ *
+ * The configuration file is the record of what Cairn exports; configfs is
+ * changed first and the record after, so a refused change leaves both as
+ * they were.  A volume is exported through one iblock backstore named
+ * after it, made with its first LUN and removed with its last.
+ *
+ * Secure by default: a TPG has no demo mode, so an initiator without an
+ * ACL cannot log in; once one ACL of a target has CHAP credentials, the
+ * TPG requires CHAP, and every ACL of that target must have them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cairnctl.h"
+
+#define MAX_LUN 255
+#define DEFAULT_PORT 3260
+
+static const char *fabric_name(enum cairn_fabric f)
+{
+	return f == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
+}
+
+static enum cairn_fabric path_fabric(struct ctx *c)
+{
+	return strcmp(c->path[0], "iscsi") ? CAIRN_FABRIC_LOOPBACK :
+	       CAIRN_FABRIC_ISCSI;
+}
+
+/* The target named by the command's path, which resolve() checked. */
+static struct cairn_cfg_target *path_target(struct ctx *c)
+{
+	struct cairn_config *cfg;
+
+	if (cfg_get(c, &cfg))
+		return NULL;
+	return cairn_config_target(cfg, path_fabric(c), c->path[1]);
+}
+
+const char *volume_export(struct ctx *c, const char *volume, char *buf,
+			  size_t len)
+{
+	struct cairn_config *cfg;
+	unsigned int i, j;
+
+	if (cfg_get(c, &cfg))
+		return NULL;
+	for (i = 0; i < cfg->nr_targets; i++) {
+		const struct cairn_cfg_target *t = &cfg->targets[i];
+
+		for (j = 0; j < t->nr_luns; j++) {
+			if (strcmp(t->luns[j].volume, volume))
+				continue;
+			snprintf(buf, len, "%s/%s%s/lun%u", fabric_name(t->fabric),
+				 t->wwn, t->fabric == CAIRN_FABRIC_ISCSI ?
+				 "/tpg1" : "", t->luns[j].lun);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static bool has_chap(const struct cairn_cfg_target *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_acls; i++)
+		if (t->acls[i].userid[0])
+			return true;
+	return false;
+}
+
+/* ---- the tree ---- */
+
+static int add(struct child **arr, unsigned int *n, const char *name,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int add(struct child **arr, unsigned int *n, const char *name,
+	       const char *fmt, ...)
+{
+	struct child *a = realloc(*arr, (*n + 2) * sizeof(**arr));
+	va_list ap;
+
+	if (!a)
+		return err_msg("out of memory");
+	*arr = a;
+	snprintf(a[*n].name, sizeof(a[*n].name), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(a[*n].summary, sizeof(a[*n].summary), fmt, ap);
+	va_end(ap);
+	a[++*n].name[0] = '\0';
+	return 0;
+}
+
+static const char *live(enum cairn_fabric f, const char *wwn)
+{
+	return cairn_lio_target_exists(f, wwn) > 0 ? "" : ", not in the kernel";
+}
+
+static int luns_children(const struct cairn_cfg_target *t, struct child **out)
+{
+	unsigned int i, n = 0;
+	char name[16];
+
+	for (i = 0; i < t->nr_luns; i++) {
+		snprintf(name, sizeof(name), "lun%u", t->luns[i].lun);
+		if (add(out, &n, name, "volume %s%s", t->luns[i].volume,
+			cairn_lio_backstore_exists(t->luns[i].volume) > 0 ? "" :
+			", no backstore"))
+			return 1;
+	}
+	if (!n)
+		*out = calloc(1, sizeof(**out));
+	return *out ? 0 : err_msg("out of memory");
+}
+
+int exports_children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+		     unsigned int depth, struct child **out)
+{
+	enum cairn_fabric f = strcmp(comp[0], "iscsi") ?
+			      CAIRN_FABRIC_LOOPBACK : CAIRN_FABRIC_ISCSI;
+	struct cairn_cfg_target *t;
+	struct cairn_config *cfg;
+	unsigned int i, n = 0;
+	int r = 0;
+
+	*out = NULL;
+	if (cfg_get(c, &cfg))
+		return 1;
+	if (depth == 1) {
+		for (i = 0; i < cfg->nr_targets && !r; i++) {
+			t = &cfg->targets[i];
+			if (t->fabric != f)
+				continue;
+			r = add(out, &n, t->wwn, "%u LUN%s%s", t->nr_luns,
+				t->nr_luns == 1 ? "" : "s", live(f, t->wwn));
+		}
+		if (!n && !r)
+			*out = calloc(1, sizeof(**out));
+		return r ? r : *out ? 0 : err_msg("out of memory");
+	}
+	t = cairn_config_target(cfg, f, comp[1]);
+	if (!t)
+		return 0;
+	if (f == CAIRN_FABRIC_LOOPBACK) {
+		if (depth == 2)
+			return add(out, &n, "luns", "%u LUN%s", t->nr_luns,
+				   t->nr_luns == 1 ? "" : "s");
+		if (depth == 3 && !strcmp(comp[2], "luns"))
+			return luns_children(t, out);
+		return 0;
+	}
+	if (depth == 2)
+		return add(out, &n, "tpg1", "%s%s",
+			   has_chap(t) ? "CHAP required" : "no CHAP",
+			   live(f, t->wwn));
+	if (depth == 3 && !strcmp(comp[2], "tpg1")) {
+		r = add(out, &n, "acls", "%u ACL%s", t->nr_acls,
+			t->nr_acls == 1 ? "" : "s");
+		if (!r)
+			r = add(out, &n, "luns", "%u LUN%s", t->nr_luns,
+				t->nr_luns == 1 ? "" : "s");
+		if (!r)
+			r = add(out, &n, "portals", "%u portal%s", t->nr_portals,
+				t->nr_portals == 1 ? "" : "s");
+		return r;
+	}
+	if (depth == 4 && !strcmp(comp[3], "luns"))
+		return luns_children(t, out);
+	if (depth == 4 && !strcmp(comp[3], "acls")) {
+		for (i = 0; i < t->nr_acls && !r; i++) {
+			const struct cairn_cfg_acl *a = &t->acls[i];
+
+			r = add(out, &n, a->initiator, "%s%s%s, %u mapped LUN%s",
+				a->userid[0] ? "CHAP user " : "no CHAP",
+				a->userid, a->mutual_userid[0] ? ", mutual" : "",
+				t->nr_luns, t->nr_luns == 1 ? "" : "s");
+		}
+		if (!n && !r)
+			*out = calloc(1, sizeof(**out));
+		return r ? r : *out ? 0 : err_msg("out of memory");
+	}
+	if (depth == 4 && !strcmp(comp[3], "portals")) {
+		char name[96];
+
+		for (i = 0; i < t->nr_portals && !r; i++) {
+			snprintf(name, sizeof(name), "%s:%u", t->portals[i].ip,
+				 t->portals[i].port);
+			r = add(out, &n, name, "iSCSI over TCP");
+		}
+		if (!n && !r)
+			*out = calloc(1, sizeof(**out));
+		return r ? r : *out ? 0 : err_msg("out of memory");
+	}
+	return 0;
+}
+
+/* ---- targets ---- */
+
+static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
+{
+	struct cairn_cfg_target *t;
+	struct cairn_cfg_portal *p;
+	struct cairn_config *cfg;
+	char err[512];
+	int r;
+
+	if (cfg_get(c, &cfg))
+		return 1;
+	if (!cairn_lio_valid_wwn(f, wwn, err, sizeof(err)))
+		return err_msg("%s", err);
+	if (cairn_config_target(cfg, f, wwn))
+		return err_msg("%s target %s already exists", fabric_name(f), wwn);
+	if (cairn_kmod_load_all(true, err, sizeof(err)))
+		return err_msg("%s", err);
+	if (cairn_lio_target_exists(f, wwn) > 0)
+		return err_msg("%s target %s already exists in LIO (made by another tool)",
+			       fabric_name(f), wwn);
+	r = cairn_lio_target_create(f, wwn, err, sizeof(err));
+	if (!r && f == CAIRN_FABRIC_ISCSI)
+		r = cairn_lio_portal_create(wwn, "0.0.0.0", DEFAULT_PORT, err,
+					    sizeof(err));
+	if (!r)
+		r = cairn_lio_target_enable(f, wwn, true, err, sizeof(err));
+	if (r) {
+		char err2[256];
+
+		cairn_lio_target_delete(f, wwn, err2, sizeof(err2));
+		return err_msg("%s", err);
+	}
+	t = cairn_config_add_target(cfg);
+	if (!t)
+		return err_msg("out of memory");
+	t->fabric = f;
+	snprintf(t->wwn, sizeof(t->wwn), "%s", wwn);
+	if (f == CAIRN_FABRIC_ISCSI) {
+		p = cairn_config_add_portal(t);
+		if (!p)
+			return err_msg("out of memory");
+		snprintf(p->ip, sizeof(p->ip), "0.0.0.0");
+		p->port = DEFAULT_PORT;
+		printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; no ACLs yet, so no initiator can log in).\n",
+		       wwn, DEFAULT_PORT);
+	} else {
+		printf("Created loopback target %s.\n", wwn);
+	}
+	return 0;
+}
+
+/* Drop the backstore of @volume if no LUN in the configuration uses it. */
+static void release_backstore(struct ctx *c, const char *volume)
+{
+	char err[256], exp[512];
+
+	if (!volume_export(c, volume, exp, sizeof(exp)) &&
+	    cairn_lio_backstore_exists(volume) > 0 &&
+	    cairn_lio_backstore_delete(volume, err, sizeof(err)))
+		err_msg("warning: %s", err);
+}
+
+static int target_delete(struct ctx *c, enum cairn_fabric f, const char *wwn)
+{
+	char err[512], (*vols)[CAIRN_NAME_LEN] = NULL;
+	struct cairn_cfg_target *t;
+	struct cairn_config *cfg;
+	unsigned int i, n;
+
+	if (cfg_get(c, &cfg))
+		return 1;
+	t = cairn_config_target(cfg, f, wwn);
+	if (!t)
+		return err_msg("no %s target %s", fabric_name(f), wwn);
+	if (cairn_lio_target_exists(f, wwn) > 0 &&
+	    cairn_lio_target_delete(f, wwn, err, sizeof(err)))
+		return err_msg("%s", err);
+	n = t->nr_luns;
+	vols = calloc(n + 1, sizeof(*vols));
+	if (!vols)
+		return err_msg("out of memory");
+	for (i = 0; i < n; i++)
+		snprintf(vols[i], sizeof(vols[i]), "%s", t->luns[i].volume);
+	cairn_config_del_target(cfg, t);
+	for (i = 0; i < n; i++)
+		release_backstore(c, vols[i]);
+	free(vols);
+	printf("Deleted %s target %s.\n", fabric_name(f), wwn);
+	return 0;
+}
+
+static int iscsi_create(struct ctx *c)
+{
+	return target_create(c, CAIRN_FABRIC_ISCSI, arg(c, "wwn"));
+}
+
+static int iscsi_delete(struct ctx *c)
+{
+	return target_delete(c, CAIRN_FABRIC_ISCSI, arg(c, "wwn"));
+}
+
+static int loopback_create(struct ctx *c)
+{
+	const char *wwn = arg(c, "wwn");
+	char gen[32];
+	uint64_t rnd;
+
+	if (!wwn) {
+		/* As targetcli does: the LIO OUI, then random digits. */
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return err_msg("no random numbers: %s", strerror(errno));
+		snprintf(gen, sizeof(gen), "naa.5001405%09llx",
+			 (unsigned long long)(rnd & 0xfffffffffULL));
+		wwn = gen;
+	}
+	return target_create(c, CAIRN_FABRIC_LOOPBACK, wwn);
+}
+
+static int loopback_delete(struct ctx *c)
+{
+	return target_delete(c, CAIRN_FABRIC_LOOPBACK, arg(c, "wwn"));
+}
+
+/* ---- LUNs ---- */
+
+static int parse_lun(const char *s, uint32_t *lun)
+{
+	unsigned long v;
+
+	if (!strncmp(s, "lun", 3))
+		s += 3;
+	if (parse_uint(s, MAX_LUN, &v))
+		return err_msg("lun: '%s' is not a LUN number (0-%d)", s, MAX_LUN);
+	*lun = v;
+	return 0;
+}
+
+static struct cairn_cfg_lun *find_lun(struct cairn_cfg_target *t, uint32_t lun)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_luns; i++)
+		if (t->luns[i].lun == lun)
+			return &t->luns[i];
+	return NULL;
+}
+
+/* Make the backstore of @v if it does not exist yet. */
+static int ensure_backstore(struct ctx *c, const struct cairn_volume_desc *v)
+{
+	struct cairn_lio_backstore bs;
+	struct cairn_pool_desc *d;
+	char dm[200], dev[256], err[512];
+	struct cairn_nl *nl;
+	int r;
+
+	if (cairn_lio_backstore_exists(v->name) > 0)
+		return 0;
+	if (!cairn_dm_exists(v->pool, v->name))
+		return err_msg("volume %s is not active: activate it first", v->name);
+	if (nl_get(c, &nl))
+		return 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_get(nl, v->pool, d);
+	if (r) {
+		free(d);
+		return err_nl(c, "lun create", r);
+	}
+	cairn_dm_name(v->pool, v->name, dm, sizeof(dm));
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", dm);
+	bs.name = v->name;
+	bs.device = dev;
+	bs.uuid = v->uuid;
+	bs.granularity = d->chunk_size;
+	free(d);
+	if (cairn_lio_backstore_create(&bs, err, sizeof(err)))
+		return err_msg("%s", err);
+	return 0;
+}
+
+static int luns_create(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	enum cairn_fabric f = path_fabric(c);
+	struct cairn_volume_desc v;
+	struct cairn_cfg_lun *l;
+	char err[512];
+	bool made;
+	uint32_t lun = 0;
+
+	if (!t)
+		return 1;
+	if (arg(c, "lun")) {
+		if (parse_lun(arg(c, "lun"), &lun))
+			return 1;
+		if (find_lun(t, lun))
+			return err_msg("%s: LUN %u already exists", t->wwn, lun);
+	} else {
+		while (find_lun(t, lun) && lun <= MAX_LUN)
+			lun++;
+		if (lun > MAX_LUN)
+			return err_msg("%s: no free LUN number", t->wwn);
+	}
+	if (find_volume(c, arg(c, "volume"), &v))
+		return 1;
+	if (cairn_lio_target_exists(f, t->wwn) <= 0)
+		return err_msg("%s target %s is not in the kernel: run restoreconfig",
+			       fabric_name(f), t->wwn);
+	made = cairn_lio_backstore_exists(v.name) <= 0;
+	if (ensure_backstore(c, &v))
+		return 1;
+	if (cairn_lio_lun_create(f, t->wwn, lun, v.name, err, sizeof(err))) {
+		if (made)
+			release_backstore(c, v.name);
+		return err_msg("%s", err);
+	}
+	l = cairn_config_add_lun(t);
+	if (!l)
+		return err_msg("out of memory");
+	l->lun = lun;
+	snprintf(l->volume, sizeof(l->volume), "%s", v.name);
+	printf("Created LUN %u on %s: volume %s%s.\n", lun, t->wwn, v.name,
+	       f == CAIRN_FABRIC_ISCSI && t->nr_acls ?
+	       ", mapped into every ACL" : "");
+	return 0;
+}
+
+static int luns_delete(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	char err[512], vol[CAIRN_NAME_LEN];
+	struct cairn_cfg_lun *l;
+	uint32_t lun;
+
+	if (!t || parse_lun(arg(c, "lun"), &lun))
+		return 1;
+	l = find_lun(t, lun);
+	if (!l)
+		return err_msg("%s: no LUN %u", t->wwn, lun);
+	if (cairn_lio_lun_delete(path_fabric(c), t->wwn, lun, err, sizeof(err)))
+		return err_msg("%s", err);
+	snprintf(vol, sizeof(vol), "%s", l->volume);
+	cairn_config_del_lun(t, l);
+	release_backstore(c, vol);
+	printf("Deleted LUN %u (volume %s) from %s.\n", lun, vol, t->wwn);
+	return 0;
+}
+
+/* ---- ACLs and CHAP ---- */
+
+static int check_secret(const char *what, const char *s, size_t min)
+{
+	const char *p;
+
+	if (strlen(s) < min || strlen(s) >= CAIRN_SECRET_LEN)
+		return err_msg("%s: %zu to %d characters", what, min,
+			       CAIRN_SECRET_LEN - 1);
+	for (p = s; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return err_msg("%s: printable characters without spaces only",
+				       what);
+	return 0;
+}
+
+/*
+ * Fill @a's credentials from the arguments over what it has, and check
+ * them: userid and password together, a password of 12 characters at
+ * least (RFC 3720 wants 96 bits; Windows insists on 12-16), mutual CHAP
+ * only on top of CHAP and with a different secret.
+ */
+static int acl_creds(struct ctx *c, struct cairn_cfg_acl *a)
+{
+	static const struct {
+		const char *key;
+		size_t off, min;
+	} k[] = {
+		{ "userid", offsetof(struct cairn_cfg_acl, userid), 1 },
+		{ "password", offsetof(struct cairn_cfg_acl, password), 12 },
+		{ "mutual_userid", offsetof(struct cairn_cfg_acl, mutual_userid), 1 },
+		{ "mutual_password", offsetof(struct cairn_cfg_acl, mutual_password), 12 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		const char *v = arg(c, k[i].key);
+
+		if (!v)
+			continue;
+		if (*v && check_secret(k[i].key, v, k[i].min))
+			return 1;
+		snprintf((char *)a + k[i].off, CAIRN_SECRET_LEN, "%s", v);
+	}
+	if (!a->userid[0] != !a->password[0])
+		return err_msg("CHAP needs both userid= and password=");
+	if (!a->mutual_userid[0] != !a->mutual_password[0])
+		return err_msg("mutual CHAP needs both mutual_userid= and mutual_password=");
+	if (a->mutual_userid[0] && !a->userid[0])
+		return err_msg("mutual CHAP needs CHAP (userid=, password=) too");
+	if (a->mutual_password[0] && !strcmp(a->password, a->mutual_password))
+		return err_msg("mutual_password must differ from password");
+	return 0;
+}
+
+static struct cairn_cfg_acl *find_acl(struct cairn_cfg_target *t,
+				      const char *initiator)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_acls; i++)
+		if (!strcmp(t->acls[i].initiator, initiator))
+			return &t->acls[i];
+	return NULL;
+}
+
+/* Every ACL of a target has CHAP, or none has. */
+static int chap_consistent(struct cairn_cfg_target *t,
+			   const struct cairn_cfg_acl *a,
+			   const struct cairn_cfg_acl *skip)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_acls; i++) {
+		if (&t->acls[i] == skip)
+			continue;
+		if (!t->acls[i].userid[0] != !a->userid[0])
+			return err_msg("%s: %s uses CHAP%s; every ACL of a target has CHAP or none has",
+				       t->wwn,
+				       t->acls[i].userid[0] ? t->acls[i].initiator :
+				       a->initiator,
+				       t->acls[i].userid[0] ? "" : " but others do not");
+	}
+	return 0;
+}
+
+static int acls_create(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_acl acl = { 0 }, *a;
+	char err[512];
+	int r;
+
+	if (!t)
+		return 1;
+	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, arg(c, "initiator"), err,
+				 sizeof(err)))
+		return err_msg("initiator: %s", err);
+	snprintf(acl.initiator, sizeof(acl.initiator), "%s", arg(c, "initiator"));
+	if (find_acl(t, acl.initiator))
+		return err_msg("%s: an ACL for %s already exists", t->wwn,
+			       acl.initiator);
+	if (acl_creds(c, &acl) || chap_consistent(t, &acl, NULL))
+		return 1;
+	if (cairn_lio_target_exists(CAIRN_FABRIC_ISCSI, t->wwn) <= 0)
+		return err_msg("iscsi target %s is not in the kernel: run restoreconfig",
+			       t->wwn);
+	/* CHAP is required before an ACL with a secret exists. */
+	if (acl.userid[0] && !has_chap(t) &&
+	    cairn_lio_set_chap_required(t->wwn, true, err, sizeof(err)))
+		return err_msg("%s", err);
+	r = cairn_lio_acl_create(t->wwn, &acl, err, sizeof(err));
+	if (r) {
+		if (acl.userid[0] && !has_chap(t))
+			cairn_lio_set_chap_required(t->wwn, false, err, 0);
+		return err_msg("%s", err);
+	}
+	a = cairn_config_add_acl(t);
+	if (!a)
+		return err_msg("out of memory");
+	*a = acl;
+	printf("Created ACL for %s on %s (%s, %u mapped LUN%s).\n", acl.initiator,
+	       t->wwn, acl.mutual_userid[0] ? "mutual CHAP" :
+	       acl.userid[0] ? "CHAP" : "no CHAP", t->nr_luns,
+	       t->nr_luns == 1 ? "" : "s");
+	return 0;
+}
+
+static int acls_delete(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_acl *a;
+	char err[512];
+
+	if (!t)
+		return 1;
+	a = find_acl(t, arg(c, "initiator"));
+	if (!a)
+		return err_msg("%s: no ACL for %s", t->wwn, arg(c, "initiator"));
+	if (cairn_lio_acl_delete(t->wwn, a->initiator, err, sizeof(err)))
+		return err_msg("%s", err);
+	cairn_config_del_acl(t, a);
+	if (!t->nr_acls && cairn_lio_set_chap_required(t->wwn, false, err,
+						       sizeof(err)))
+		err_msg("warning: %s", err);
+	printf("Deleted the ACL for %s from %s.\n", arg(c, "initiator"), t->wwn);
+	return 0;
+}
+
+static int acl_set(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_acl acl, *a;
+	char err[512];
+
+	if (!t)
+		return 1;
+	a = find_acl(t, c->path[4]);
+	if (!a)
+		return err_msg("%s: no ACL for %s", t->wwn, c->path[4]);
+	if (!arg(c, "userid") && !arg(c, "password") &&
+	    !arg(c, "mutual_userid") && !arg(c, "mutual_password"))
+		return err_msg("acl set: nothing to set (userid=, password=, mutual_userid=, mutual_password=)");
+	acl = *a;
+	if (acl_creds(c, &acl) || chap_consistent(t, &acl, a))
+		return 1;
+	if (cairn_lio_acl_set_auth(t->wwn, &acl, err, sizeof(err)))
+		return err_msg("%s", err);
+	*a = acl;
+	printf("Updated the CHAP credentials of %s on %s.\n", a->initiator,
+	       t->wwn);
+	return 0;
+}
+
+static int acl_get(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_acl *a;
+
+	if (!t)
+		return 1;
+	a = find_acl(t, c->path[4]);
+	if (!a)
+		return err_msg("%s: no ACL for %s", t->wwn, c->path[4]);
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "initiator",
+				       json_object_new_string(a->initiator));
+		json_object_object_add(o, "userid",
+				       json_object_new_string(a->userid));
+		json_object_object_add(o, "password_set",
+				       json_object_new_boolean(a->password[0]));
+		json_object_object_add(o, "mutual_userid",
+				       json_object_new_string(a->mutual_userid));
+		json_object_object_add(o, "mutual_password_set",
+				       json_object_new_boolean(a->mutual_password[0]));
+		print_json(o);
+		return 0;
+	}
+	/* Secrets stay in the configuration file (mode 0600). */
+	printf("initiator=%s\nuserid=%s\npassword=%s\nmutual_userid=%s\nmutual_password=%s\n",
+	       a->initiator, a->userid, a->password[0] ? "(set)" : "",
+	       a->mutual_userid, a->mutual_password[0] ? "(set)" : "");
+	return 0;
+}
+
+/* ---- portals ---- */
+
+static int portal_args(struct ctx *c, char *ip, size_t len, uint16_t *port)
+{
+	const char *v = arg(c, "ip");
+	unsigned long p = DEFAULT_PORT;
+	unsigned char buf[16];
+	char bare[64];
+
+	if (strlen(v) >= len || strlen(v) < 2)
+		return err_msg("ip: '%s' is not an IP address", v);
+	snprintf(bare, sizeof(bare), "%s", v);
+	if (v[0] == '[') {
+		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(v) - 2, v + 1);
+		if (v[strlen(v) - 1] != ']' ||
+		    inet_pton(AF_INET6, bare, buf) != 1)
+			return err_msg("ip: '%s' is not an IPv6 address in brackets", v);
+	} else if (inet_pton(AF_INET, bare, buf) != 1) {
+		return err_msg("ip: '%s' is not an IPv4 address ([...] for IPv6)", v);
+	}
+	if (arg(c, "port") && (parse_uint(arg(c, "port"), 65535, &p) || !p))
+		return err_msg("port: '%s' is not a TCP port", arg(c, "port"));
+	snprintf(ip, len, "%s", v);
+	*port = p;
+	return 0;
+}
+
+static struct cairn_cfg_portal *find_portal(struct cairn_cfg_target *t,
+					    const char *ip, uint16_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_portals; i++)
+		if (!strcmp(t->portals[i].ip, ip) && t->portals[i].port == port)
+			return &t->portals[i];
+	return NULL;
+}
+
+static int portals_create(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_portal *p;
+	char ip[64], err[512];
+	uint16_t port;
+
+	if (!t || portal_args(c, ip, sizeof(ip), &port))
+		return 1;
+	if (find_portal(t, ip, port))
+		return err_msg("%s: portal %s:%u already exists", t->wwn, ip, port);
+	if (cairn_lio_portal_create(t->wwn, ip, port, err, sizeof(err)))
+		return err_msg("%s", err);
+	p = cairn_config_add_portal(t);
+	if (!p)
+		return err_msg("out of memory");
+	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	p->port = port;
+	printf("Created portal %s:%u on %s.\n", ip, port, t->wwn);
+	return 0;
+}
+
+static int portals_delete(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	struct cairn_cfg_portal *p;
+	char ip[64], err[512];
+	uint16_t port;
+
+	if (!t || portal_args(c, ip, sizeof(ip), &port))
+		return 1;
+	p = find_portal(t, ip, port);
+	if (!p)
+		return err_msg("%s: no portal %s:%u", t->wwn, ip, port);
+	if (cairn_lio_portal_delete(t->wwn, ip, port, err, sizeof(err)))
+		return err_msg("%s", err);
+	cairn_config_del_portal(t, p);
+	printf("Deleted portal %s:%u from %s.\n", ip, port, t->wwn);
+	return 0;
+}
+
+#define CHAP_PARAMS \
+	{ "userid", "CHAP user name the initiator logs in with" }, \
+	{ "password", "CHAP secret, 12 characters or more" }, \
+	{ "mutual_userid", "mutual CHAP: the target's user name" }, \
+	{ "mutual_password", "mutual CHAP: the target's secret" }
+
+#define LUN_COMMANDS(node) \
+	{ node, "create", luns_create, \
+	  "export a volume as a LUN (mapped into every ACL)", \
+	  { { "volume", "the volume", P_REQUIRED | P_POSITIONAL }, \
+	    { "lun", "the LUN number, 0-255 (default: the lowest free)" } }, \
+	  C_CHANGES }, \
+	{ node, "delete", luns_delete, "remove a LUN (the volume stays)", \
+	  { { "lun", "the LUN number (0 or lun0)", P_REQUIRED | P_POSITIONAL } }, \
+	  C_CHANGES }
+
+const struct command export_commands[] = {
+	{ "/iscsi", "create", iscsi_create,
+	  "make an iSCSI target with tpg1 and a portal on 0.0.0.0:3260",
+	  { { "wwn", "the target's iSCSI name (iqn.YYYY-MM.domain:name)",
+	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/iscsi", "delete", iscsi_delete,
+	  "remove an iSCSI target with its LUNs, ACLs and portals",
+	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	LUN_COMMANDS("/iscsi/*/tpg1/luns"),
+	{ "/iscsi/*/tpg1/acls", "create", acls_create,
+	  "let an initiator log in and see every LUN of the target",
+	  { { "initiator", "the initiator's iSCSI name",
+	      P_REQUIRED | P_POSITIONAL }, CHAP_PARAMS }, C_CHANGES },
+	{ "/iscsi/*/tpg1/acls", "delete", acls_delete, "remove an initiator's ACL",
+	  { { "initiator", "the initiator's iSCSI name",
+	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/iscsi/*/tpg1/acls/*", "set", acl_set,
+	  "change CHAP credentials (an empty value clears)",
+	  { CHAP_PARAMS }, C_CHANGES },
+	{ "/iscsi/*/tpg1/acls/*", "get", acl_get,
+	  "print the ACL's CHAP user names (secrets are not shown)" },
+	{ "/iscsi/*/tpg1/portals", "create", portals_create,
+	  "listen on another address",
+	  { { "ip", "IPv4 address, or [IPv6]", P_REQUIRED | P_POSITIONAL },
+	    { "port", "TCP port (default 3260)" } }, C_CHANGES },
+	{ "/iscsi/*/tpg1/portals", "delete", portals_delete,
+	  "stop listening on an address",
+	  { { "ip", "the portal's address", P_REQUIRED | P_POSITIONAL },
+	    { "port", "its TCP port (default 3260)" } }, C_CHANGES },
+	{ "/loopback", "create", loopback_create,
+	  "make a tcm_loop target: its LUNs become local SCSI disks",
+	  { { "wwn", "naa. name (default: generated)", P_POSITIONAL } },
+	  C_CHANGES },
+	{ "/loopback", "delete", loopback_delete,
+	  "remove a loopback target and its LUNs",
+	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	LUN_COMMANDS("/loopback/*/luns"),
+};
+
+const unsigned int nr_export_commands = ARRAY_SIZE(export_commands);

@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cairnctl: /pools and /volumes - the kernel's pools and thin volumes
+ * (generic netlink) and the volumes' block devices (device-mapper).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cairnctl.h"
+#include "uapi/cairn_nl.h"
+
+/* ---- listing ---- */
+
+struct list {
+	struct cairn_pool_desc *pools;
+	struct cairn_volume_desc *vols;
+	unsigned int n;
+};
+
+static int pool_cb(const struct cairn_pool_desc *d, void *arg)
+{
+	struct list *l = arg;
+	struct cairn_pool_desc *p = realloc(l->pools, (l->n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	l->pools = p;
+	p[l->n++] = *d;
+	return 0;
+}
+
+static int vol_cb(const struct cairn_volume_desc *v, void *arg)
+{
+	struct list *l = arg;
+	struct cairn_volume_desc *a = realloc(l->vols, (l->n + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	l->vols = a;
+	a[l->n++] = *v;
+	return 0;
+}
+
+static int list_pools(struct ctx *c, struct list *l)
+{
+	struct cairn_nl *nl;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_pool_list(nl, pool_cb, l);
+	if (r) {
+		free(l->pools);
+		return err_nl(c, "listing pools", r);
+	}
+	return 0;
+}
+
+static int list_volumes(struct ctx *c, const char *pool, struct list *l)
+{
+	struct cairn_nl *nl;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_volume_list(nl, pool, vol_cb, l);
+	if (r) {
+		free(l->vols);
+		return err_nl(c, "listing volumes", r);
+	}
+	return 0;
+}
+
+static unsigned int pct(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned int)(part * 100 / whole) : 0;
+}
+
+int pools_children(struct ctx *c, struct child **out)
+{
+	struct child *a = NULL;
+	char cap[32];
+	struct list l;
+	unsigned int i;
+
+	if (list_pools(c, &l))
+		return 1;
+	a = calloc(l.n + 1, sizeof(*a));
+	if (!a) {
+		free(l.pools);
+		return err_msg("out of memory");
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct cairn_pool_desc *d = &l.pools[i];
+
+		cairn_human_size(d->capacity, cap, sizeof(cap));
+		snprintf(a[i].name, sizeof(a[i].name), "%s", d->name);
+		snprintf(a[i].summary, sizeof(a[i].summary),
+			 "%s, %u member%s, %u%% allocated, %u volume%s, %s", cap,
+			 d->nr_members, d->nr_members == 1 ? "" : "s",
+			 pct(d->allocated, d->capacity), d->volume_count,
+			 d->volume_count == 1 ? "" : "s", cairn_mode_name(d->mode));
+	}
+	free(l.pools);
+	*out = a;
+	return 0;
+}
+
+int volumes_children(struct ctx *c, struct child **out)
+{
+	char size[32], mapped[32], exp[512];
+	struct child *a;
+	struct list l;
+	unsigned int i;
+
+	if (list_volumes(c, NULL, &l))
+		return 1;
+	a = calloc(l.n + 1, sizeof(*a));
+	if (!a) {
+		free(l.vols);
+		return err_msg("out of memory");
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct cairn_volume_desc *v = &l.vols[i];
+
+		cairn_human_size(v->size, size, sizeof(size));
+		cairn_human_size(v->mapped, mapped, sizeof(mapped));
+		snprintf(a[i].name, sizeof(a[i].name), "%s", v->name);
+		snprintf(a[i].summary, sizeof(a[i].summary),
+			 "pool %s, %s thin, %s mapped, %s%s%.100s", v->pool, size,
+			 mapped, cairn_dm_exists(v->pool, v->name) ?
+			 "active" : "inactive",
+			 volume_export(c, v->name, exp, sizeof(exp)) ?
+			 ", exported " : "",
+			 volume_export(c, v->name, exp, sizeof(exp)) ? exp : "");
+	}
+	free(l.vols);
+	*out = a;
+	return 0;
+}
+
+static struct json_object *pool_json(const struct cairn_pool_desc *d)
+{
+	static const char *const names[] = {
+		[CAIRN_CNT_READS] = "reads",
+		[CAIRN_CNT_WRITES] = "writes",
+		[CAIRN_CNT_ZERO_READS] = "unmapped_reads",
+		[CAIRN_CNT_PROVISIONS] = "provisioned_chunks",
+		[CAIRN_CNT_DISCARDS] = "discarded_chunks",
+		[CAIRN_CNT_FLUSHES] = "flushes",
+		[CAIRN_CNT_NOSPACE] = "nospace_writes",
+		[CAIRN_CNT_IO_ERRORS] = "io_errors",
+	};
+	struct json_object *o = json_object_new_object();
+	struct json_object *ms = json_object_new_array(), *cnt;
+	char uuid[40];
+	unsigned int i;
+
+	cairn_uuid_str(d->uuid, uuid);
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "chunk_size", json_object_new_int64(d->chunk_size));
+	json_object_object_add(o, "capacity", json_object_new_int64(d->capacity));
+	json_object_object_add(o, "allocated", json_object_new_int64(d->allocated));
+	json_object_object_add(o, "free", json_object_new_int64(d->free));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(cairn_mode_name(d->mode)));
+	json_object_object_add(o, "threshold", json_object_new_int64(d->threshold));
+	json_object_object_add(o, "nospace",
+			       json_object_new_string(d->nospace_policy ?
+						      "wait" : "error"));
+	json_object_object_add(o, "nospace_timeout",
+			       json_object_new_int64(d->nospace_timeout));
+	json_object_object_add(o, "volumes", json_object_new_int64(d->volume_count));
+	for (i = 0; i < d->nr_members; i++) {
+		const struct cairn_member_desc *m = &d->members[i];
+		struct json_object *mo = json_object_new_object();
+
+		cairn_uuid_str(m->uuid, uuid);
+		json_object_object_add(mo, "index", json_object_new_int64(m->index));
+		json_object_object_add(mo, "device", json_object_new_string(m->device));
+		json_object_object_add(mo, "uuid", json_object_new_string(uuid));
+		json_object_object_add(mo, "size", json_object_new_int64(m->size));
+		json_object_object_add(mo, "chunks", json_object_new_int64(m->chunks));
+		json_object_object_add(mo, "used_chunks", json_object_new_int64(m->used));
+		json_object_array_add(ms, mo);
+	}
+	json_object_object_add(o, "members", ms);
+	cnt = json_object_new_object();
+	for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
+		json_object_object_add(cnt, names[i],
+				       json_object_new_int64(d->counters[i]));
+	json_object_object_add(o, "counters", cnt);
+	return o;
+}
+
+static void pool_text(const struct cairn_pool_desc *d)
+{
+	char cap[32], alloc[32], sz[32], uuid[40];
+	unsigned int i;
+
+	cairn_human_size(d->capacity, cap, sizeof(cap));
+	cairn_human_size(d->allocated, alloc, sizeof(alloc));
+	cairn_uuid_str(d->uuid, uuid);
+	printf("pool %s %s\n", d->name, uuid);
+	printf("  mode %s, capacity %s, allocated %s (%u%%), chunk %u KiB, %u volumes\n",
+	       cairn_mode_name(d->mode), cap, alloc, pct(d->allocated, d->capacity),
+	       d->chunk_size >> 10, d->volume_count);
+	printf("  threshold %u%%, when full: %s", d->threshold,
+	       d->nospace_policy ? "wait" : "error");
+	if (d->nospace_policy)
+		printf(" up to %u s", d->nospace_timeout);
+	printf("\n");
+	printf("  I/O: %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64 " unmapped reads, ",
+	       d->counters[CAIRN_CNT_READS], d->counters[CAIRN_CNT_WRITES],
+	       d->counters[CAIRN_CNT_ZERO_READS]);
+	printf("%" PRIu64 " chunks provisioned, %" PRIu64 " discarded, %" PRIu64 " flushes, ",
+	       d->counters[CAIRN_CNT_PROVISIONS], d->counters[CAIRN_CNT_DISCARDS],
+	       d->counters[CAIRN_CNT_FLUSHES]);
+	printf("%" PRIu64 " out of space, %" PRIu64 " I/O errors\n",
+	       d->counters[CAIRN_CNT_NOSPACE], d->counters[CAIRN_CNT_IO_ERRORS]);
+	for (i = 0; i < d->nr_members; i++) {
+		const struct cairn_member_desc *m = &d->members[i];
+
+		cairn_human_size(m->size, sz, sizeof(sz));
+		printf("  member %u %s: %s, %" PRIu64 " chunks, %" PRIu64 " used\n",
+		       m->index, m->device, sz, m->chunks, m->used);
+	}
+}
+
+static struct json_object *volume_json(const struct cairn_volume_desc *v)
+{
+	struct json_object *o = json_object_new_object();
+	char uuid[40], dev[200];
+
+	cairn_uuid_str(v->uuid, uuid);
+	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
+	json_object_object_add(o, "pool", json_object_new_string(v->pool));
+	json_object_object_add(o, "name", json_object_new_string(v->name));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "size", json_object_new_int64(v->size));
+	json_object_object_add(o, "mapped", json_object_new_int64(v->mapped));
+	if (cairn_dm_exists(v->pool, v->name)) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "/dev/mapper/%s", dev);
+		json_object_object_add(o, "device", json_object_new_string(path));
+	} else {
+		json_object_object_add(o, "device", NULL);
+	}
+	return o;
+}
+
+int pools_json(struct ctx *c, struct json_object **out)
+{
+	struct list l;
+	unsigned int i;
+
+	if (list_pools(c, &l))
+		return 1;
+	*out = json_object_new_array();
+	for (i = 0; i < l.n; i++)
+		json_object_array_add(*out, pool_json(&l.pools[i]));
+	free(l.pools);
+	return 0;
+}
+
+int volumes_json(struct ctx *c, struct json_object **out)
+{
+	struct list l;
+	unsigned int i;
+
+	if (list_volumes(c, NULL, &l))
+		return 1;
+	*out = json_object_new_array();
+	for (i = 0; i < l.n; i++)
+		json_object_array_add(*out, volume_json(&l.vols[i]));
+	free(l.vols);
+	return 0;
+}
+
+int find_volume(struct ctx *c, const char *name, struct cairn_volume_desc *v)
+{
+	unsigned int i, found = 0;
+	struct list l;
+
+	if (list_volumes(c, NULL, &l))
+		return 1;
+	for (i = 0; i < l.n; i++) {
+		if (strcmp(l.vols[i].name, name))
+			continue;
+		if (found++) {
+			err_msg("volume %s exists in pools %s and %s; rename one",
+				name, v->pool, l.vols[i].pool);
+			free(l.vols);
+			return 1;
+		}
+		*v = l.vols[i];
+	}
+	free(l.vols);
+	if (!found)
+		return err_msg("no volume %s", name);
+	return 0;
+}
+
+/* ---- the configuration's view of pools and volumes ---- */
+
+static int fill_pool_cfg(struct cairn_cfg_pool *p, const struct cairn_pool_desc *d)
+{
+	unsigned int i;
+
+	snprintf(p->name, sizeof(p->name), "%s", d->name);
+	cairn_uuid_str(d->uuid, p->uuid);
+	free(p->members);
+	p->members = calloc(d->nr_members, sizeof(*p->members));
+	p->nr_members = 0;
+	if (!p->members)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_members; i++) {
+		snprintf(p->members[i].device, sizeof(p->members[i].device),
+			 "%s", d->members[i].device);
+		cairn_uuid_str(d->members[i].uuid, p->members[i].uuid);
+	}
+	p->nr_members = d->nr_members;
+	return 0;
+}
+
+/*
+ * Open pools and their volumes are recorded as the kernel has them.
+ * Configured pools that are not open (a member missing at boot) stay as
+ * they were: only close and delete forget a pool.
+ */
+int capture_storage(struct ctx *c)
+{
+	struct cairn_config *cfg;
+	struct cairn_cfg_pool *p;
+	struct cairn_cfg_volume *cv;
+	struct list pools, vols;
+	unsigned int i, j;
+
+	if (cfg_get(c, &cfg) || list_pools(c, &pools))
+		return 1;
+	if (list_volumes(c, NULL, &vols)) {
+		free(pools.pools);
+		return 1;
+	}
+	for (i = 0; i < pools.n; i++) {
+		p = cairn_config_pool(cfg, pools.pools[i].name);
+		if (!p)
+			p = cairn_config_add_pool(cfg);
+		if (!p || fill_pool_cfg(p, &pools.pools[i]))
+			goto nomem;
+		/* Volumes of an open pool: as the kernel has them. */
+		for (j = 0; j < cfg->nr_volumes;) {
+			if (!strcmp(cfg->volumes[j].pool, p->name))
+				cairn_config_del_volume(cfg, &cfg->volumes[j]);
+			else
+				j++;
+		}
+	}
+	for (i = 0; i < vols.n; i++) {
+		cv = cairn_config_add_volume(cfg);
+		if (!cv)
+			goto nomem;
+		snprintf(cv->pool, sizeof(cv->pool), "%s", vols.vols[i].pool);
+		snprintf(cv->name, sizeof(cv->name), "%s", vols.vols[i].name);
+		cairn_uuid_str(vols.vols[i].uuid, cv->uuid);
+		cv->size = vols.vols[i].size;
+	}
+	free(pools.pools);
+	free(vols.vols);
+	return 0;
+nomem:
+	free(pools.pools);
+	free(vols.vols);
+	return err_msg("out of memory");
+}
+
+/* Forget pool @name and its volumes. */
+static int forget_pool(struct ctx *c, const char *name)
+{
+	struct cairn_config *cfg;
+	struct cairn_cfg_pool *p;
+	unsigned int j;
+
+	if (cfg_get(c, &cfg))
+		return 1;
+	p = cairn_config_pool(cfg, name);
+	if (p)
+		cairn_config_del_pool(cfg, p);
+	for (j = 0; j < cfg->nr_volumes;) {
+		if (!strcmp(cfg->volumes[j].pool, name))
+			cairn_config_del_volume(cfg, &cfg->volumes[j]);
+		else
+			j++;
+	}
+	return 0;
+}
+
+/* ---- /pools ---- */
+
+static unsigned int split_devices(char *s, char **out)
+{
+	unsigned int n = 0;
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(s, ",", &save); tok && n < CAIRN_MAX_DEVICES;
+	     tok = strtok_r(NULL, ",", &save))
+		out[n++] = tok;
+	return n;
+}
+
+/* threshold=, nospace=, timeout= (and chunk= for create) */
+static int pool_opts(struct ctx *c, struct cairn_pool_opts *o)
+{
+	const char *v;
+	unsigned long n;
+
+	o->chunk_size = 0;
+	o->threshold = -1;
+	o->nospace_policy = -1;
+	o->nospace_timeout = -1;
+	v = arg(c, "chunk");
+	if (v) {
+		uint64_t s = parse_size(v);
+
+		if (!s || s > UINT32_MAX)
+			return err_msg("chunk: bad size '%s' (e.g. 64K, 1M)", v);
+		o->chunk_size = s;
+	}
+	v = arg(c, "threshold");
+	if (v) {
+		if (parse_uint(v, 100, &n))
+			return err_msg("threshold: '%s' is not a percentage (0-100)", v);
+		o->threshold = n;
+	}
+	v = arg(c, "nospace");
+	if (v) {
+		if (!strcmp(v, "error"))
+			o->nospace_policy = CAIRN_NOSPACE_ERROR;
+		else if (!strcmp(v, "wait"))
+			o->nospace_policy = CAIRN_NOSPACE_WAIT;
+		else
+			return err_msg("nospace: '%s' is neither error nor wait", v);
+	}
+	v = arg(c, "timeout");
+	if (v) {
+		if (parse_uint(v, 86400, &n) || !n)
+			return err_msg("timeout: '%s' is not 1-86400 seconds", v);
+		o->nospace_timeout = n;
+	}
+	return 0;
+}
+
+static int pool_done(struct ctx *c, const struct cairn_pool_desc *d,
+		     const char *verb)
+{
+	char cap[32];
+
+	if (c->json) {
+		print_json(pool_json(d));
+		return 0;
+	}
+	cairn_human_size(d->capacity, cap, sizeof(cap));
+	printf("%s pool %s (%u member%s, %s, %u KiB chunks).\n", verb, d->name,
+	       d->nr_members, d->nr_members == 1 ? "" : "s", cap,
+	       d->chunk_size >> 10);
+	return 0;
+}
+
+static int pools_create(struct ctx *c)
+{
+	char devs_buf[4096], *devs[CAIRN_MAX_DEVICES];
+	struct cairn_pool_desc *d;
+	struct cairn_pool_opts o;
+	struct cairn_nl *nl;
+	unsigned int n;
+	int r;
+
+	if (pool_opts(c, &o) || nl_get(c, &nl))
+		return 1;
+	snprintf(devs_buf, sizeof(devs_buf), "%s", arg(c, "devices"));
+	n = split_devices(devs_buf, devs);
+	if (!n)
+		return err_msg("devices: no device given");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_create(nl, arg(c, "name"), devs, n, &o, d);
+	r = r ? err_nl(c, "pool create", r) : pool_done(c, d, "Created");
+	free(d);
+	return r;
+}
+
+static int pools_open(struct ctx *c)
+{
+	char devs_buf[4096], *devs[CAIRN_MAX_DEVICES], err[256];
+	struct cairn_pool_desc *d;
+	struct cairn_nl *nl;
+	unsigned int n, i;
+	struct list l;
+	int r;
+
+	if (nl_get(c, &nl))
+		return 1;
+	snprintf(devs_buf, sizeof(devs_buf), "%s", arg(c, "devices"));
+	n = split_devices(devs_buf, devs);
+	if (!n)
+		return err_msg("devices: no device given");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_open(nl, devs, n, d);
+	if (r) {
+		free(d);
+		return err_nl(c, "pool open", r);
+	}
+	/* The volumes come back with their block devices. */
+	r = list_volumes(c, d->name, &l);
+	for (i = 0; !r && i < l.n; i++) {
+		if (cairn_dm_exists(l.vols[i].pool, l.vols[i].name))
+			continue;
+		if (cairn_dm_activate(l.vols[i].pool, l.vols[i].name,
+				      l.vols[i].size, err, sizeof(err)))
+			r = err_msg("pool %s opened, but volume %s not activated: %s",
+				    d->name, l.vols[i].name, err);
+	}
+	if (!r)
+		free(l.vols);
+	if (!r)
+		r = pool_done(c, d, "Opened");
+	free(d);
+	return r;
+}
+
+/* Deactivate the block devices of @pool's volumes (all or none). */
+static int deactivate_all(struct ctx *c, const char *pool,
+			  const struct list *l)
+{
+	char err[256], exp[512];
+	unsigned int i, j;
+
+	for (i = 0; i < l->n; i++)
+		if (volume_export(c, l->vols[i].name, exp, sizeof(exp)))
+			return err_msg("pool %s: volume %s is exported as %s; delete that LUN first",
+				       pool, l->vols[i].name, exp);
+	for (i = 0; i < l->n; i++) {
+		if (!cairn_dm_exists(l->vols[i].pool, l->vols[i].name))
+			continue;
+		if (cairn_dm_deactivate(l->vols[i].pool, l->vols[i].name, err,
+					sizeof(err))) {
+			err_msg("pool %s: volume %s is in use: %s", pool,
+				l->vols[i].name, err);
+			for (j = 0; j < i; j++)
+				cairn_dm_activate(l->vols[j].pool, l->vols[j].name,
+						  l->vols[j].size, err, sizeof(err));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int close_pool(struct ctx *c, const char *name, const char *what)
+{
+	struct cairn_nl *nl;
+	char err[256];
+	unsigned int i;
+	struct list l;
+	int r;
+
+	if (nl_get(c, &nl) || list_volumes(c, name, &l))
+		return 1;
+	r = deactivate_all(c, name, &l);
+	if (!r) {
+		r = cairn_nl_pool_close(nl, name);
+		if (r) {
+			r = err_nl(c, what, r);
+			for (i = 0; i < l.n; i++)
+				cairn_dm_activate(l.vols[i].pool, l.vols[i].name,
+						  l.vols[i].size, err, sizeof(err));
+		}
+	}
+	free(l.vols);
+	return r;
+}
+
+static int pool_close(struct ctx *c)
+{
+	const char *name = c->path[1];
+
+	if (close_pool(c, name, "pool close") || forget_pool(c, name))
+		return 1;
+	printf("Closed pool %s; its disks keep it (`/pools open` brings it back).\n",
+	       name);
+	return 0;
+}
+
+/* Zero both superblock slots of @dev (blocks 0 and 1). */
+static int wipe(const char *dev)
+{
+	static char zero[8192];
+	int fd, r = 0;
+
+	fd = open(dev, O_WRONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) ||
+	    fsync(fd))
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+static int pools_delete(struct ctx *c)
+{
+	const char *name = arg(c, "name");
+	struct cairn_pool_desc *d;
+	struct cairn_nl *nl;
+	unsigned int i;
+	int r;
+
+	if (nl_get(c, &nl))
+		return 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_get(nl, name, d);
+	if (r) {
+		r = err_nl(c, "pool delete", r);
+		goto out;
+	}
+	if (d->volume_count) {
+		r = err_msg("pool %s has %u volume%s: delete them first", name,
+			    d->volume_count, d->volume_count == 1 ? "" : "s");
+		goto out;
+	}
+	r = close_pool(c, name, "pool delete");
+	if (r)
+		goto out;
+	for (i = 0; i < d->nr_members; i++) {
+		int e = wipe(d->members[i].device);
+
+		if (e)
+			r = err_msg("pool %s closed, but its superblocks on %s could not be erased: %s",
+				    name, d->members[i].device, strerror(-e));
+	}
+	if (forget_pool(c, name))
+		r = 1;
+	if (!r)
+		printf("Deleted pool %s; its %u device%s are free.\n", name,
+		       d->nr_members, d->nr_members == 1 ? "" : "s");
+out:
+	free(d);
+	return r;
+}
+
+static int pool_status(struct ctx *c)
+{
+	struct cairn_pool_desc *d = calloc(1, sizeof(*d));
+	struct cairn_nl *nl;
+	int r;
+
+	if (!d)
+		return err_msg("out of memory");
+	if (nl_get(c, &nl)) {
+		free(d);
+		return 1;
+	}
+	r = cairn_nl_pool_get(nl, c->path[1], d);
+	if (r)
+		r = err_nl(c, "pool status", r);
+	else if (c->json)
+		print_json(pool_json(d));
+	else
+		pool_text(d);
+	free(d);
+	return r;
+}
+
+static const char *const pool_keys[] = {
+	"name", "uuid", "chunk_size", "capacity", "allocated", "free", "mode",
+	"threshold", "nospace", "nospace_timeout", "volumes", NULL
+};
+
+/* Print attribute @key (or all) of the JSON object @o. */
+static int get_attrs(struct ctx *c, struct json_object *o,
+		     const char *const *keys, const char *what)
+{
+	const char *key = arg(c, "attribute");
+	struct json_object *v, *out = json_object_new_object();
+	unsigned int i;
+	bool found = false;
+
+	for (i = 0; keys[i]; i++) {
+		if (key && strcmp(key, keys[i]))
+			continue;
+		found = true;
+		json_object_object_get_ex(o, keys[i], &v);
+		if (c->json)
+			json_object_object_add(out, keys[i], json_object_get(v));
+		else
+			printf("%s=%s\n", keys[i], v ? json_object_get_string(v) : "");
+	}
+	json_object_put(o);
+	if (!found) {
+		json_object_put(out);
+		return err_msg("%s has no attribute '%s'", what, key);
+	}
+	if (c->json)
+		print_json(out);
+	else
+		json_object_put(out);
+	return 0;
+}
+
+static int pool_get(struct ctx *c)
+{
+	struct cairn_pool_desc *d = calloc(1, sizeof(*d));
+	struct cairn_nl *nl;
+	char what[300];
+	int r;
+
+	if (!d)
+		return err_msg("out of memory");
+	if (nl_get(c, &nl)) {
+		free(d);
+		return 1;
+	}
+	r = cairn_nl_pool_get(nl, c->path[1], d);
+	snprintf(what, sizeof(what), "pool %s", c->path[1]);
+	r = r ? err_nl(c, "pool get", r) : get_attrs(c, pool_json(d), pool_keys, what);
+	free(d);
+	return r;
+}
+
+static int pool_set(struct ctx *c)
+{
+	struct cairn_pool_desc *d;
+	struct cairn_pool_opts o;
+	struct cairn_nl *nl;
+	int r;
+
+	if (!arg(c, "threshold") && !arg(c, "nospace") && !arg(c, "timeout"))
+		return err_msg("pool set: nothing to set (threshold=, nospace=, timeout=)");
+	if (pool_opts(c, &o) || nl_get(c, &nl))
+		return 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_set(nl, c->path[1], &o, d);
+	r = r ? err_nl(c, "pool set", r) : pool_done(c, d, "Updated");
+	free(d);
+	return r;
+}
+
+static int pool_add(struct ctx *c)
+{
+	struct cairn_pool_desc *d;
+	struct cairn_nl *nl;
+	int r;
+
+	if (nl_get(c, &nl))
+		return 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_msg("out of memory");
+	r = cairn_nl_pool_add_member(nl, c->path[1], arg(c, "device"), d);
+	r = r ? err_nl(c, "pool add", r) : pool_done(c, d, "Added a member to");
+	free(d);
+	return r;
+}
+
+/* ---- /volumes ---- */
+
+static int volume_done(struct ctx *c, const struct cairn_volume_desc *v,
+		       const char *fmt)
+{
+	char size[32], dev[200];
+
+	if (c->json) {
+		print_json(volume_json(v));
+		return 0;
+	}
+	cairn_human_size(v->size, size, sizeof(size));
+	cairn_dm_name(v->pool, v->name, dev, sizeof(dev));
+	printf(fmt, v->name, size, v->pool, dev);
+	return 0;
+}
+
+static int volumes_create(struct ctx *c)
+{
+	const char *name = arg(c, "name"), *size = arg(c, "size");
+	struct cairn_volume_desc v;
+	struct cairn_nl *nl;
+	uint64_t bytes;
+	char err[256];
+	struct list l;
+	unsigned int i;
+	int r;
+
+	bytes = parse_size(size);
+	if (!bytes)
+		return err_msg("size: '%s' is not a size (e.g. 100G, 2T)", size);
+	if (list_volumes(c, NULL, &l))
+		return 1;
+	for (i = 0; i < l.n && strcmp(l.vols[i].name, name); i++)
+		;
+	if (i < l.n) {
+		err_msg("volume %s already exists (in pool %s); volume names are unique across pools",
+			name, l.vols[i].pool);
+		free(l.vols);
+		return 1;
+	}
+	free(l.vols);
+	if (nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_volume_create(nl, arg(c, "pool"), name, bytes, &v);
+	if (r)
+		return err_nl(c, "volume create", r);
+	if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err))) {
+		/* Nothing half-made stays behind. */
+		cairn_nl_volume_delete(nl, v.pool, v.name);
+		return err_msg("volume %s: its block device could not be made, so it was not created: %s",
+			       name, err);
+	}
+	return volume_done(c, &v, "Created volume %s (%s, thin) in pool %s: /dev/mapper/%s.\n");
+}
+
+static int volumes_delete(struct ctx *c)
+{
+	const char *name = arg(c, "name");
+	struct cairn_volume_desc v;
+	struct cairn_nl *nl;
+	char err[256], exp[512];
+	int active, r;
+
+	if (find_volume(c, name, &v) || nl_get(c, &nl))
+		return 1;
+	if (volume_export(c, name, exp, sizeof(exp)))
+		return err_msg("volume %s is exported as %s; delete that LUN first",
+			       name, exp);
+	active = cairn_dm_exists(v.pool, v.name);
+	if (active && cairn_dm_deactivate(v.pool, v.name, err, sizeof(err)))
+		return err_msg("volume %s is in use: %s", name, err);
+	r = cairn_nl_volume_delete(nl, v.pool, v.name);
+	if (r) {
+		r = err_nl(c, "volume delete", r);
+		/* Refused: the device comes back as it was. */
+		if (active)
+			cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err));
+		return r;
+	}
+	printf("Deleted volume %s from pool %s.\n", name, v.pool);
+	return 0;
+}
+
+static int volume_status(struct ctx *c)
+{
+	struct cairn_volume_desc v;
+	char size[32], mapped[32], uuid[40], dev[200], exp[512];
+
+	if (find_volume(c, c->path[1], &v))
+		return 1;
+	if (c->json) {
+		print_json(volume_json(&v));
+		return 0;
+	}
+	cairn_human_size(v.size, size, sizeof(size));
+	cairn_human_size(v.mapped, mapped, sizeof(mapped));
+	cairn_uuid_str(v.uuid, uuid);
+	cairn_dm_name(v.pool, v.name, dev, sizeof(dev));
+	printf("volume %s %s\n  pool %s, size %s (thin), mapped %s (%u%%)\n",
+	       v.name, uuid, v.pool, size, mapped, pct(v.mapped, v.size));
+	if (cairn_dm_exists(v.pool, v.name))
+		printf("  device /dev/mapper/%s\n", dev);
+	else
+		printf("  not active\n");
+	if (volume_export(c, v.name, exp, sizeof(exp)))
+		printf("  exported as %s\n", exp);
+	return 0;
+}
+
+static int volume_get(struct ctx *c)
+{
+	static const char *const keys[] = {
+		"pool", "name", "uuid", "size", "mapped", "device", NULL
+	};
+	struct cairn_volume_desc v;
+	char what[300];
+
+	if (find_volume(c, c->path[1], &v))
+		return 1;
+	snprintf(what, sizeof(what), "volume %s", v.name);
+	return get_attrs(c, volume_json(&v), keys, what);
+}
+
+static int volume_set(struct ctx *c)
+{
+	const char *size = arg(c, "size");
+	struct cairn_volume_desc v;
+	struct cairn_nl *nl;
+	uint64_t bytes;
+	char err[256];
+	int r;
+
+	bytes = parse_size(size);
+	if (!bytes)
+		return err_msg("size: '%s' is not a size (e.g. 100G, 2T)", size);
+	if (find_volume(c, c->path[1], &v) || nl_get(c, &nl))
+		return 1;
+	r = cairn_nl_volume_resize(nl, v.pool, v.name, bytes, &v);
+	if (r)
+		return err_nl(c, "volume set size", r);
+	if (cairn_dm_exists(v.pool, v.name) &&
+	    cairn_dm_resize(v.pool, v.name, v.size, err, sizeof(err)))
+		return err_msg("volume %s grew, but its device did not: %s",
+			       v.name, err);
+	return volume_done(c, &v, "Resized volume %s to %s (pool %s, /dev/mapper/%s).\n");
+}
+
+static int volume_activate(struct ctx *c)
+{
+	struct cairn_volume_desc v;
+	char err[256];
+
+	if (find_volume(c, c->path[1], &v))
+		return 1;
+	if (cairn_dm_exists(v.pool, v.name))
+		return err_msg("volume %s is already active", v.name);
+	if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err)))
+		return err_msg("volume activate: %s", err);
+	printf("Activated /dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
+	return 0;
+}
+
+static int volume_deactivate(struct ctx *c)
+{
+	struct cairn_volume_desc v;
+	char err[256], exp[512];
+
+	if (find_volume(c, c->path[1], &v))
+		return 1;
+	if (volume_export(c, v.name, exp, sizeof(exp)))
+		return err_msg("volume %s is exported as %s; delete that LUN first",
+			       v.name, exp);
+	if (!cairn_dm_exists(v.pool, v.name))
+		return err_msg("volume %s is not active", v.name);
+	if (cairn_dm_deactivate(v.pool, v.name, err, sizeof(err)))
+		return err_msg("volume deactivate: %s", err);
+	printf("Deactivated /dev/mapper/cairn-%s-%s.\n", v.pool, v.name);
+	return 0;
+}
+
+#define POOL_SETTINGS \
+	{ "threshold", "percent allocated that raises a threshold event (0: none)" }, \
+	{ "nospace", "when full: error (fail writes) or wait (queue them)" }, \
+	{ "timeout", "seconds a write waits for space under nospace=wait" }
+
+const struct command storage_commands[] = {
+	{ "/pools", "create", pools_create, "make a pool from blank devices",
+	  { { "name", "the pool's name", P_REQUIRED | P_POSITIONAL },
+	    { "devices", "comma-separated block devices, e.g. /dev/vdb,/dev/vdc",
+	      P_REQUIRED },
+	    { "chunk", "allocation unit: a power of two, 64K to 1G (default 1M)" },
+	    POOL_SETTINGS }, C_CHANGES },
+	{ "/pools", "open", pools_open,
+	  "open a pool from its devices (any order) and activate its volumes",
+	  { { "devices", "every member, comma-separated", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
+	{ "/pools", "delete", pools_delete,
+	  "close an empty pool and erase its superblocks, freeing its devices",
+	  { { "name", "the pool", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/pools/*", "status", pool_status,
+	  "capacity, allocation, mode, settings, I/O counters and members" },
+	{ "/pools/*", "get", pool_get, "print the pool's attributes",
+	  { { "attribute", "just this one", P_POSITIONAL } } },
+	{ "/pools/*", "set", pool_set, "change the pool's settings",
+	  { POOL_SETTINGS } , C_CHANGES },
+	{ "/pools/*", "add", pool_add, "add a blank device as a new member",
+	  { { "device", "the block device", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
+	{ "/pools/*", "close", pool_close,
+	  "deactivate the volumes and close the pool (the disks keep it)",
+	  { }, C_CHANGES },
+	{ "/volumes", "create", volumes_create,
+	  "make a thin volume and its block device /dev/mapper/cairn-POOL-NAME",
+	  { { "name", "the volume's name, unique across pools",
+	      P_REQUIRED | P_POSITIONAL },
+	    { "pool", "the pool it takes space from", P_REQUIRED },
+	    { "size", "nominal size, may exceed the pool (e.g. 2T)", P_REQUIRED } },
+	  C_CHANGES },
+	{ "/volumes", "delete", volumes_delete,
+	  "delete a volume that is not exported, and its data",
+	  { { "name", "the volume", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/volumes/*", "status", volume_status,
+	  "size, space in use, block device and export" },
+	{ "/volumes/*", "get", volume_get, "print the volume's attributes",
+	  { { "attribute", "just this one", P_POSITIONAL } } },
+	{ "/volumes/*", "set", volume_set, "grow the volume",
+	  { { "size", "the new nominal size", P_REQUIRED } }, C_CHANGES },
+	{ "/volumes/*", "activate", volume_activate,
+	  "make the volume's block device" },
+	{ "/volumes/*", "deactivate", volume_deactivate,
+	  "remove the volume's block device (data stays)" },
+};
+
+const unsigned int nr_storage_commands = ARRAY_SIZE(storage_commands);
