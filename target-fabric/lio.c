@@ -1,0 +1,1555 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * LIO exports through configfs, in the layout rtslib-fb (targetcli) writes,
+ * so that `targetcli ls` shows what Cairn made and the other way round.
+ *
+ * Under /sys/kernel/config/target:
+ *
+ *   core/iblock_N/<volume>/             one HBA per backstore, N the first
+ *                                       index no core/<plugin>_N uses
+ *   iscsi/<iqn>/tpgt_1/                 one TPG per target, created disabled
+ *     attrib/{generate_node_acls,demo_mode_write_protect,
+ *             cache_dynamic_acls,authentication}
+ *     np/<ip>:<port>/                   portals; IPv6 as [addr]:port
+ *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *     acls/<initiator>/auth/{userid,password,userid_mutual,password_mutual}
+ *     acls/<initiator>/lun_N/<alias> -> ../../lun/lun_N   (every LUN)
+ *   loopback/<naa>/tpgt_1/
+ *     nexus                             naa. initiator port derived from <naa>
+ *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *
+ * An <alias> is ten random hex digits, as rtslib names its links.
+ *
+ * A backstore is made as rtslib's BlockStorageObject does it, then tuned
+ * for a thin volume:
+ *   mkdir core/iblock_N, mkdir core/iblock_N/<volume>
+ *   udev_path        = <device>
+ *   control          = udev_path=<device>
+ *   control          = readonly=0
+ *   enable           = 1                   (LIO opens the device here)
+ *   wwn/vpd_unit_serial = <volume UUID>    (LIO derives the NAA from it)
+ *   wwn/vendor_id    = CAIRN               (best effort)
+ *   attrib/emulate_tpu = 1, attrib/emulate_tpws = 1   (UNMAP, WRITE SAME)
+ *   attrib/unmap_zeroes_data = 1           (LBPRZ; best effort: a Cairn
+ *                                           volume reads unmapped chunks as 0)
+ *   attrib/unmap_granularity = chunk / block_size, if LIO derived another
+ * The write cache is left alone: iblock reports the device's own.
+ *
+ * Whatever a create made is removed again, in reverse, when a later step
+ * fails.  Deleting a target goes as rtslib's TPG.delete(): disable the TPG
+ * (no new logins, sessions closed), then per ACL unlink and rmdir its mapped
+ * LUNs and rmdir the ACL, unlink and rmdir the LUNs, rmdir the portals, the
+ * TPG and the target.  A backstore is deleted only when no LUN of any fabric
+ * links to it.
+ *
+ * Every function returns 0 or a negative errno and puts a message naming the
+ * object into @err.  Names are validated before they become paths, so paths
+ * stay far below PATH_MAX.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "libcairn.h"
+
+#define CONFIGFS_DIR	"/sys/kernel/config"
+#define CONFIGFS_MAGIC	0x62656570	/* "beep", fs/configfs/mount.c */
+#define LIO_TPGT	"tpgt_1"
+/* targetcli maps LUNs 0..255 into ACLs; keep TPG LUNs in that range too. */
+#define LIO_MAX_LUN	255
+#define LIO_ALIAS_LEN	10
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *fabric_dir(enum cairn_fabric fabric)
+{
+	switch (fabric) {
+	case CAIRN_FABRIC_ISCSI:
+		return "iscsi";
+	case CAIRN_FABRIC_LOOPBACK:
+		return "loopback";
+	}
+	return NULL;
+}
+
+/*
+ * Build a path in @out (PATH_MAX bytes).  A path that does not fit becomes
+ * "", which every system call refuses: never a truncated, other path.
+ */
+static void pathf(char *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void pathf(char *out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_MAX)
+		out[0] = '\0';
+}
+
+/* Write @value (no newline: CHAP secrets are stored verbatim). */
+static int write_attr(const char *dir, const char *name, const char *value)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, r = 0;
+
+	pathf(path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
+	if (close(fd) && !r)
+		r = -errno;
+	return r;
+}
+
+/* Read an attribute into @buf without its trailing newline. */
+static int read_attr(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, r = 0;
+
+	pathf(path, "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		r = -errno;
+		n = 0;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	close(fd);
+	return r;
+}
+
+static int read_attr_u32(const char *dir, const char *name, uint32_t *val)
+{
+	char buf[32], *end;
+	unsigned long v;
+	int r;
+
+	r = read_attr(dir, name, buf, sizeof(buf));
+	if (r)
+		return r;
+	errno = 0;
+	v = strtoul(buf, &end, 0);
+	if (errno || end == buf || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static bool is_link(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/* Every path matching @pattern, sorted; no match is an empty list. */
+static int list_paths(const char *pattern, glob_t *g)
+{
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	r = glob(pattern, 0, NULL, g);
+	if (r == 0 || r == GLOB_NOMATCH)
+		return 0;
+	globfree(g);
+	memset(g, 0, sizeof(*g));
+	return r == GLOB_NOSPACE ? -ENOMEM : -EIO;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * The configfs tree of LIO: mount configfs if it is not mounted yet; LIO
+ * itself (target_core_mod) is loaded by cairn_kmod_load_all().
+ */
+static int lio_ready(char *err, size_t errlen)
+{
+	struct statfs sfs;
+	int r;
+
+	if (is_dir(CAIRN_LIO_ROOT))
+		return 0;
+	if (statfs(CONFIGFS_DIR, &sfs) || sfs.f_type != CONFIGFS_MAGIC) {
+		if (mount("configfs", CONFIGFS_DIR, "configfs", 0, NULL)) {
+			r = -errno;
+			seterr(err, errlen, "cannot mount configfs on %s: %s",
+			       CONFIGFS_DIR, strerror(-r));
+			return r;
+		}
+	}
+	if (!is_dir(CAIRN_LIO_ROOT)) {
+		seterr(err, errlen,
+		       "LIO is not loaded: no %s (target_core_mod)",
+		       CAIRN_LIO_ROOT);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The fabric's directory; creating it makes LIO register the fabric. */
+static int fabric_ready(enum cairn_fabric fabric, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = lio_ready(err, errlen);
+	if (r)
+		return r;
+	pathf(path, "%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric));
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		r = -errno;
+		seterr(err, errlen, "LIO fabric %s is not available (%s): %s",
+		       fabric_dir(fabric),
+		       fabric == CAIRN_FABRIC_ISCSI ? "iscsi_target_mod" :
+		       "tcm_loop", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Ten random hex digits, as rtslib names LUN links. */
+static void new_alias(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[LIO_ALIAS_LEN / 2];
+	unsigned int i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		unsigned long x = (unsigned long)time(NULL) ^
+				  ((unsigned long)getpid() << 16) ^
+				  (unsigned long)(uintptr_t)out;
+
+		for (i = 0; i < sizeof(rnd); i++, x >>= 8)
+			rnd[i] = x;
+	}
+	for (i = 0; i < sizeof(rnd); i++) {
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	out[LIO_ALIAS_LEN] = '\0';
+}
+
+static int not_dots(const struct dirent *de)
+{
+	return strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+}
+
+/*
+ * The entries of @dir, sorted, read before the caller changes anything;
+ * for directories whose names came from configfs, so that no name is ever
+ * taken for a glob pattern.  Returns their number or a negative errno.
+ */
+static int read_names(const char *dir, struct dirent ***names)
+{
+	int n = scandir(dir, names, not_dots, alphasort);
+
+	return n < 0 ? -errno : n;
+}
+
+static void free_names(struct dirent **names, int n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+}
+
+/* Unlink the links in @dir (a LUN or mapped LUN) and remove it. */
+static int remove_lun_dir(const char *dir)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	int i, n, r = 0;
+
+	n = read_names(dir, &names);
+	if (n < 0)
+		return n;
+	for (i = 0; !r && i < n; i++) {
+		pathf(path, "%s/%s", dir, names[i]->d_name);
+		if (is_link(path) && unlink(path))
+			r = -errno;
+	}
+	free_names(names, n);
+	if (!r && rmdir(dir))
+		r = -errno;
+	return r;
+}
+
+/* The resolved target of the first link in @dir. */
+static int link_target(const char *dir, char *out)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	int i, n, r = -ENOENT;
+
+	n = read_names(dir, &names);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		pathf(path, "%s/%s", dir, names[i]->d_name);
+		if (!is_link(path))
+			continue;
+		r = realpath(path, out) ? 0 : -errno;
+		break;
+	}
+	free_names(names, n);
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Names
+ */
+
+static bool is_lower_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return !s[n];
+}
+
+/*
+ * 16 hex digits, NAA type 1, 2 or 5 (IEEE formats).  A 32-digit NAA 6
+ * name is a valid SCSI name too, but rtslib refuses it and `targetcli ls`
+ * then lists nothing at all.
+ */
+static bool valid_naa(const char *hex)
+{
+	return (hex[0] == '1' || hex[0] == '2' || hex[0] == '5') &&
+	       is_lower_hex(hex, 16);
+}
+
+static const char *iqn_problem(const char *wwn)
+{
+	const char *p = wwn + 4, *colon;
+	unsigned int labels = 0, month, i;
+	size_t label = 0;
+
+	for (i = 0; i < 4; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return "an iqn. name starts with iqn.YYYY-MM.";
+	if (p[4] != '-' || p[5] < '0' || p[5] > '9' || p[6] < '0' ||
+	    p[6] > '9' || p[7] != '.')
+		return "an iqn. name starts with iqn.YYYY-MM.";
+	month = (p[5] - '0') * 10 + (p[6] - '0');
+	if (month < 1 || month > 12)
+		return "the month of iqn.YYYY-MM. is 01 to 12";
+	p += 8;
+	colon = strchr(p, ':');
+	/* The naming authority: a reversed domain name, a.b[.c...]. */
+	for (; *p && p != colon; p++) {
+		if (*p == '.') {
+			if (!label)
+				return "empty label in the reversed domain name";
+			labels++;
+			label = 0;
+		} else if ((*p >= 'a' && *p <= 'z') ||
+			   (*p >= '0' && *p <= '9') || *p == '-') {
+			label++;
+		} else {
+			return "the reversed domain name allows a-z, 0-9, - and .";
+		}
+	}
+	if (!label)
+		return "empty label in the reversed domain name";
+	if (++labels < 2)
+		return "the naming authority must be a reversed domain name such as com.example";
+	if (!colon)
+		return NULL;
+	if (!colon[1])
+		return "nothing after the ':'";
+	for (p = colon + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '.' || *p == ':'))
+			return "an iqn. name allows a-z, 0-9, '-', '.' and ':'";
+	return NULL;
+}
+
+/* What is wrong with @wwn (of a checked length), or NULL. */
+static const char *wwn_problem(enum cairn_fabric fabric, const char *wwn)
+{
+	const char *p;
+
+	for (p = wwn; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return "use lowercase (names are compared in lowercase)";
+	if (fabric == CAIRN_FABRIC_LOOPBACK) {
+		if (strncmp(wwn, "naa.", 4) || !valid_naa(wwn + 4))
+			return "a loopback target is named naa. and 16 hex digits "
+			       "starting with 1, 2 or 5";
+		return NULL;
+	}
+	if (!strncmp(wwn, "iqn.", 4))
+		return iqn_problem(wwn);
+	if (!strncmp(wwn, "eui.", 4)) {
+		if (strlen(wwn) != 20 || !is_lower_hex(wwn + 4, 16))
+			return "an eui. name has 16 hex digits";
+		return NULL;
+	}
+	if (!strncmp(wwn, "naa.", 4)) {
+		if (!valid_naa(wwn + 4))
+			return "an naa. name has 16 hex digits starting with "
+			       "1, 2 or 5 (NAA 6 names are not supported by targetcli)";
+		return NULL;
+	}
+	return "an iSCSI name starts with iqn., eui. or naa.";
+}
+
+bool cairn_lio_valid_wwn(enum cairn_fabric fabric, const char *wwn,
+			 char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!fabric_dir(fabric)) {
+		seterr(err, errlen, "unknown fabric %d", fabric);
+		return false;
+	}
+	if (!wwn || !*wwn) {
+		seterr(err, errlen, "empty %s name", fabric_dir(fabric));
+		return false;
+	}
+	if (strnlen(wwn, CAIRN_WWN_LEN) >= CAIRN_WWN_LEN) {
+		seterr(err, errlen, "%.32s...: longer than %d bytes", wwn,
+		       CAIRN_WWN_LEN - 1);
+		return false;
+	}
+	why = wwn_problem(fabric, wwn);
+	if (why) {
+		seterr(err, errlen, "%s: %s", wwn, why);
+		return false;
+	}
+	return true;
+}
+
+/* Backstore names become directory names: no '/', blanks or controls. */
+static bool valid_backstore_name(const char *name, char *err, size_t errlen)
+{
+	const char *p;
+
+	if (!name || !*name) {
+		seterr(err, errlen, "empty backstore name");
+		return false;
+	}
+	if (strnlen(name, CAIRN_NAME_LEN) >= CAIRN_NAME_LEN) {
+		seterr(err, errlen, "backstore %.32s...: longer than %d bytes",
+		       name, CAIRN_NAME_LEN - 1);
+		return false;
+	}
+	if (!strcmp(name, ".") || !strcmp(name, "..")) {
+		seterr(err, errlen, "backstore %s: not a valid name", name);
+		return false;
+	}
+	for (p = name; *p; p++) {
+		if (*p == '/' || (unsigned char)*p <= ' ' || *p == 0x7f ||
+		    *p == '*' || *p == '?' || *p == '[' || *p == '\\') {
+			seterr(err, errlen,
+			       "backstore %s: a name cannot contain '/', blanks, controls or * ? [ \\",
+			       name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool valid_target(enum cairn_fabric fabric, const char *wwn,
+			 char *err, size_t errlen)
+{
+	char why[320];
+
+	if (cairn_lio_valid_wwn(fabric, wwn, why, sizeof(why)))
+		return true;
+	seterr(err, errlen, "%s target: %s",
+	       fabric_dir(fabric) ? fabric_dir(fabric) : "unknown", why);
+	return false;
+}
+
+/* The TPG of an existing target, or -ENOENT with the message. */
+static int tpg_path(enum cairn_fabric fabric, const char *wwn, char *out,
+		    char *err, size_t errlen)
+{
+	if (!valid_target(fabric, wwn, err, errlen))
+		return -EINVAL;
+	pathf(out, "%s/%s/%s/" LIO_TPGT, CAIRN_LIO_ROOT, fabric_dir(fabric), wwn);
+	if (!is_dir(out)) {
+		seterr(err, errlen, "%s target %s: no such target",
+		       fabric_dir(fabric), wwn);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Backstores
+ */
+
+/* core/iblock_N/<name>, 0 if it exists. */
+static int find_backstore(const char *name, char *out)
+{
+	char pattern[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int r;
+
+	pathf(pattern, "%s/core/iblock_*/%s", CAIRN_LIO_ROOT, name);
+	r = list_paths(pattern, &g);
+	if (r)
+		return r;
+	r = -ENOENT;
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (is_dir(g.gl_pathv[i])) {
+			pathf(out, "%s", g.gl_pathv[i]);
+			r = 0;
+			break;
+		}
+	}
+	globfree(&g);
+	return r;
+}
+
+int cairn_lio_backstore_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!valid_backstore_name(name, NULL, 0))
+		return 0;
+	return find_backstore(name, path) == 0;
+}
+
+/*
+ * Make core/<plugin>_N for the first N no HBA of any plugin uses (rtslib
+ * keeps one index space for all of them); mkdir settles a race.
+ */
+static int make_hba(char *out, char *err, size_t errlen)
+{
+	char pattern[PATH_MAX];
+	unsigned int n;
+	glob_t g;
+	size_t i;
+	int r;
+
+	pathf(pattern, "%s/core/*_*", CAIRN_LIO_ROOT);
+	for (n = 0; n < 1048576; n++) {
+		char suffix[16];
+		bool used = false;
+
+		r = list_paths(pattern, &g);
+		if (r)
+			break;
+		snprintf(suffix, sizeof(suffix), "_%u", n);
+		for (i = 0; i < g.gl_pathc && !used; i++) {
+			const char *s = strrchr(base_name(g.gl_pathv[i]), '_');
+
+			used = s && !strcmp(s, suffix);
+		}
+		globfree(&g);
+		if (used)
+			continue;
+		pathf(out, "%s/core/iblock_%u", CAIRN_LIO_ROOT, n);
+		if (!mkdir(out, 0755))
+			return 0;
+		if (errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+	}
+	if (!r)
+		r = -ENOSPC;
+	seterr(err, errlen, "cannot create an iblock HBA in %s/core: %s",
+	       CAIRN_LIO_ROOT, strerror(-r));
+	return r;
+}
+
+/* attrib/unmap_granularity (logical blocks) must match the pool's chunk. */
+static int check_granularity(const char *so, const char *name,
+			     uint32_t granularity, char *err, size_t errlen)
+{
+	uint32_t bs, cur, want;
+	char val[16];
+	int r;
+
+	if (!granularity)
+		return 0;
+	r = read_attr_u32(so, "attrib/block_size", &bs);
+	if (!r && !bs)
+		r = -EINVAL;
+	if (!r)
+		r = read_attr_u32(so, "attrib/unmap_granularity", &cur);
+	if (r) {
+		seterr(err, errlen, "backstore %s: cannot read attrib/block_size "
+		       "and attrib/unmap_granularity: %s", name, strerror(-r));
+		return r;
+	}
+	want = granularity / bs;
+	if (!want)
+		want = 1;
+	if (cur == want)
+		return 0;
+	snprintf(val, sizeof(val), "%u", want);
+	r = write_attr(so, "attrib/unmap_granularity", val);
+	if (r)
+		seterr(err, errlen, "backstore %s: cannot set "
+		       "attrib/unmap_granularity to %u (was %u): %s",
+		       name, want, cur, strerror(-r));
+	return r;
+}
+
+int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
+			       char *err, size_t errlen)
+{
+	char hba[PATH_MAX], so[PATH_MAX], val[PATH_MAX], uuid[37];
+	static const char *const thin[] = {
+		"attrib/emulate_tpu", "attrib/emulate_tpws",
+	};
+	const char *step;
+	struct stat st;
+	unsigned int i;
+	int r;
+
+	if (!bs || !valid_backstore_name(bs->name, err, errlen))
+		return -EINVAL;
+	if (!bs->device || bs->device[0] != '/' ||
+	    strnlen(bs->device, 256) >= 256 || strchr(bs->device, '\n')) {
+		seterr(err, errlen, "backstore %s: device must be an absolute path",
+		       bs->name);
+		return -EINVAL;
+	}
+	if (!bs->uuid) {
+		seterr(err, errlen, "backstore %s: no UUID for its serial",
+		       bs->name);
+		return -EINVAL;
+	}
+	if (stat(bs->device, &st)) {
+		r = -errno;
+		seterr(err, errlen, "backstore %s: %s: %s", bs->name,
+		       bs->device, strerror(-r));
+		return r;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		seterr(err, errlen, "backstore %s: %s is not a block device",
+		       bs->name, bs->device);
+		return -ENOTBLK;
+	}
+	r = lio_ready(err, errlen);
+	if (r)
+		return r;
+	if (!find_backstore(bs->name, so)) {
+		seterr(err, errlen, "backstore %s already exists (%s)",
+		       bs->name, so + strlen(CAIRN_LIO_ROOT) + 1);
+		return -EEXIST;
+	}
+
+	r = make_hba(hba, err, errlen);
+	if (r)
+		return r;
+	pathf(so, "%s/%s", hba, bs->name);
+	if (mkdir(so, 0755)) {
+		r = -errno;
+		seterr(err, errlen, "backstore %s: cannot create %s: %s",
+		       bs->name, so, strerror(-r));
+		goto out_rmdir_hba;
+	}
+
+	step = "udev_path";
+	r = write_attr(so, "udev_path", bs->device);
+	if (!r) {
+		step = "control udev_path=";
+		pathf(val, "udev_path=%s", bs->device);
+		r = write_attr(so, "control", val);
+	}
+	if (!r) {
+		step = "control readonly=0";
+		r = write_attr(so, "control", "readonly=0");
+	}
+	if (r) {
+		seterr(err, errlen, "backstore %s: cannot write %s: %s",
+		       bs->name, step, strerror(-r));
+		goto out_rmdir_so;
+	}
+	r = write_attr(so, "enable", "1");
+	if (r) {
+		seterr(err, errlen, "backstore %s: LIO cannot open %s: %s",
+		       bs->name, bs->device, strerror(-r));
+		goto out_rmdir_so;
+	}
+	cairn_uuid_str(bs->uuid, uuid);
+	r = write_attr(so, "wwn/vpd_unit_serial", uuid);
+	if (r) {
+		seterr(err, errlen, "backstore %s: cannot set the unit serial %s: %s",
+		       bs->name, uuid, strerror(-r));
+		goto out_rmdir_so;
+	}
+	/* Optional: older kernels, or a refusal, keep LIO-ORG. */
+	write_attr(so, "wwn/vendor_id", "CAIRN");
+
+	for (i = 0; i < ARRAY_SIZE(thin); i++) {
+		r = write_attr(so, thin[i], "1");
+		if (r) {
+			seterr(err, errlen, "backstore %s: cannot set %s=1 "
+			       "(does %s support discard?): %s",
+			       bs->name, thin[i], bs->device, strerror(-r));
+			goto out_rmdir_so;
+		}
+	}
+	/* LBPRZ: refused by kernels that cannot promise it; not fatal. */
+	write_attr(so, "attrib/unmap_zeroes_data", "1");
+	r = check_granularity(so, bs->name, bs->granularity, err, errlen);
+	if (r)
+		goto out_rmdir_so;
+	return 0;
+
+out_rmdir_so:
+	rmdir(so);
+out_rmdir_hba:
+	rmdir(hba);
+	return r;
+}
+
+/*
+ * The first LUN of any fabric whose link resolves to @so, as
+ * "<fabric>/<wwn>/lun_N" in @who; 1 if there is one.
+ */
+static int backstore_user(const char *so, char *who, size_t len)
+{
+	char pattern[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int r, found = 0;
+
+	if (!realpath(so, real))
+		return -errno;
+	pathf(pattern, "%s/*/*/tpgt_*/lun/lun_*", CAIRN_LIO_ROOT);
+	r = list_paths(pattern, &g);
+	if (r)
+		return r;
+	for (i = 0; i < g.gl_pathc && !found; i++) {
+		const char *lun = g.gl_pathv[i] + strlen(CAIRN_LIO_ROOT) + 1;
+		const char *tpg;
+
+		if (link_target(g.gl_pathv[i], target) || strcmp(target, real))
+			continue;
+		/* <fabric>/<wwn>/tpgt_T/lun/lun_N -> <fabric>/<wwn>/lun_N */
+		tpg = strstr(lun, "/tpgt_");
+		snprintf(who, len, "%.*s/%s", tpg ? (int)(tpg - lun) : 0, lun,
+			 base_name(lun));
+		found = 1;
+	}
+	globfree(&g);
+	return found;
+}
+
+int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen)
+{
+	char so[PATH_MAX], hba[PATH_MAX], who[PATH_MAX];
+	char *slash;
+	int r;
+
+	if (!valid_backstore_name(name, err, errlen))
+		return -EINVAL;
+	if (find_backstore(name, so)) {
+		seterr(err, errlen, "backstore %s: no such backstore", name);
+		return -ENOENT;
+	}
+	r = backstore_user(so, who, sizeof(who));
+	if (r < 0) {
+		seterr(err, errlen, "backstore %s: cannot check its LUNs: %s",
+		       name, strerror(-r));
+		return r;
+	}
+	if (r) {
+		seterr(err, errlen, "backstore %s is exported by %s", name,
+		       who);
+		return -EBUSY;
+	}
+	if (rmdir(so)) {
+		r = -errno;
+		seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
+		       so, strerror(-r));
+		return r;
+	}
+	pathf(hba, "%s", so);
+	slash = strrchr(hba, '/');
+	*slash = '\0';
+	if (rmdir(hba) && errno != ENOTEMPTY && errno != EBUSY) {
+		r = -errno;
+		seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
+		       hba, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Targets
+ */
+
+/* naa.5 + OpenFabrics OUI 001405 + 36 bits of a hash of the target. */
+static void loopback_nexus(const char *wwn, char *out, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	const char *p;
+
+	for (p = wwn; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h ^= h >> 36;
+	snprintf(out, len, "naa.5001405%09llx",
+		 (unsigned long long)(h & 0xfffffffffULL));
+	/* The target itself may have that name. */
+	if (!strcmp(out, wwn))
+		snprintf(out, len, "naa.5001405%09llx",
+			 (unsigned long long)(~h & 0xfffffffffULL));
+}
+
+static const struct {
+	const char *name, *value;
+} iscsi_tpg_defaults[] = {
+	{ "attrib/generate_node_acls", "0" },
+	{ "attrib/demo_mode_write_protect", "1" },
+	{ "attrib/cache_dynamic_acls", "0" },
+	{ "attrib/authentication", "0" },
+};
+
+int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
+			    char *err, size_t errlen)
+{
+	char tgt[PATH_MAX], tpg[PATH_MAX], nexus[32];
+	const char *fab;
+	unsigned int i;
+	int r;
+
+	if (!valid_target(fabric, wwn, err, errlen))
+		return -EINVAL;
+	fab = fabric_dir(fabric);
+	r = fabric_ready(fabric, err, errlen);
+	if (r)
+		return r;
+	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab, wwn);
+	if (mkdir(tgt, 0755)) {
+		r = -errno;
+		if (r == -EEXIST)
+			seterr(err, errlen, "%s target %s already exists", fab,
+			       wwn);
+		else
+			seterr(err, errlen, "%s target %s: cannot create: %s",
+			       fab, wwn, strerror(-r));
+		return r;
+	}
+	pathf(tpg, "%s/" LIO_TPGT, tgt);
+	if (mkdir(tpg, 0755)) {
+		r = -errno;
+		seterr(err, errlen, "%s target %s: cannot create its TPG: %s",
+		       fab, wwn, strerror(-r));
+		goto out_rmdir_target;
+	}
+	if (fabric == CAIRN_FABRIC_ISCSI) {
+		for (i = 0; i < ARRAY_SIZE(iscsi_tpg_defaults); i++) {
+			r = write_attr(tpg, iscsi_tpg_defaults[i].name,
+				       iscsi_tpg_defaults[i].value);
+			if (r) {
+				seterr(err, errlen, "iscsi target %s: cannot set %s=%s: %s",
+				       wwn, iscsi_tpg_defaults[i].name,
+				       iscsi_tpg_defaults[i].value,
+				       strerror(-r));
+				goto out_rmdir_tpg;
+			}
+		}
+	} else {
+		loopback_nexus(wwn, nexus, sizeof(nexus));
+		r = write_attr(tpg, "nexus", nexus);
+		if (r) {
+			seterr(err, errlen, "loopback target %s: cannot set the nexus %s: %s",
+			       wwn, nexus, strerror(-r));
+			goto out_rmdir_tpg;
+		}
+	}
+	return 0;
+
+out_rmdir_tpg:
+	rmdir(tpg);
+out_rmdir_target:
+	rmdir(tgt);
+	return r;
+}
+
+int cairn_lio_target_exists(enum cairn_fabric fabric, const char *wwn)
+{
+	char path[PATH_MAX];
+
+	if (!cairn_lio_valid_wwn(fabric, wwn, NULL, 0))
+		return 0;
+	pathf(path, "%s/%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric), wwn);
+	return is_dir(path);
+}
+
+int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
+			    bool on, char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], path[PATH_MAX];
+	int r;
+
+	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	if (r)
+		return r;
+	/* tcm_loop TPGs have no enable: they are always on. */
+	pathf(path, "%s/enable", tpg);
+	if (access(path, F_OK))
+		return 0;
+	r = write_attr(tpg, "enable", on ? "1" : "0");
+	if (r)
+		seterr(err, errlen, "%s target %s: cannot %s it: %s",
+		       fabric_dir(fabric), wwn, on ? "enable" : "disable",
+		       strerror(-r));
+	return r;
+}
+
+static int rmdir_path(const char *path)
+{
+	return rmdir(path) ? -errno : 0;
+}
+
+/* Unmap the ACL's LUNs and remove it. */
+static int remove_acl(const char *acl)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	int i, n, r = 0;
+
+	n = read_names(acl, &names);
+	if (n < 0)
+		return n;
+	for (i = 0; !r && i < n; i++) {
+		if (strncmp(names[i]->d_name, "lun_", 4))
+			continue;
+		pathf(path, "%s/%s", acl, names[i]->d_name);
+		if (is_dir(path))
+			r = remove_lun_dir(path);
+	}
+	free_names(names, n);
+	return r ? r : rmdir_path(acl);
+}
+
+/* One step of a TPG delete: @fn on every path matching @pattern. */
+static int remove_each(const char *pattern, int (*fn)(const char *path),
+		       const char *what, const char *fab, const char *wwn,
+		       char *err, size_t errlen)
+{
+	glob_t g;
+	size_t i;
+	int r;
+
+	r = list_paths(pattern, &g);
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		r = fn(g.gl_pathv[i]);
+		if (r)
+			seterr(err, errlen, "%s target %s: cannot remove %s %s: %s",
+			       fab, wwn, what, base_name(g.gl_pathv[i]),
+			       strerror(-r));
+	}
+	globfree(&g);
+	return r;
+}
+
+static int remove_tpg(const char *tpg, const char *fab, const char *wwn,
+		      char *err, size_t errlen)
+{
+	char path[PATH_MAX], val[8];
+	int r;
+
+	/* Disable first: no login races the teardown; sessions close. */
+	if (!read_attr(tpg, "enable", val, sizeof(val)) && strcmp(val, "0")) {
+		r = write_attr(tpg, "enable", "0");
+		if (r) {
+			seterr(err, errlen, "%s target %s: cannot disable %s: %s",
+			       fab, wwn, base_name(tpg), strerror(-r));
+			return r;
+		}
+	}
+	pathf(path, "%s/acls/*", tpg);
+	r = remove_each(path, remove_acl, "ACL", fab, wwn, err, errlen);
+	if (r)
+		return r;
+	pathf(path, "%s/lun/lun_*", tpg);
+	r = remove_each(path, remove_lun_dir, "LUN", fab, wwn, err, errlen);
+	if (r)
+		return r;
+	pathf(path, "%s/np/*", tpg);
+	r = remove_each(path, rmdir_path, "portal", fab, wwn, err, errlen);
+	if (r)
+		return r;
+	if (rmdir(tpg)) {
+		r = -errno;
+		seterr(err, errlen, "%s target %s: cannot remove %s: %s", fab,
+		       wwn, base_name(tpg), strerror(-r));
+	}
+	return r;
+}
+
+int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
+			    char *err, size_t errlen)
+{
+	char tgt[PATH_MAX], pattern[PATH_MAX];
+	const char *fab;
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (!valid_target(fabric, wwn, err, errlen))
+		return -EINVAL;
+	fab = fabric_dir(fabric);
+	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab, wwn);
+	if (!is_dir(tgt)) {
+		seterr(err, errlen, "%s target %s: no such target", fab, wwn);
+		return -ENOENT;
+	}
+	pathf(pattern, "%s/tpgt_*", tgt);
+	r = list_paths(pattern, &g);
+	for (i = 0; !r && i < g.gl_pathc; i++)
+		if (is_dir(g.gl_pathv[i]))
+			r = remove_tpg(g.gl_pathv[i], fab, wwn, err, errlen);
+	globfree(&g);
+	if (r)
+		return r;
+	if (rmdir(tgt)) {
+		r = -errno;
+		seterr(err, errlen, "%s target %s: cannot remove: %s", fab,
+		       wwn, strerror(-r));
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Portals
+ */
+
+/* "<ip>:<port>", IPv6 in brackets, the address in its canonical form. */
+static int portal_name(const char *iqn, const char *ip, unsigned int port,
+		       char *out, size_t len, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN], canon[INET6_ADDRSTRLEN];
+	unsigned char bin[sizeof(struct in6_addr)];
+	size_t n;
+
+	if (!ip || !*ip || port < 1 || port > 65535) {
+		seterr(err, errlen, "iscsi target %s: a portal needs an address and a port 1-65535",
+		       iqn);
+		return -EINVAL;
+	}
+	n = strlen(ip);
+	if (ip[0] == '[' && n > 2 && ip[n - 1] == ']') {
+		ip++;
+		n -= 2;
+	}
+	if (n >= sizeof(addr))
+		goto bad;
+	memcpy(addr, ip, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1) {
+		inet_ntop(AF_INET, bin, canon, sizeof(canon));
+		snprintf(out, len, "%s:%u", canon, port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, bin) == 1) {
+		inet_ntop(AF_INET6, bin, canon, sizeof(canon));
+		snprintf(out, len, "[%s]:%u", canon, port);
+		return 0;
+	}
+bad:
+	seterr(err, errlen, "iscsi target %s: portal address %s is not an IPv4 or IPv6 address",
+	       iqn, ip);
+	return -EINVAL;
+}
+
+int cairn_lio_portal_create(const char *iqn, const char *ip,
+			    unsigned int port, char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
+	int r;
+
+	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
+	if (!r)
+		r = portal_name(iqn, ip, port, name, sizeof(name), err,
+				errlen);
+	if (r)
+		return r;
+	pathf(np, "%s/np/%s", tpg, name);
+	if (!mkdir(np, 0755))
+		return 0;
+	r = -errno;
+	if (r == -EEXIST)
+		seterr(err, errlen, "portal %s already exists on iscsi target %s",
+		       name, iqn);
+	else if (r == -EINVAL || r == -EADDRNOTAVAIL)
+		seterr(err, errlen, "portal %s of iscsi target %s: cannot listen "
+		       "(is the address one of this node's?): %s",
+		       name, iqn, strerror(-r));
+	else
+		seterr(err, errlen, "portal %s of iscsi target %s: cannot listen: %s",
+		       name, iqn, strerror(-r));
+	return r;
+}
+
+int cairn_lio_portal_delete(const char *iqn, const char *ip,
+			    unsigned int port, char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
+	int r;
+
+	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
+	if (!r)
+		r = portal_name(iqn, ip, port, name, sizeof(name), err,
+				errlen);
+	if (r)
+		return r;
+	pathf(np, "%s/np/%s", tpg, name);
+	if (!rmdir(np))
+		return 0;
+	r = -errno;
+	if (r == -ENOENT)
+		seterr(err, errlen, "portal %s of iscsi target %s: no such portal",
+		       name, iqn);
+	else
+		seterr(err, errlen, "portal %s of iscsi target %s: cannot remove: %s",
+		       name, iqn, strerror(-r));
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * LUNs, and their mapping into ACLs
+ */
+
+/* acls/<init>/lun_N -> the TPG's lun_N, read-write. */
+static int map_lun(const char *acl, uint32_t lun, const char *tpg_lun)
+{
+	char mlun[PATH_MAX], link[PATH_MAX], alias[LIO_ALIAS_LEN + 1];
+	int r;
+
+	pathf(mlun, "%s/lun_%u", acl, lun);
+	if (mkdir(mlun, 0755))
+		return -errno;
+	new_alias(alias);
+	pathf(link, "%s/%s", mlun, alias);
+	if (symlink(tpg_lun, link)) {
+		r = -errno;
+		rmdir(mlun);
+		return r;
+	}
+	r = write_attr(mlun, "write_protect", "0");
+	if (r)
+		remove_lun_dir(mlun);
+	return r;
+}
+
+/* Remove every mapped LUN of the TPG that points at @tpg_lun. */
+static int unmap_lun(const char *tpg, const char *tpg_lun, const char *iqn,
+		     uint32_t lun, char *err, size_t errlen)
+{
+	char pattern[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (!realpath(tpg_lun, real))
+		return 0;
+	pathf(pattern, "%s/acls/*/lun_*", tpg);
+	r = list_paths(pattern, &g);
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		char *m = g.gl_pathv[i];
+
+		if (link_target(m, target) || strcmp(target, real))
+			continue;
+		r = remove_lun_dir(m);
+		if (r) {
+			char *slash = strrchr(m, '/');
+
+			*slash = '\0';
+			seterr(err, errlen, "LUN %u of iscsi target %s: "
+			       "cannot unmap it from ACL %s: %s",
+			       lun, iqn, base_name(m), strerror(-r));
+		}
+	}
+	globfree(&g);
+	return r;
+}
+
+int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, const char *backstore,
+			 char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], so[PATH_MAX], dir[PATH_MAX], link[PATH_MAX];
+	char pattern[PATH_MAX], alias[LIO_ALIAS_LEN + 1];
+	const char *fab;
+	glob_t g;
+	size_t i, done = 0;
+	int r;
+
+	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	if (r)
+		return r;
+	fab = fabric_dir(fabric);
+	if (lun > LIO_MAX_LUN) {
+		seterr(err, errlen, "LUN %u of %s target %s: LUN numbers are 0 to %u",
+		       lun, fab, wwn, LIO_MAX_LUN);
+		return -ERANGE;
+	}
+	if (!valid_backstore_name(backstore, err, errlen))
+		return -EINVAL;
+	if (find_backstore(backstore, so)) {
+		seterr(err, errlen, "LUN %u of %s target %s: no such backstore %s",
+		       lun, fab, wwn, backstore);
+		return -ENOENT;
+	}
+	pathf(dir, "%s/lun/lun_%u", tpg, lun);
+	if (mkdir(dir, 0755)) {
+		r = -errno;
+		if (r == -EEXIST)
+			seterr(err, errlen, "LUN %u of %s target %s already exists",
+			       lun, fab, wwn);
+		else
+			seterr(err, errlen, "LUN %u of %s target %s: cannot create: %s",
+			       lun, fab, wwn, strerror(-r));
+		return r;
+	}
+	new_alias(alias);
+	pathf(link, "%s/%s", dir, alias);
+	if (symlink(so, link)) {
+		r = -errno;
+		seterr(err, errlen, "LUN %u of %s target %s: cannot link backstore %s: %s",
+		       lun, fab, wwn, backstore, strerror(-r));
+		rmdir(dir);
+		return r;
+	}
+	if (fabric != CAIRN_FABRIC_ISCSI)
+		return 0;
+
+	pathf(pattern, "%s/acls/*", tpg);
+	r = list_paths(pattern, &g);
+	if (r)
+		seterr(err, errlen, "LUN %u of iscsi target %s: cannot list ACLs: %s",
+		       lun, wwn, strerror(-r));
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		r = map_lun(g.gl_pathv[i], lun, dir);
+		if (!r) {
+			done++;
+			continue;
+		}
+		seterr(err, errlen, "LUN %u of iscsi target %s: cannot map it into ACL %s: %s",
+		       lun, wwn, base_name(g.gl_pathv[i]),
+		       r == -EEXIST ? "the ACL already maps that LUN number" :
+		       strerror(-r));
+	}
+	if (r) {
+		for (i = 0; i < done; i++) {
+			pathf(link, "%s/lun_%u", g.gl_pathv[i], lun);
+			remove_lun_dir(link);
+		}
+		remove_lun_dir(dir);
+	}
+	globfree(&g);
+	return r;
+}
+
+int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
+	const char *fab;
+	int r;
+
+	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	if (r)
+		return r;
+	fab = fabric_dir(fabric);
+	pathf(dir, "%s/lun/lun_%u", tpg, lun);
+	if (!is_dir(dir)) {
+		seterr(err, errlen, "LUN %u of %s target %s: no such LUN", lun,
+		       fab, wwn);
+		return -ENOENT;
+	}
+	if (fabric == CAIRN_FABRIC_ISCSI) {
+		r = unmap_lun(tpg, dir, wwn, lun, err, errlen);
+		if (r)
+			return r;
+	}
+	r = remove_lun_dir(dir);
+	if (r)
+		seterr(err, errlen, "LUN %u of %s target %s: cannot remove: %s",
+		       lun, fab, wwn, strerror(-r));
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * ACLs and CHAP
+ */
+
+static const char *secret_problem(const char *s)
+{
+	if (strnlen(s, CAIRN_SECRET_LEN) >= CAIRN_SECRET_LEN)
+		return "longer than 255 bytes";
+	if (!strcmp(s, "NULL"))
+		return "\"NULL\" is reserved by LIO";
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return "control characters are not allowed";
+	return NULL;
+}
+
+/* The CHAP fields of an ACL and the auth attributes they go to. */
+static const struct {
+	const char *attr, *what;
+	size_t offset;
+} chap_fields[] = {
+	{ "auth/userid", "userid", offsetof(struct cairn_cfg_acl, userid) },
+	{ "auth/password", "password",
+	  offsetof(struct cairn_cfg_acl, password) },
+	{ "auth/userid_mutual", "mutual userid",
+	  offsetof(struct cairn_cfg_acl, mutual_userid) },
+	{ "auth/password_mutual", "mutual password",
+	  offsetof(struct cairn_cfg_acl, mutual_password) },
+};
+
+static const char *chap_field(const struct cairn_cfg_acl *acl, unsigned int i)
+{
+	return (const char *)acl + chap_fields[i].offset;
+}
+
+static int check_auth(const char *iqn, const struct cairn_cfg_acl *acl,
+		      char *err, size_t errlen)
+{
+	const char *why = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(chap_fields); i++) {
+		why = secret_problem(chap_field(acl, i));
+		if (why) {
+			seterr(err, errlen, "ACL %s of iscsi target %s: CHAP %s: %s",
+			       acl->initiator, iqn, chap_fields[i].what, why);
+			return -EINVAL;
+		}
+	}
+	if (!acl->userid[0] != !acl->password[0])
+		why = "a CHAP userid needs a password and the other way round";
+	else if (!acl->mutual_userid[0] != !acl->mutual_password[0])
+		why = "a mutual CHAP userid needs a password and the other way round";
+	else if (acl->mutual_userid[0] && !acl->userid[0])
+		why = "mutual CHAP needs CHAP (userid and password) as well";
+	if (why) {
+		seterr(err, errlen, "ACL %s of iscsi target %s: %s",
+		       acl->initiator, iqn, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The four auth attributes; an empty string clears ("NULL" to LIO). */
+static int write_auth(const char *dir, const char *iqn,
+		      const struct cairn_cfg_acl *acl, char *err, size_t errlen)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(chap_fields); i++) {
+		const char *val = chap_field(acl, i);
+
+		r = write_attr(dir, chap_fields[i].attr, val[0] ? val : "NULL");
+		if (r) {
+			seterr(err, errlen, "ACL %s of iscsi target %s: cannot write %s: %s",
+			       acl->initiator, iqn, chap_fields[i].attr,
+			       strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int acl_path(const char *iqn, const char *initiator, char *tpg,
+		    char *out, char *err, size_t errlen)
+{
+	char why[320];
+	int r;
+
+	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
+	if (r)
+		return r;
+	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, initiator, why,
+				 sizeof(why))) {
+		seterr(err, errlen, "ACL of iscsi target %s: %s", iqn, why);
+		return -EINVAL;
+	}
+	pathf(out, "%s/acls/%s", tpg, initiator);
+	return 0;
+}
+
+int cairn_lio_acl_create(const char *iqn, const struct cairn_cfg_acl *acl,
+			 char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX], pattern[PATH_MAX];
+	const char *num;
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (!acl) {
+		seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
+		return -EINVAL;
+	}
+	r = acl_path(iqn, acl->initiator, tpg, dir, err, errlen);
+	if (!r)
+		r = check_auth(iqn, acl, err, errlen);
+	if (r)
+		return r;
+	if (mkdir(dir, 0755)) {
+		r = -errno;
+		if (r == -EEXIST)
+			seterr(err, errlen, "ACL %s of iscsi target %s already exists",
+			       acl->initiator, iqn);
+		else
+			seterr(err, errlen, "ACL %s of iscsi target %s: cannot create: %s",
+			       acl->initiator, iqn, strerror(-r));
+		return r;
+	}
+	pathf(pattern, "%s/lun/lun_*", tpg);
+	r = list_paths(pattern, &g);
+	if (r)
+		seterr(err, errlen, "ACL %s of iscsi target %s: cannot list LUNs: %s",
+		       acl->initiator, iqn, strerror(-r));
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		unsigned long n;
+		char *end;
+
+		num = base_name(g.gl_pathv[i]) + 4;
+		n = strtoul(num, &end, 10);
+		if (end == num || *end || n > UINT32_MAX)
+			continue;
+		r = map_lun(dir, n, g.gl_pathv[i]);
+		if (r)
+			seterr(err, errlen, "ACL %s of iscsi target %s: cannot map LUN %lu: %s",
+			       acl->initiator, iqn, n, strerror(-r));
+	}
+	globfree(&g);
+	if (!r)
+		r = write_auth(dir, iqn, acl, err, errlen);
+	if (r)
+		remove_acl(dir);
+	return r;
+}
+
+int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
+			   char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
+	int r;
+
+	if (!acl) {
+		seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
+		return -EINVAL;
+	}
+	r = acl_path(iqn, acl->initiator, tpg, dir, err, errlen);
+	if (!r)
+		r = check_auth(iqn, acl, err, errlen);
+	if (r)
+		return r;
+	if (!is_dir(dir)) {
+		seterr(err, errlen, "ACL %s of iscsi target %s: no such ACL",
+		       acl->initiator, iqn);
+		return -ENOENT;
+	}
+	return write_auth(dir, iqn, acl, err, errlen);
+}
+
+int cairn_lio_acl_delete(const char *iqn, const char *initiator,
+			 char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
+	int r;
+
+	r = acl_path(iqn, initiator, tpg, dir, err, errlen);
+	if (r)
+		return r;
+	if (!is_dir(dir)) {
+		seterr(err, errlen, "ACL %s of iscsi target %s: no such ACL",
+		       initiator, iqn);
+		return -ENOENT;
+	}
+	r = remove_acl(dir);
+	if (r)
+		seterr(err, errlen, "ACL %s of iscsi target %s: cannot remove: %s",
+		       initiator, iqn, strerror(-r));
+	return r;
+}
+
+int cairn_lio_set_chap_required(const char *iqn, bool on,
+				char *err, size_t errlen)
+{
+	char tpg[PATH_MAX];
+	int r;
+
+	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
+	if (r)
+		return r;
+	r = write_attr(tpg, "attrib/authentication", on ? "1" : "0");
+	if (r)
+		seterr(err, errlen, "iscsi target %s: cannot set attrib/authentication=%d: %s",
+		       iqn, on, strerror(-r));
+	return r;
+}
