@@ -55,6 +55,11 @@ static int cairn_dm_run(int type, const char *pool, const char *volume,
 		r = dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -EIO;
 	if (cookie)
 		dm_udev_wait(cookie);
+	/*
+	 * Without udev there is no cookie, and libdevmapper only queues the
+	 * node: make it now, not when the process exits (cairnd does not).
+	 */
+	dm_task_update_nodes();
 out:
 	if (r)
 		snprintf(err, errlen, "%s: %s", name, strerror(-r));
