@@ -95,6 +95,11 @@ int cairn_nl_pool_list(struct cairn_nl *nl,
 		       int (*cb)(const struct cairn_pool_desc *desc, void *arg),
 		       void *arg);
 /*
+ * Join the events group now: events sent from then on wait in the socket
+ * for cairn_nl_events() on the same handle (which joins by itself too).
+ */
+int cairn_nl_subscribe(struct cairn_nl *nl);
+/*
  * Join the events group and call @cb for each event until it returns
  * nonzero (that value is returned) or an error occurs.
  */

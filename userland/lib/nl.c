@@ -541,12 +541,8 @@ static int cairn_no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int cairn_nl_events(struct cairn_nl *nl,
-		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
-		    void *arg)
+int cairn_nl_subscribe(struct cairn_nl *nl)
 {
-	struct cairn_ev_arg ea = { .cb = cb, .arg = arg };
-	struct nl_cb *ncb;
 	int grp, r;
 
 	grp = genl_ctrl_resolve_grp(nl->sk, CAIRN_GENL_NAME,
@@ -554,8 +550,20 @@ int cairn_nl_events(struct cairn_nl *nl,
 	if (grp < 0)
 		return -ENOENT;
 	r = nl_socket_add_membership(nl->sk, grp);
-	if (r < 0)
-		return cairn_nlerr(r);
+	return r < 0 ? cairn_nlerr(r) : 0;
+}
+
+int cairn_nl_events(struct cairn_nl *nl,
+		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
+		    void *arg)
+{
+	struct cairn_ev_arg ea = { .cb = cb, .arg = arg };
+	struct nl_cb *ncb;
+	int r;
+
+	r = cairn_nl_subscribe(nl);
+	if (r)
+		return r;
 	ncb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!ncb)
 		return -ENOMEM;
