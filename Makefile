@@ -63,7 +63,7 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(if $(CAIRND_OBJS),$(B)/bin/cairnd) $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
+user: $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
@@ -100,6 +100,11 @@ $(B)/libcairncore.a: $(CORE_OBJS)
 $(B)/bin/cairnctl: $(CAIRNCTL_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
+
+# The manual page comes from cairnctl's command table.
+$(B)/man/cairnctl.8: $(B)/bin/cairnctl
+	@mkdir -p $(dir $@)
+	$< --man >$@.tmp && mv $@.tmp $@
 
 $(B)/bin/cairnd: $(CAIRND_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
@@ -164,6 +169,7 @@ install: all
 	install -D -m 0644 userland/cairnd/cairnd.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/cairnd.service
 	install -D -m 0644 userland/cairnd/cairnd.8 $(DESTDIR)$(PREFIX)/share/man/man8/cairnd.8
+	install -D -m 0644 $(B)/man/cairnctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/cairnctl.8
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -67,7 +67,8 @@ int nl_get(struct ctx *c, struct cairn_nl **nl)
 	if (!c->nl) {
 		r = cairn_nl_open(&c->nl);
 		if (r == -ENOENT)
-			return err_msg("generic netlink family \"cairn\" not found: is cairn.ko loaded?");
+			return err_msg("generic netlink family \"cairn\" not found: "
+				       "is cairn.ko loaded?");
 		if (r < 0)
 			return err_msg("cannot open a generic netlink socket: %s",
 				       strerror(-r));
@@ -193,7 +194,7 @@ static void plural(char *buf, size_t len, unsigned int n, const char *what)
  * The children of the node @comp[0..depth-1], terminated by an empty
  * name; *@out is NULL for a leaf.  Returns 1 after printing an error.
  */
-static int children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+static int children(struct ctx *c, comp_t *comp,
 		    unsigned int depth, struct child **out)
 {
 	struct child *tmp = NULL;
@@ -241,7 +242,7 @@ fail:
 	return r;
 }
 
-static void path_str(char (*comp)[CAIRN_WWN_LEN], unsigned int depth,
+static void path_str(comp_t *comp, unsigned int depth,
 		     char *buf, size_t len)
 {
 	unsigned int i;
@@ -259,7 +260,7 @@ static void path_str(char (*comp)[CAIRN_WWN_LEN], unsigned int depth,
  * @comp, checking that every node exists.  Returns 1 after an error.
  */
 static int resolve(struct ctx *c, const char *cwd, const char *p,
-		   char (*comp)[CAIRN_WWN_LEN], unsigned int *depth)
+		   comp_t *comp, unsigned int *depth)
 {
 	char buf[2048], *tok, *save = NULL, shown[2048];
 	struct child *ch;
@@ -322,7 +323,7 @@ static int resolve(struct ctx *c, const char *cwd, const char *p,
 
 /* ---- ls ---- */
 
-static int ls_tree(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+static int ls_tree(struct ctx *c, comp_t *comp,
 		   unsigned int depth, const char *name, const char *summary,
 		   char *prefix, bool last, bool top)
 {
@@ -356,7 +357,7 @@ static int ls_tree(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
 }
 
 static struct json_object *json_tree(struct ctx *c,
-				     char (*comp)[CAIRN_WWN_LEN],
+				     comp_t *comp,
 				     unsigned int depth, const char *name,
 				     const char *summary)
 {
@@ -557,7 +558,7 @@ static const struct table tables[] = {
 };
 
 /* Does pattern @node match the path @comp[0..depth-1]? */
-static bool node_match(const char *node, char (*comp)[CAIRN_WWN_LEN],
+static bool node_match(const char *node, comp_t *comp,
 		       unsigned int depth)
 {
 	char buf[256], *tok, *save = NULL;
@@ -574,7 +575,7 @@ static bool node_match(const char *node, char (*comp)[CAIRN_WWN_LEN],
 	return d == depth;
 }
 
-static const struct command *find_command(char (*comp)[CAIRN_WWN_LEN],
+static const struct command *find_command(comp_t *comp,
 					  unsigned int depth, const char *verb)
 {
 	unsigned int t, i;
@@ -596,7 +597,7 @@ static unsigned int nr_params(const struct command *cmd)
 	return n;
 }
 
-static void list_verbs(char (*comp)[CAIRN_WWN_LEN], unsigned int depth,
+static void list_verbs(comp_t *comp, unsigned int depth,
 		       FILE *f)
 {
 	unsigned int t, i;
@@ -950,17 +951,82 @@ static void man_text(const char *s)
 
 static void man(void)
 {
+	static const char *const head[] = {
+		".TH CAIRNCTL 8 \"2026-11\" \"cairn " CAIRNCTL_VERSION "\" \"Cairn\"",
+		".SH NAME",
+		"cairnctl \\- manage Cairn pools, thin volumes and their iSCSI and "
+		"loopback exports",
+		".SH SYNOPSIS",
+		".B cairnctl",
+		"[\\fB\\-j\\fR] [\\fIPATH\\fR] \\fIVERB\\fR "
+		"[\\fIKEY\\fB=\\fIVALUE\\fR...]",
+		".br",
+		".B cairnctl",
+		".SH DESCRIPTION",
+		"cairnctl drives cairn.ko (pools and thin volumes, over generic "
+		"netlink), device\\-mapper (the volumes' block devices "
+		"/dev/mapper/cairn\\-POOL\\-VOLUME) and the kernel's LIO target "
+		"(iSCSI and tcm_loop exports, through configfs in the layout "
+		"targetcli writes, so \\fBtargetcli ls\\fR shows them).",
+		".PP",
+		"Without arguments it is an interactive shell over a tree "
+		"(history; tab completes paths, verbs and parameters); with "
+		"arguments it runs one command and exits, for scripts. A path "
+		"alone lists (or, in the shell, moves to) that node.",
+		".PP",
+		"The tree: \\fB/pools\\fR, \\fB/pools/\\fIPOOL\\fR; "
+		"\\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names "
+		"are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, "
+		"\\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, "
+		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.",
+		".PP",
+		"Sizes are given as bytes or with a suffix K, M, G, T, P, E "
+		"(powers of 1024; \"1.5T\" works) and printed in binary units. "
+		"After every change cairnctl prints one line saying what it did "
+		"and saves the configuration file, which \\fBcairnd\\fR(8) "
+		"restores at boot.",
+		".SH OPTIONS",
+		".TP",
+		".B \\-j, \\-\\-json",
+		"JSON instead of text for listings, status and confirmations.",
+		".TP",
+		".B \\-h, \\-\\-help",
+		"Usage.",
+		".TP",
+		".B \\-\\-man",
+		"This page, generated from the command table.",
+	};
+	static const char *const tail[] = {
+		".SH ENVIRONMENT",
+		".TP",
+		".B CAIRN_CONFIG",
+		"The configuration file (default /etc/cairn/cairn.json).",
+		".SH EXIT STATUS",
+		"0 on success; 1 when a request failed, after one message on "
+		"standard error (the kernel's own where it comes from the "
+		"kernel); 2 on bad usage.",
+		".SH EXAMPLES",
+		".nf",
+		"cairnctl /pools create name=p0 devices=/dev/vdb,/dev/vdc chunk=1M",
+		"cairnctl /volumes create pool=p0 name=vm01 size=2T",
+		"cairnctl /iscsi create iqn.2026\\-11.org.example:vm01",
+		"cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/luns create volume=vm01",
+		"cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/acls create \\e",
+		"    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456",
+		"cairnctl ls",
+		"cairnctl /pools/p0 status",
+		".fi",
+		".SH FILES",
+		"/etc/cairn/cairn.json",
+		".SH SEE ALSO",
+		"\\fBcairnd\\fR(8), \\fBcairn\\-check\\fR(8), "
+		"\\fBtargetcli\\fR(8), \\fBdmsetup\\fR(8)",
+	};
+
 	unsigned int t, i, k;
 
-	puts(".TH CAIRNCTL 8 \"2026-11\" \"cairn " CAIRNCTL_VERSION "\" \"Cairn\"");
-	puts(".SH NAME\ncairnctl \\- manage Cairn pools, thin volumes and their iSCSI and loopback exports");
-	puts(".SH SYNOPSIS\n.B cairnctl\n[\\fB\\-j\\fR] [\\fIPATH\\fR] \\fIVERB\\fR [\\fIKEY\\fB=\\fIVALUE\\fR...]\n.br\n.B cairnctl");
-	puts(".SH DESCRIPTION");
-	puts("cairnctl drives cairn.ko (pools and thin volumes, over generic netlink), device\\-mapper (the volumes' block devices /dev/mapper/cairn\\-POOL\\-VOLUME) and the kernel's LIO target (iSCSI and tcm_loop exports, through configfs in the layout targetcli writes, so \\fBtargetcli ls\\fR shows them).");
-	puts(".PP\nWithout arguments it is an interactive shell over a tree (history; tab completes paths, verbs and parameters); with arguments it runs one command and exits, for scripts. A path alone lists (or, in the shell, moves to) that node.");
-	puts(".PP\nThe tree: \\fB/pools\\fR, \\fB/pools/\\fIPOOL\\fR; \\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, \\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, \\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.");
-	puts(".PP\nSizes are given as bytes or with a suffix K, M, G, T, P, E (powers of 1024; \"1.5T\" works) and printed in binary units. After every change cairnctl prints one line saying what it did and saves the configuration file, which \\fBcairnd\\fR(8) restores at boot.");
-	puts(".SH OPTIONS\n.TP\n.B \\-j, \\-\\-json\nJSON instead of text for listings, status and confirmations.\n.TP\n.B \\-h, \\-\\-help\nUsage.\n.TP\n.B \\-\\-man\nThis page, generated from the command table.");
+	for (i = 0; i < ARRAY_SIZE(head); i++)
+		puts(head[i]);
 	puts(".SH COMMANDS");
 	for (t = 0; t < ARRAY_SIZE(tables); t++) {
 		for (i = 0; i < *tables[t].nr; i++) {
@@ -987,17 +1053,8 @@ static void man(void)
 			}
 		}
 	}
-	puts(".SH ENVIRONMENT\n.TP\n.B CAIRN_CONFIG\nThe configuration file (default /etc/cairn/cairn.json).");
-	puts(".SH EXIT STATUS\n0 on success; 1 when a request failed, after one message on standard error (the kernel's own where it comes from the kernel); 2 on bad usage.");
-	puts(".SH EXAMPLES\n.nf");
-	puts("cairnctl /pools create name=p0 devices=/dev/vdb,/dev/vdc chunk=1M");
-	puts("cairnctl /volumes create pool=p0 name=vm01 size=2T");
-	puts("cairnctl /iscsi create iqn.2026\\-11.org.example:vm01");
-	puts("cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/luns create volume=vm01");
-	puts("cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/acls create \\e");
-	puts("    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456");
-	puts("cairnctl ls\ncairnctl /pools/p0 status\n.fi");
-	puts(".SH FILES\n/etc/cairn/cairn.json\n.SH SEE ALSO\n\\fBcairnd\\fR(8), \\fBcairn\\-check\\fR(8), \\fBtargetcli\\fR(8), \\fBdmsetup\\fR(8)");
+	for (i = 0; i < ARRAY_SIZE(tail); i++)
+		puts(tail[i]);
 }
 
 static void usage(FILE *f)

@@ -20,6 +20,9 @@
 #define MAX_DEPTH 8
 #define MAX_ARGS 16
 
+/* One component of a path in the tree. */
+typedef char comp_t[CAIRN_WWN_LEN];
+
 /* One parameter of a command: key=value, or the first bare word. */
 struct param {
 	const char *key;
@@ -95,7 +98,7 @@ int find_volume(struct ctx *c, const char *name,
 extern const struct command export_commands[];
 extern const unsigned int nr_export_commands;
 /* Children of the node @comp[0..depth-1] under /iscsi or /loopback. */
-int exports_children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+int exports_children(struct ctx *c, comp_t *comp,
 		     unsigned int depth, struct child **out);
 /* The export that uses @volume ("iscsi/<wwn>/tpg1/lun0"), or NULL. */
 const char *volume_export(struct ctx *c, const char *volume, char *buf,

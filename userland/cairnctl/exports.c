@@ -123,7 +123,7 @@ static int luns_children(const struct cairn_cfg_target *t, struct child **out)
 	return *out ? 0 : err_msg("out of memory");
 }
 
-int exports_children(struct ctx *c, char (*comp)[CAIRN_WWN_LEN],
+int exports_children(struct ctx *c, comp_t *comp,
 		     unsigned int depth, struct child **out)
 {
 	enum cairn_fabric f = strcmp(comp[0], "iscsi") ?
@@ -248,7 +248,8 @@ static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 			return err_msg("out of memory");
 		snprintf(p->ip, sizeof(p->ip), "0.0.0.0");
 		p->port = DEFAULT_PORT;
-		printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; no ACLs yet, so no initiator can log in).\n",
+		printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; "
+		       "no ACLs yet, so no initiator can log in).\n",
 		       wwn, DEFAULT_PORT);
 	} else {
 		printf("Created loopback target %s.\n", wwn);
@@ -532,7 +533,8 @@ static int chap_consistent(struct cairn_cfg_target *t,
 		if (&t->acls[i] == skip)
 			continue;
 		if (!t->acls[i].userid[0] != !a->userid[0])
-			return err_msg("%s: %s uses CHAP%s; every ACL of a target has CHAP or none has",
+			return err_msg("%s: %s uses CHAP%s; "
+				       "every ACL of a target has CHAP or none has",
 				       t->wwn,
 				       t->acls[i].userid[0] ? t->acls[i].initiator :
 				       a->initiator,
@@ -617,7 +619,8 @@ static int acl_set(struct ctx *c)
 		return err_msg("%s: no ACL for %s", t->wwn, c->path[4]);
 	if (!arg(c, "userid") && !arg(c, "password") &&
 	    !arg(c, "mutual_userid") && !arg(c, "mutual_password"))
-		return err_msg("acl set: nothing to set (userid=, password=, mutual_userid=, mutual_password=)");
+		return err_msg("acl set: nothing to set (userid=, password=, "
+			       "mutual_userid=, mutual_password=)");
 	acl = *a;
 	if (acl_creds(c, &acl) || chap_consistent(t, &acl, a))
 		return 1;
@@ -741,22 +744,6 @@ static int portals_delete(struct ctx *c)
 	return 0;
 }
 
-#define CHAP_PARAMS \
-	{ "userid", "CHAP user name the initiator logs in with" }, \
-	{ "password", "CHAP secret, 12 characters or more" }, \
-	{ "mutual_userid", "mutual CHAP: the target's user name" }, \
-	{ "mutual_password", "mutual CHAP: the target's secret" }
-
-#define LUN_COMMANDS(node) \
-	{ node, "create", luns_create, \
-	  "export a volume as a LUN (mapped into every ACL)", \
-	  { { "volume", "the volume", P_REQUIRED | P_POSITIONAL }, \
-	    { "lun", "the LUN number, 0-255 (default: the lowest free)" } }, \
-	  C_CHANGES }, \
-	{ node, "delete", luns_delete, "remove a LUN (the volume stays)", \
-	  { { "lun", "the LUN number (0 or lun0)", P_REQUIRED | P_POSITIONAL } }, \
-	  C_CHANGES }
-
 const struct command export_commands[] = {
 	{ "/iscsi", "create", iscsi_create,
 	  "make an iSCSI target with tpg1 and a portal on 0.0.0.0:3260",
@@ -765,17 +752,31 @@ const struct command export_commands[] = {
 	{ "/iscsi", "delete", iscsi_delete,
 	  "remove an iSCSI target with its LUNs, ACLs and portals",
 	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
-	LUN_COMMANDS("/iscsi/*/tpg1/luns"),
+	{ "/iscsi/*/tpg1/luns", "create", luns_create,
+	  "export a volume as a LUN (mapped into every ACL)",
+	  { { "volume", "the volume", P_REQUIRED | P_POSITIONAL },
+	    { "lun", "the LUN number, 0-255 (default: the lowest free)" } },
+	  C_CHANGES },
+	{ "/iscsi/*/tpg1/luns", "delete", luns_delete, "remove a LUN (the volume stays)",
+	  { { "lun", "the LUN number (0 or lun0)", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
 	{ "/iscsi/*/tpg1/acls", "create", acls_create,
 	  "let an initiator log in and see every LUN of the target",
 	  { { "initiator", "the initiator's iSCSI name",
-	      P_REQUIRED | P_POSITIONAL }, CHAP_PARAMS }, C_CHANGES },
+	      P_REQUIRED | P_POSITIONAL },
+	    { "userid", "CHAP user name the initiator logs in with" },
+	    { "password", "CHAP secret, 12 characters or more" },
+	    { "mutual_userid", "mutual CHAP: the target's user name" },
+	    { "mutual_password", "mutual CHAP: the target's secret" } }, C_CHANGES },
 	{ "/iscsi/*/tpg1/acls", "delete", acls_delete, "remove an initiator's ACL",
 	  { { "initiator", "the initiator's iSCSI name",
 	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
 	{ "/iscsi/*/tpg1/acls/*", "set", acl_set,
 	  "change CHAP credentials (an empty value clears)",
-	  { CHAP_PARAMS }, C_CHANGES },
+	  { { "userid", "CHAP user name the initiator logs in with" },
+	    { "password", "CHAP secret, 12 characters or more" },
+	    { "mutual_userid", "mutual CHAP: the target's user name" },
+	    { "mutual_password", "mutual CHAP: the target's secret" } }, C_CHANGES },
 	{ "/iscsi/*/tpg1/acls/*", "get", acl_get,
 	  "print the ACL's CHAP user names (secrets are not shown)" },
 	{ "/iscsi/*/tpg1/portals", "create", portals_create,
@@ -793,7 +794,14 @@ const struct command export_commands[] = {
 	{ "/loopback", "delete", loopback_delete,
 	  "remove a loopback target and its LUNs",
 	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
-	LUN_COMMANDS("/loopback/*/luns"),
+	{ "/loopback/*/luns", "create", luns_create,
+	  "export a volume as a LUN (mapped into every ACL)",
+	  { { "volume", "the volume", P_REQUIRED | P_POSITIONAL },
+	    { "lun", "the LUN number, 0-255 (default: the lowest free)" } },
+	  C_CHANGES },
+	{ "/loopback/*/luns", "delete", luns_delete, "remove a LUN (the volume stays)",
+	  { { "lun", "the LUN number (0 or lun0)", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
 };
 
 const unsigned int nr_export_commands = ARRAY_SIZE(export_commands);

@@ -549,7 +549,8 @@ static int deactivate_all(struct ctx *c, const char *pool,
 
 	for (i = 0; i < l->n; i++)
 		if (volume_export(c, l->vols[i].name, exp, sizeof(exp)))
-			return err_msg("pool %s: volume %s is exported as %s; delete that LUN first",
+			return err_msg("pool %s: volume %s is exported as %s; "
+				       "delete that LUN first",
 				       pool, l->vols[i].name, exp);
 	for (i = 0; i < l->n; i++) {
 		if (!cairn_dm_exists(l->vols[i].pool, l->vols[i].name))
@@ -648,7 +649,8 @@ static int pools_delete(struct ctx *c)
 		int e = wipe(d->members[i].device);
 
 		if (e)
-			r = err_msg("pool %s closed, but its superblocks on %s could not be erased: %s",
+			r = err_msg("pool %s closed, but its superblocks on %s "
+				    "could not be erased: %s",
 				    name, d->members[i].device, strerror(-e));
 	}
 	if (forget_pool(c, name))
@@ -813,7 +815,8 @@ static int volumes_create(struct ctx *c)
 	for (i = 0; i < l.n && strcmp(l.vols[i].name, name); i++)
 		;
 	if (i < l.n) {
-		err_msg("volume %s already exists (in pool %s); volume names are unique across pools",
+		err_msg("volume %s already exists (in pool %s); "
+			"volume names are unique across pools",
 			name, l.vols[i].pool);
 		free(l.vols);
 		return 1;
@@ -827,7 +830,8 @@ static int volumes_create(struct ctx *c)
 	if (cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err))) {
 		/* Nothing half-made stays behind. */
 		cairn_nl_volume_delete(nl, v.pool, v.name);
-		return err_msg("volume %s: its block device could not be made, so it was not created: %s",
+		return err_msg("volume %s: its block device could not be made, "
+			       "so it was not created: %s",
 			       name, err);
 	}
 	return volume_done(c, &v, "Created volume %s (%s, thin) in pool %s: /dev/mapper/%s.\n");
@@ -958,18 +962,15 @@ static int volume_deactivate(struct ctx *c)
 	return 0;
 }
 
-#define POOL_SETTINGS \
-	{ "threshold", "percent allocated that raises a threshold event (0: none)" }, \
-	{ "nospace", "when full: error (fail writes) or wait (queue them)" }, \
-	{ "timeout", "seconds a write waits for space under nospace=wait" }
-
 const struct command storage_commands[] = {
 	{ "/pools", "create", pools_create, "make a pool from blank devices",
 	  { { "name", "the pool's name", P_REQUIRED | P_POSITIONAL },
 	    { "devices", "comma-separated block devices, e.g. /dev/vdb,/dev/vdc",
 	      P_REQUIRED },
-	    { "chunk", "allocation unit: a power of two, 64K to 1G (default 1M)" },
-	    POOL_SETTINGS }, C_CHANGES },
+	    { "chunk", "allocation unit: a power of two, 64K to 16M (default 1M)" },
+	    { "threshold", "percent allocated that raises a threshold event (0: none)" },
+	    { "nospace", "when full: error (fail writes) or wait (queue them)" },
+	    { "timeout", "seconds a write waits for space under nospace=wait" } }, C_CHANGES },
 	{ "/pools", "open", pools_open,
 	  "open a pool from its devices (any order) and activate its volumes",
 	  { { "devices", "every member, comma-separated", P_REQUIRED | P_POSITIONAL } },
@@ -982,7 +983,9 @@ const struct command storage_commands[] = {
 	{ "/pools/*", "get", pool_get, "print the pool's attributes",
 	  { { "attribute", "just this one", P_POSITIONAL } } },
 	{ "/pools/*", "set", pool_set, "change the pool's settings",
-	  { POOL_SETTINGS } , C_CHANGES },
+	  { { "threshold", "percent allocated that raises a threshold event (0: none)" },
+	    { "nospace", "when full: error (fail writes) or wait (queue them)" },
+	    { "timeout", "seconds a write waits for space under nospace=wait" } }, C_CHANGES },
 	{ "/pools/*", "add", pool_add, "add a blank device as a new member",
 	  { { "device", "the block device", P_REQUIRED | P_POSITIONAL } },
 	  C_CHANGES },

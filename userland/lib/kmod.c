@@ -26,8 +26,17 @@ int cairn_kmod_load(const char *name, char *err, size_t errlen)
 {
 	struct kmod_list *list = NULL, *it;
 	struct kmod_ctx *ctx;
+	char path[256];
+	struct stat st;
 	int r, found = 0;
 
+	/* Loaded already (or built in): no need to read the index. */
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	for (char *p = path + 12; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (!stat(path, &st))
+		return 0;
 	ctx = kmod_new(NULL, NULL);
 	if (!ctx) {
 		snprintf(err, errlen, "%s: cannot read the module index", name);
@@ -56,19 +65,9 @@ int cairn_kmod_load(const char *name, char *err, size_t errlen)
 			break;
 	}
 	if (!found) {
-		/* Built into the kernel, or absent. */
-		char path[256];
-		struct stat st;
-
-		snprintf(path, sizeof(path), "/sys/module/%s", name);
-		for (char *p = path + 12; *p; p++)
-			if (*p == '-')
-				*p = '_';
-		if (stat(path, &st)) {
-			r = -ENOENT;
-			snprintf(err, errlen, "module %s: not found for this kernel",
-				 name);
-		}
+		r = -ENOENT;
+		snprintf(err, errlen, "module %s: not found for this kernel",
+			 name);
 	}
 	kmod_module_unref_list(list);
 out:
