@@ -14,7 +14,8 @@
 #     with emulate_tpu=1 and emulate_tpws=1 (a thin LU: LBPME, UNMAP, WRITE
 #     SAME with UNMAP) and no unmap_zeroes_data (so no LBPRZ: Cairn unmaps
 #     whole chunks only, a partial UNMAP leaves the data readable).
-# CAIRN_ISCSI_EXPORT=cairnctl|targetcli forces one way.
+# CAIRN_ISCSI_EXPORT=cairnctl|targetcli, set in the guest's script (the
+# guest does not inherit the host's environment), forces one way.
 
 # shellcheck disable=SC2034 # used by the files that source this one
 ISCSI_IQN_PREFIX=iqn.2026-11.org.example
