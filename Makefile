@@ -8,9 +8,9 @@
 #   make check-unit   userspace tests only
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
 #   make lint         checkpatch --strict, sparse, shellcheck
-#   make bench        fio: cairn volumes vs dm-linear and dm-thin (one VM)
+#   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock
 #   make bench-core   instruction counts of the core's operations (callgrind)
-#   make demo         boot a VM and show what cairn.ko registers
+#   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
 #
 # Kernel objects are built by Kbuild next to their sources in kmod/;
@@ -154,9 +154,11 @@ $(B)/bench/bench_core: $(B)/rel/tools/bench/bench_core.o $(B)/rel/tests/unit/sim
 bench-core: $(B)/bench/bench_core
 	tools/bench/core
 
-# fio in one VM: Cairn volumes next to dm-linear and dm-thin, as ratios.
+# fio in one VM: Cairn volumes next to dm-linear and dm-thin; then iSCSI
+# from this host: a Cairn LU next to LIO's ramdisk and iblock on a raw disk.
 bench: all bench-core
 	tools/bench/volumes
+	tools/bench/iscsi
 
 demo: all
 	tools/demo

@@ -17,11 +17,14 @@
 
 #define DM_MSG_PREFIX "cairn"
 
-#define CAIRN_MODULE_VERSION "0.2.0"
+#define CAIRN_MODULE_VERSION "0.3.0"
 
 #define CAIRN_TARGET_MAJOR 0
-#define CAIRN_TARGET_MINOR 2
+#define CAIRN_TARGET_MINOR 3
 #define CAIRN_TARGET_PATCH 0
+
+/* The largest discard the target takes at once (dm splits larger ones). */
+#define CAIRN_MAX_DISCARD_SECTORS ((256U << 20) >> SECTOR_SHIFT)
 
 /*
  * An assembled pool: the core's pool plus the block devices it sits on.

@@ -460,7 +460,10 @@ int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
  *   - a FUA write while the pool has uncommitted changes: commit, then
  *     submit (its chunk's mapping is durable before its data completes);
  *   - an empty flush: commit (members flushed, then the journal);
- *   - a discard: unmap the whole chunks it covers; partial ones stay;
+ *   - a discard: unmap the whole chunks it covers, and write zeros over
+ *     the parts of mapped chunks it covers partly, so a discarded range
+ *     always reads zeros (LIO reports LBPRZ and implements WRITE SAME with
+ *     UNMAP as an unmap: both rely on it);
  *   - a write that found no space: fail it, or with the "wait" policy park
  *     it until space appears or the pool's timeout passes.
  */
@@ -637,6 +640,25 @@ static void cairn_do_flush(struct cairn_kpool *kp, struct bio *bio)
 	cairn_kpool_space_changed(kp);
 }
 
+/*
+ * Zero volume sectors [@from, @to), which lie in one chunk, if that chunk
+ * is mapped (an unmapped chunk reads zeros already).  Called with the
+ * pool's lock held, so the chunk cannot be provisioned meanwhile.
+ */
+static int cairn_zero_partial(struct cairn_kpool *kp, struct cairn_volume *vol,
+			      sector_t from, sector_t to)
+{
+	u64 vchunk = from >> kp->chunk_shift;
+	sector_t mask = (1ULL << kp->chunk_shift) - 1;
+	u64 pchunk;
+	u32 member;
+
+	if (from >= to || !cairn_lookup(vol, vchunk, &member, &pchunk))
+		return 0;
+	return cairn_zero_range(kp, member, pchunk, from & mask,
+				((to - 1) & mask) + 1);
+}
+
 static void cairn_do_discard(struct cairn_kpool *kp, struct bio *bio)
 {
 	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
@@ -644,11 +666,23 @@ static void cairn_do_discard(struct cairn_kpool *kp, struct bio *bio)
 	sector_t end = bio_end_sector(bio);
 	u64 first = (start + (1ULL << kp->chunk_shift) - 1) >> kp->chunk_shift;
 	u64 last = end >> kp->chunk_shift;	/* exclusive */
+	sector_t head_end = min_t(sector_t, end, first << kp->chunk_shift);
 	bool waiting;
 	int r = 0;
 	u64 c;
 
 	mutex_lock(&kp->lock);
+	if (kp->core->mode >= CAIRN_MODE_READ_ONLY) {
+		mutex_unlock(&kp->lock);
+		cairn_end(bio, -EROFS);
+		return;
+	}
+	/* The partly covered chunks at either end: zeros written. */
+	r = cairn_zero_partial(kp, pb->kv->vol, start, head_end);
+	if (!r && last >= first)
+		r = cairn_zero_partial(kp, pb->kv->vol,
+				       max_t(sector_t, head_end,
+					     last << kp->chunk_shift), end);
 	for (c = first; c < last && !r; c++) {
 		u64 before = pb->kv->vol->nr_mapped;
 

@@ -238,8 +238,14 @@ static void cairn_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	limits->logical_block_size = max(limits->logical_block_size, lbs);
 	limits->physical_block_size = max(limits->physical_block_size, pbs);
 	limits->discard_granularity = chunk;
-	limits->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
-	limits->max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	/*
+	 * A discard holds the pool's lock while it runs: at most 256 MiB (and
+	 * at least one chunk) at a time.  Over iSCSI this is the MAXIMUM
+	 * UNMAP LBA COUNT the initiator sees.
+	 */
+	limits->max_discard_sectors = max(chunk >> SECTOR_SHIFT,
+					  CAIRN_MAX_DISCARD_SECTORS);
+	limits->max_hw_discard_sectors = limits->max_discard_sectors;
 	blk_limits_io_opt(limits, chunk);
 }
 

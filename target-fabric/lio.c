@@ -655,6 +655,27 @@ static int check_granularity(const char *so, const char *name,
 	return r;
 }
 
+/*
+ * LIO keeps persistent reservations (APTPL) and ALUA state under its
+ * dbroot (/etc/target unless a tool changed it); without dbroot/pr,
+ * PERSISTENT RESERVE OUT fails with LOGICAL UNIT COMMUNICATION FAILURE.
+ * Make the directories, as targetcli's installation does.
+ */
+static void make_dbroot(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX + 8];
+	static const char *const sub[] = { "", "/pr", "/alua" };
+	unsigned int i;
+
+	if (read_attr(CAIRN_LIO_ROOT, "dbroot", root, sizeof(root)) || root[0] != '/')
+		return;
+	for (i = 0; i < ARRAY_SIZE(sub); i++) {
+		snprintf(dir, sizeof(dir), "%s%s", root, sub[i]);
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return;
+	}
+}
+
 int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 			       char *err, size_t errlen)
 {
@@ -699,6 +720,7 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 		       bs->name, so + strlen(CAIRN_LIO_ROOT) + 1);
 		return -EEXIST;
 	}
+	make_dbroot();
 
 	r = make_hba(hba, err, errlen);
 	if (r)

@@ -215,6 +215,12 @@ static int children(struct ctx *c, comp_t *comp,
 		for (i = 0; i < ARRAY_SIZE(top); i++) {
 			char sub[1][CAIRN_WWN_LEN];
 
+			if (c->names_only) {
+				if (child_add(out, n++, top[i].name, ""))
+					goto nomem;
+				continue;
+			}
+
 			snprintf(sub[0], sizeof(sub[0]), "%s", top[i].name);
 			r = children(c, sub, 1, &tmp);
 			if (r)
@@ -873,7 +879,9 @@ static char *comp_gen(const char *text, int state)
 static char **complete(const char *text, int start, int end)
 {
 	comp_clear();
+	shell_ctx->names_only = true;
 	comp_fill(rl_line_buffer, start, text);
+	shell_ctx->names_only = false;
 	rl_attempted_completion_over = 1;
 	if (comp_n == 1 && comp_list[0][strlen(comp_list[0]) - 1] == '/')
 		rl_completion_append_character = '\0';

@@ -63,6 +63,7 @@ struct ctx {
 	char path[MAX_DEPTH][CAIRN_WWN_LEN];
 	unsigned int depth;
 	bool path_given;		/* the command named a path */
+	bool names_only;		/* children(): no summaries needed */
 	const struct command *cmd;
 	/* Parameter values, by the index in cmd->params (NULL: not given). */
 	const char *val[8];
