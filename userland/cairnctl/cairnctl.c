@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -506,6 +507,11 @@ static int do_saveconfig(struct ctx *c)
 	return 0;
 }
 
+static void restore_log(int prio, const char *msg, void *arg)
+{
+	fprintf(prio <= LOG_ERR ? stderr : stdout, "%s\n", msg);
+}
+
 static int do_restoreconfig(struct ctx *c)
 {
 	struct cairn_config *cfg;
@@ -517,7 +523,7 @@ static int do_restoreconfig(struct ctx *c)
 	r = cairn_kmod_load_all(true, err, sizeof(err));
 	if (r)
 		return err_msg("%s", err);
-	r = cairn_restore(cfg, NULL, NULL);
+	r = cairn_restore(cfg, restore_log, NULL);
 	if (r)
 		return err_msg("restore: %d object%s could not be restored", r,
 			       r == 1 ? "" : "s");
