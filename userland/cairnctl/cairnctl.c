@@ -569,22 +569,33 @@ static const struct table tables[] = {
 	{ export_commands, &nr_export_commands },
 };
 
-/* Does pattern @node match the path @comp[0..depth-1]? */
+/*
+ * Does pattern @node match the path @comp[0..depth-1]?  "*" matches any
+ * one name; "|" separates alternatives.
+ */
 static bool node_match(const char *node, comp_t *comp,
 		       unsigned int depth)
 {
-	char buf[256], *tok, *save = NULL;
-	unsigned int d = 0;
+	char buf[256], *alt, *asave = NULL, *tok, *save;
+	unsigned int d;
 
 	if (!strcmp(node, ANY))
 		return true;
 	snprintf(buf, sizeof(buf), "%s", node);
-	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (d == depth || (strcmp(tok, "*") && strcmp(tok, comp[d])))
-			return false;
-		d++;
+	for (alt = strtok_r(buf, "|", &asave); alt;
+	     alt = strtok_r(NULL, "|", &asave)) {
+		save = NULL;
+		d = 0;
+		for (tok = strtok_r(alt, "/", &save); tok;
+		     tok = strtok_r(NULL, "/", &save)) {
+			if (d == depth || (strcmp(tok, "*") && strcmp(tok, comp[d])))
+				break;
+			d++;
+		}
+		if (!tok && d == depth)
+			return true;
 	}
-	return d == depth;
+	return false;
 }
 
 static const struct command *find_command(comp_t *comp,

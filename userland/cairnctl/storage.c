@@ -22,28 +22,30 @@ struct list {
 	unsigned int n;
 };
 
+/* Append *@elem (of @size bytes) to the array *@arrp of *@n elements. */
+static int append(void *arrp, unsigned int *n, const void *elem, size_t size)
+{
+	char **arr = arrp, *a = realloc(*arr, (*n + 1) * size);
+
+	if (!a)
+		return -ENOMEM;
+	memcpy(a + (*n)++ * size, elem, size);
+	*arr = a;
+	return 0;
+}
+
 static int pool_cb(const struct cairn_pool_desc *d, void *arg)
 {
 	struct list *l = arg;
-	struct cairn_pool_desc *p = realloc(l->pools, (l->n + 1) * sizeof(*p));
 
-	if (!p)
-		return -ENOMEM;
-	l->pools = p;
-	p[l->n++] = *d;
-	return 0;
+	return append(&l->pools, &l->n, d, sizeof(*d));
 }
 
 static int vol_cb(const struct cairn_volume_desc *v, void *arg)
 {
 	struct list *l = arg;
-	struct cairn_volume_desc *a = realloc(l->vols, (l->n + 1) * sizeof(*a));
 
-	if (!a)
-		return -ENOMEM;
-	l->vols = a;
-	a[l->n++] = *v;
-	return 0;
+	return append(&l->vols, &l->n, v, sizeof(*v));
 }
 
 static int list_pools(struct ctx *c, struct list *l)
