@@ -700,6 +700,12 @@ static int do_cd(struct ctx *c)
 	return 0;
 }
 
+/* A path, absolute or relative ("..", "p0/", "acls/iqn..."), not a verb. */
+static bool is_path(const char *w)
+{
+	return w[0] == '/' || w[0] == '.' || strchr(w, '/');
+}
+
 /*
  * Run one command: words[0] may be a path; then the verb and its
  * arguments.  Returns the exit status.
@@ -715,7 +721,7 @@ static int run(struct ctx *c, int argc, char **argv)
 	c->depth = cwd_depth;
 	memset(c->val, 0, sizeof(c->val));
 	c->path_given = false;
-	if (argc && (argv[0][0] == '/' || argv[0][0] == '.')) {
+	if (argc && is_path(argv[0])) {
 		path_str(cwd_comp, cwd_depth, where, sizeof(where));
 		if (resolve(c, where, argv[0], c->path, &c->depth))
 			return 1;
@@ -737,7 +743,7 @@ static int run(struct ctx *c, int argc, char **argv)
 		a++;
 		/* help PATH [VERB] */
 		if (cmd->fn == do_help && a < argc &&
-		    (argv[a][0] == '/' || argv[a][0] == '.')) {
+		    is_path(argv[a])) {
 			if (resolve(c, where, argv[a], c->path, &c->depth))
 				return 1;
 			path_str(c->path, c->depth, where, sizeof(where));
@@ -826,7 +832,7 @@ static void comp_fill(const char *line, int start, const char *text)
 	memcpy(comp, cwd_comp, sizeof(comp));
 	d = cwd_depth;
 	path_str(cwd_comp, cwd_depth, where, sizeof(where));
-	if (nw && (words[0][0] == '/' || words[0][0] == '.')) {
+	if (nw && is_path(words[0])) {
 		if (resolve(shell_ctx, where, words[0], comp, &d))
 			return;
 		memmove(words, words + 1, --nw * sizeof(*words));
