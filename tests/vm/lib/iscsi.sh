@@ -4,18 +4,9 @@
 # iSCSI helpers for tests/vm/iscsi/* and tools/bench/iscsi.  Sourced on the
 # host (names, URLs, result tables) and in the guest (LIO exports).
 #
-# The guest exports Cairn volumes with the targetcli-style cairnctl
-# (`cairnctl /iscsi ...`) once it is there, i.e. once `cairnctl ls` works
-# and shows an iscsi node.  Until then it falls back, and says so on the
-# first line it prints and in /run/cairn/export-mode:
-#   - pools and volumes: the old one-shot grammar (cairnctl pool/volume create)
-#     when `cairnctl ls` does not work;
-#   - the export: targetcli, iblock on /dev/mapper/cairn-<pool>-<volume>
-#     with emulate_tpu=1 and emulate_tpws=1 (a thin LU: LBPME, UNMAP, WRITE
-#     SAME with UNMAP) and no unmap_zeroes_data (so no LBPRZ: Cairn unmaps
-#     whole chunks only, a partial UNMAP leaves the data readable).
-# CAIRN_ISCSI_EXPORT=cairnctl|targetcli, set in the guest's script (the
-# guest does not inherit the host's environment), forces one way.
+# Cairn volumes are made and exported with cairnctl alone (cairn_pool,
+# cairn_volume, cairn_export).  targetcli makes only the references Cairn
+# is compared with (an LIO ramdisk, LIO iblock on a raw disk).
 
 # shellcheck disable=SC2034 # used by the files that source this one
 ISCSI_IQN_PREFIX=iqn.2026-11.org.example
@@ -83,14 +74,12 @@ iscsi_cu_parse() {
 
 # lio_setup: load LIO, the iblock backstore and cairn; give targetcli the
 # D-Bus system bus it insists on (its backstore code asks tcmu-runner over
-# it at start and dies without a bus) unless the rig started one.  LIO writes
-# persistent-reservation state to <dbroot>/pr/aptpl_<serial> on every
-# PERSISTENT RESERVE OUT and fails the command (LOGICAL UNIT COMMUNICATION
-# FAILURE) when it cannot: dbroot is /var/target by default, Debian's
-# rtslib moves it to /etc/rtslib-fb-target, and neither has a pr/.
+# it at start and dies without a bus) unless the rig started one.
+# LIO's dbroot/pr (LIO fails PERSISTENT RESERVE OUT when it cannot write
+# its state there) is made by cairnctl with a backstore; the reference LUs
+# need it only once the initiators run, after cairn_export (which checks it).
 lio_setup() {
 	local m
-	mkdir -p /var/target/pr /var/target/alua /etc/rtslib-fb-target/pr || return
 	for m in dm_mod cairn target_core_mod target_core_iblock iscsi_target_mod; do
 		modprobe "$m" || return
 	done
@@ -110,93 +99,60 @@ tcli() {
 			-e '^Copyright 2011-2013' -e "^For help on commands" -e '^$'
 }
 
-# cairn_cli_tree: true when cairnctl is the targetcli-style CLI.
-cairn_cli_tree() {
-	cairnctl ls >/dev/null 2>&1
-}
-
-# cairn_export_mode: how Cairn volumes are exported here: "cairnctl" or
-# "targetcli" (the prototype, until cairnctl /iscsi exists).
-cairn_export_mode() {
-	case "${CAIRN_ISCSI_EXPORT:-}" in
-	cairnctl|targetcli) echo "$CAIRN_ISCSI_EXPORT"; return ;;
-	esac
-	if cairn_cli_tree && cairnctl ls 2>/dev/null | grep -q iscsi; then
-		echo cairnctl
-	else
-		echo targetcli
-	fi
-}
-
 # cairn_pool NAME DEV[,DEV...] [CHUNK]
 cairn_pool() {
-	if cairn_cli_tree; then
-		cairnctl /pools create name="$1" devices="$2" ${3:+chunk=$3}
-	else
-		cairnctl pool create "$1" "$2" ${3:+chunk=$3}
-	fi
+	cairnctl /pools create name="$1" devices="$2" ${3:+chunk=$3}
 }
 
 # cairn_volume POOL NAME SIZE: a thin volume and its block device.
 cairn_volume() {
-	if cairn_cli_tree; then
-		cairnctl /volumes create pool="$1" name="$2" size="$3"
-	else
-		cairnctl volume create "$1" "$2" "$3"
-	fi || return
+	cairnctl /volumes create pool="$1" name="$2" size="$3" || return
 	[ -b "/dev/mapper/cairn-$1-$2" ] || {
 		echo "no block device /dev/mapper/cairn-$1-$2"
 		return 1
 	}
 }
 
-# cairn_export POOL VOLUME IQN INITIATOR[|USER|PASS]...: export the volume
-# as LUN 0 of a new target IQN (portal 0.0.0.0:3260), with an ACL for each
-# initiator, with CHAP when USER and PASS are given.
+# cairn_export VOLUME IQN INITIATOR[|USER|PASS[|MUTUAL_USER|MUTUAL_PASS]]...:
+# export the volume with cairnctl as LUN 0 of a new target IQN (portal
+# 0.0.0.0:3260), with an ACL for each initiator, with CHAP when USER and
+# PASS are given (mutual CHAP with the target's MUTUAL_USER, MUTUAL_PASS).
 cairn_export() {
-	local pool=$1 vol=$2 iqn=$3 a tpg ini user pass
-	shift 3
+	local vol=$1 iqn=$2 a tpg ini user pass muser mpass chap
+	shift 2
 	tpg=/iscsi/$iqn/tpg1
-	if [ "$(cairn_export_mode)" = cairnctl ]; then
-		cairnctl /iscsi create "$iqn" || return
-		cairnctl "$tpg/luns" create volume="$vol" lun=0 || return
-		for a in "$@"; do
-			_acl_split "$a"
-			if [ -n "$user" ]; then
-				cairnctl "$tpg/acls" create "$ini" userid="$user" password="$pass" || return
-			else
-				cairnctl "$tpg/acls" create "$ini" || return
-			fi
-		done
-	else
-		{
-			echo "/backstores/block create name=$vol dev=/dev/mapper/cairn-$pool-$vol"
-			echo "/backstores/block/$vol set attribute emulate_tpu=1 emulate_tpws=1"
-			lio_target_cmds "$iqn" "/backstores/block/$vol" "$@"
-		} | tcli || return
-	fi
-	lio_check "$iqn" "$@"
+	cairnctl /iscsi create "$iqn" || return
+	cairnctl "$tpg/luns" create volume="$vol" lun=0 || return
+	for a in "$@"; do
+		_acl_split "$a"
+		chap=()
+		[ -n "$user" ] && chap+=("userid=$user" "password=$pass")
+		[ -n "$muser" ] && chap+=("mutual_userid=$muser" "mutual_password=$mpass")
+		cairnctl "$tpg/acls" create "$ini" "${chap[@]}" || return
+	done
+	lio_check "$iqn" "$@" && cairn_dbroot_check
 }
 
-# _acl_split INITIATOR[|USER|PASS]: sets ini, user and pass ("|" separates
-# them: IQNs hold colons).
+# cairn_dbroot_check: LIO's dbroot/pr exists (cairnctl makes it with a
+# backstore; the reference LUs rely on it too).
+cairn_dbroot_check() {
+	local d
+	d=$(cat /sys/kernel/config/target/dbroot) || return
+	[ -d "$d/pr" ] || { echo "LIO dbroot $d has no pr/ after cairnctl made a backstore"; return 1; }
+}
+
+# _acl_split INITIATOR[|USER|PASS[|MUTUAL_USER|MUTUAL_PASS]]: sets ini,
+# user, pass, muser and mpass ("|" separates them: IQNs hold colons).
 _acl_split() {
-	local a=$1
-	user='' pass=''
-	if [[ $a == *'|'* ]]; then
-		ini=${a%%|*}
-		a=${a#*|}
-		user=${a%%|*}
-		pass=${a#*|}
-	else
-		ini=$a
-	fi
+	local f
+	IFS='|' read -r -a f <<<"$1"
+	ini=${f[0]} user=${f[1]:-} pass=${f[2]:-} muser=${f[3]:-} mpass=${f[4]:-}
 }
 
-# lio_target_cmds IQN BACKSTORE INITIATOR[|USER|PASS]...: the targetcli
-# commands for a target with LUN 0 on BACKSTORE and the ACLs.
+# lio_target_cmds IQN BACKSTORE INITIATOR[|...]...: the targetcli commands
+# for a target with LUN 0 on BACKSTORE and the ACLs (CHAP as cairn_export).
 lio_target_cmds() {
-	local iqn=$1 bs=$2 a ini user pass
+	local iqn=$1 bs=$2 a ini user pass muser mpass
 	shift 2
 	echo "/iscsi create $iqn"
 	echo "/iscsi/$iqn/tpg1/luns create $bs lun=0"
@@ -207,6 +163,8 @@ lio_target_cmds() {
 			echo "/iscsi/$iqn/tpg1/acls/$ini set auth userid=$user password=$pass"
 			echo "/iscsi/$iqn/tpg1/acls/$ini set attribute authentication=1"
 		fi
+		[ -z "$muser" ] ||
+			echo "/iscsi/$iqn/tpg1/acls/$ini set auth mutual_userid=$muser mutual_password=$mpass"
 	done
 }
 
@@ -236,7 +194,7 @@ lio_export_block() {
 # lio_check IQN INITIATOR...: configfs shows target IQN enabled, with a
 # portal, LUN 0 and an ACL mapping LUN 0 for each initiator.
 lio_check() {
-	local t=/sys/kernel/config/target/iscsi/$1/tpgt_1 a ini user pass
+	local t=/sys/kernel/config/target/iscsi/$1/tpgt_1 a ini user pass muser mpass
 	shift
 	[ -d "$t" ] || { echo "lio_check: no $t"; return 1; }
 	[ "$(cat "$t/enable")" = 1 ] || { echo "lio_check: $t not enabled"; return 1; }
