@@ -29,6 +29,8 @@
  *   enable           = 1                   (LIO opens the device here)
  *   wwn/vpd_unit_serial = <volume UUID>    (LIO derives the NAA from it)
  *   wwn/vendor_id    = CAIRN               (best effort)
+ *   attrib/emulate_model_alias = 1         (INQUIRY product = the volume's
+ *                                           name, as targetcli sets it)
  *   attrib/emulate_tpu = 1, attrib/emulate_tpws = 1   (UNMAP, WRITE SAME)
  *   attrib/unmap_zeroes_data = 1           (LBPRZ; best effort: a Cairn
  *                                           volume reads unmapped chunks as 0)
@@ -762,8 +764,9 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 		       bs->name, uuid, strerror(-r));
 		goto out_rmdir_so;
 	}
-	/* Optional: older kernels, or a refusal, keep LIO-ORG. */
+	/* Optional: older kernels, or a refusal, keep LIO-ORG and IBLOCK. */
 	write_attr(so, "wwn/vendor_id", "CAIRN");
+	write_attr(so, "attrib/emulate_model_alias", "1");
 
 	for (i = 0; i < ARRAY_SIZE(thin); i++) {
 		r = write_attr(so, thin[i], "1");
