@@ -784,6 +784,13 @@ static int run(struct ctx *c, int argc, char **argv)
 			return 2;
 		}
 	}
+	/* A configuration that cannot be saved refuses the change up front. */
+	if (cmd->flags & C_CHANGES) {
+		struct cairn_config *cfg;
+
+		if (cfg_get(c, &cfg))
+			return 1;
+	}
 	r = cmd->fn(c);
 	if (!r && (cmd->flags & C_CHANGES))
 		r = cfg_save(c);

@@ -526,6 +526,10 @@ static int pools_open(struct ctx *c)
 	}
 	/* The volumes come back with their block devices. */
 	r = list_volumes(c, d->name, &l);
+	if (r) {
+		free(d);
+		return r;
+	}
 	for (i = 0; !r && i < l.n; i++) {
 		if (cairn_dm_exists(l.vols[i].pool, l.vols[i].name))
 			continue;
@@ -534,8 +538,7 @@ static int pools_open(struct ctx *c)
 			r = err_msg("pool %s opened, but volume %s not activated: %s",
 				    d->name, l.vols[i].name, err);
 	}
-	if (!r)
-		free(l.vols);
+	free(l.vols);
 	if (!r)
 		r = pool_done(c, d, "Opened");
 	free(d);
