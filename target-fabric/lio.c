@@ -1145,19 +1145,31 @@ bad:
 	return -EINVAL;
 }
 
-int cairn_lio_portal_create(const char *iqn, const char *ip,
-			    unsigned int port, char *err, size_t errlen)
+/* The np/ directory of portal @ip:@port of @iqn's TPG, and its name. */
+static int portal_dir(const char *iqn, const char *ip, unsigned int port,
+		      char *np, char *name, size_t namelen, char *err,
+		      size_t errlen)
 {
-	char tpg[PATH_MAX], np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
+	char tpg[PATH_MAX];
 	int r;
 
 	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
 	if (!r)
-		r = portal_name(iqn, ip, port, name, sizeof(name), err,
-				errlen);
+		r = portal_name(iqn, ip, port, name, namelen, err, errlen);
+	if (!r)
+		pathf(np, "%s/np/%s", tpg, name);
+	return r;
+}
+
+int cairn_lio_portal_create(const char *iqn, const char *ip,
+			    unsigned int port, char *err, size_t errlen)
+{
+	char np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
+	int r;
+
+	r = portal_dir(iqn, ip, port, np, name, sizeof(name), err, errlen);
 	if (r)
 		return r;
-	pathf(np, "%s/np/%s", tpg, name);
 	if (!mkdir(np, 0755))
 		return 0;
 	r = -errno;
@@ -1177,16 +1189,12 @@ int cairn_lio_portal_create(const char *iqn, const char *ip,
 int cairn_lio_portal_delete(const char *iqn, const char *ip,
 			    unsigned int port, char *err, size_t errlen)
 {
-	char tpg[PATH_MAX], np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
+	char np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
 	int r;
 
-	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
-	if (!r)
-		r = portal_name(iqn, ip, port, name, sizeof(name), err,
-				errlen);
+	r = portal_dir(iqn, ip, port, np, name, sizeof(name), err, errlen);
 	if (r)
 		return r;
-	pathf(np, "%s/np/%s", tpg, name);
 	if (!rmdir(np))
 		return 0;
 	r = -errno;

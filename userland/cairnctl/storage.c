@@ -131,6 +131,7 @@ int volumes_children(struct ctx *c, struct child **out)
 	}
 	for (i = 0; i < l.n; i++) {
 		const struct cairn_volume_desc *v = &l.vols[i];
+		const char *e = volume_export(c, v->name, exp, sizeof(exp));
 
 		cairn_human_size(v->size, size, sizeof(size));
 		cairn_human_size(v->mapped, mapped, sizeof(mapped));
@@ -138,10 +139,8 @@ int volumes_children(struct ctx *c, struct child **out)
 		snprintf(a[i].summary, sizeof(a[i].summary),
 			 "pool %s, %s thin, %s mapped, %s%s%.100s", v->pool, size,
 			 mapped, cairn_dm_exists(v->pool, v->name) ?
-			 "active" : "inactive",
-			 volume_export(c, v->name, exp, sizeof(exp)) ?
-			 ", exported " : "",
-			 volume_export(c, v->name, exp, sizeof(exp)) ? exp : "");
+			 "active" : "inactive", e ? ", exported " : "",
+			 e ? e : "");
 	}
 	free(l.vols);
 	*out = a;
