@@ -10,6 +10,10 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
+#include <linux/percpu-refcount.h>
+#include <linux/mempool.h>
+#include <linux/rwsem.h>
+#include <linux/completion.h>
 
 #include "core/names.h"
 #include "core/pool.h"
@@ -17,63 +21,139 @@
 
 #define DM_MSG_PREFIX "cairn"
 
-#define CAIRN_MODULE_VERSION "0.3.0"
+#define CAIRN_MODULE_VERSION "0.4.0"
 
 #define CAIRN_TARGET_MAJOR 0
-#define CAIRN_TARGET_MINOR 3
+#define CAIRN_TARGET_MINOR 4
 #define CAIRN_TARGET_PATCH 0
 
 /* The largest discard the target takes at once (dm splits larger ones). */
 #define CAIRN_MAX_DISCARD_SECTORS ((256U << 20) >> SECTOR_SHIFT)
 
 /*
+ * In-flight accounting ("deferred set", dm-thin's all_io_ds, on per-CPU
+ * counters): I/O enters the live epoch before it looks a chunk up and exits
+ * when it completes; cairn_inflight_drain() returns once every I/O that
+ * entered before the call has exited.  See cairn_volume.c.
+ */
+struct cairn_inflight {
+	struct percpu_ref ref[2];
+	unsigned int cur;		/* the live epoch */
+	struct mutex drain_lock;	/* one drain (epoch flip) at a time */
+	struct completion drained[2];
+};
+
+#define CAIRN_EPOCH_NONE 0xff
+
+/*
+ * A volume of an assembled pool: owned by the pool (made when the pool is
+ * opened or the volume created, freed when it is deleted or the pool
+ * closed), used by zero or more device-mapper tables and, later, by the
+ * mirror, the cache and resync through cairn_vol_map().
+ */
+struct cairn_kvol {
+	struct list_head list;		/* in cairn_kpool.vols */
+	struct cairn_kpool *kp;
+	struct cairn_volume *vol;	/* the core's volume */
+	unsigned int users;		/* tables; under kp->lock */
+	struct list_head tables;	/* struct cairn_ktable, under kp->lock */
+	struct cairn_inflight inflight;
+	struct mutex map_lock;		/* serialises map node reservations */
+	bool requeue;			/* noflush suspend: park -> requeue */
+	bool suspending;		/* flush suspend: park -> fail */
+};
+
+/* A device-mapper table using a volume: its holder links to the members. */
+struct cairn_ktable {
+	struct list_head list;		/* in cairn_kvol.tables */
+	struct dm_target *ti;
+	unsigned int nr_linked;		/* members 0..nr_linked-1 linked */
+};
+
+/*
+ * Per-I/O state of the volume layer, in storage the caller provides (dm's
+ * per-bio data for tables).
+ */
+struct cairn_io {
+	struct cairn_kvol *kv;
+	struct bio *bio;
+	struct cairn_io *next;		/* in a list of deferred I/O */
+	struct work_struct work;
+	unsigned long queued;		/* jiffies, when waiting for space */
+	u64 vchunk;
+	u64 pchunk;			/* where a new chunk went */
+	u32 member;			/* remapped to; U32_MAX if not */
+	u8 epoch;			/* CAIRN_EPOCH_NONE when not entered */
+	u8 state;			/* where it is on its path */
+	atomic_t pending;		/* parts of a provision in flight */
+	blk_status_t status;		/* of those parts */
+	u64 discard_pos;		/* next chunk of a discard, in sectors */
+};
+
+/* A simple FIFO of struct cairn_io. */
+struct cairn_io_list {
+	struct cairn_io *head, *tail;
+};
+
+#define CAIRN_CELL_BUCKETS 256
+
+/* A (volume, chunk) being provisioned or discarded, and who waits on it. */
+struct cairn_cell {
+	struct hlist_node node;
+	struct cairn_kvol *kv;
+	u64 vchunk;
+	struct cairn_io_list waiters;
+};
+
+struct cairn_cell_bucket {
+	spinlock_t lock;		/* protects head and its cells */
+	struct hlist_head head;
+};
+
+/*
  * An assembled pool: the core's pool plus the block devices it sits on.
- * @lock serialises every call into the core that changes the pool.
+ * Locking (see the essay at the top of cairn_volume.c):
+ *   @lock      control operations (netlink), one at a time;
+ *   @txn_sem   read: data-path steps on the core and the group commit;
+ *              write: exclusive core calls (control operations, checkpoint);
+ *   @meta_lock the core's RAM state, inside a read-held @txn_sem;
+ *   @bio_lock  the deferred lists.
  */
 struct cairn_kpool {
 	struct list_head list;		/* in cairn_registry.pools */
 	char name[CAIRN_NAME_LEN + 1];
-	struct mutex lock;		/* serialises changes to core */
+	struct mutex lock;		/* control operations */
+	struct rw_semaphore txn_sem;	/* data path vs exclusive core calls */
+	spinlock_t meta_lock;		/* the core's RAM state (data path) */
 	struct cairn_pool *core;
 	unsigned int nr_devs;
 	struct block_device *bdev[CAIRN_MAX_MEMBERS];
 	char *path[CAIRN_MAX_MEMBERS];
 	struct page *io_page;		/* bounce page for metadata I/O */
-	unsigned int nr_volumes_open;	/* dm tables using the pool */
-	struct list_head volumes;	/* open struct cairn_kvol, under lock */
+	unsigned int nr_volumes_open;	/* volumes with users */
+	struct list_head vols;		/* struct cairn_kvol, under lock */
 
 	/*
-	 * The data path's worker: provisioning, flushes, FUA writes that
-	 * need a commit, discards, and writes waiting for space.  Ordered:
-	 * one bio at a time, so a chunk is initialised before any later
-	 * bio can find it.
+	 * The commit worker (ordered): group commits for flushes, FUA writes
+	 * and provisions that found the transaction full; checkpoints.
 	 */
 	struct workqueue_struct *wq;
-	struct work_struct worker;
+	struct work_struct commit_work;
 	struct delayed_work nospace_timer;
 	struct work_struct event_work;
-	spinlock_t bio_lock;		/* protects deferred and nospace */
-	struct bio_list deferred;
-	struct bio_list nospace;	/* waiting for free space */
+	spinlock_t bio_lock;		/* protects the lists below */
+	struct cairn_io_list flushes;	/* empty flushes */
+	struct cairn_io_list after_commit;	/* run once a commit is durable */
+	struct cairn_io_list nospace;	/* waiting for free space */
+	unsigned long dirty;		/* written since the last commit */
+	bool committing;		/* a group commit is on its way */
+	bool commit_wanted;		/* frees wait for a commit */
 	atomic_t member_errors[CAIRN_MAX_MEMBERS];
-	atomic64_t counters[__CAIRN_CNT_MAX];	/* enum cairn_counter */
+	u64 __percpu *counters;		/* enum cairn_counter */
 	struct bio_set bs;		/* clones for writes to new chunks */
+	mempool_t *cell_pool;
+	struct cairn_cell_bucket cells[CAIRN_CELL_BUCKETS];
 	unsigned int chunk_shift;	/* in sectors */
-};
-
-/* A volume in use by a device-mapper table. */
-struct cairn_kvol {
-	struct list_head list;		/* in cairn_kpool.volumes */
-	struct cairn_kpool *kp;
-	struct cairn_volume *vol;
-	struct dm_target *ti;
-};
-
-/* Per-bio state of the target. */
-struct cairn_bio {
-	struct cairn_kvol *kv;
-	unsigned long queued;		/* jiffies, when waiting for space */
-	u32 member;			/* remapped to; U32_MAX if not */
 };
 
 /*
@@ -102,21 +182,69 @@ int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 int cairn_kpool_close(struct cairn_kpool *kp, const char **why);
 int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
 			   const char **why);
+void cairn_kpool_lock(struct cairn_kpool *kp);
+void cairn_kpool_unlock(struct cairn_kpool *kp);
 
-/* The data path (cairn_pool.c). */
-void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio);
-void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
-		       u64 pchunk);
-void cairn_kpool_space_changed(struct cairn_kpool *kp);
+/* Pool internals used by the volume layer (cairn_pool.c). */
 void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member);
+void cairn_kpool_after_commit(struct cairn_kpool *kp, struct cairn_io *io);
+void cairn_kpool_flush(struct cairn_kpool *kp, struct cairn_io *io);
+void cairn_kpool_space_changed(struct cairn_kpool *kp);
+void cairn_kpool_space_freed(struct cairn_kpool *kp);
+void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io);
+u64 cairn_kpool_counter(struct cairn_kpool *kp, enum cairn_counter c);
 const char *cairn_mode_name(enum cairn_mode mode);
 
 static inline void cairn_count(struct cairn_kpool *kp, enum cairn_counter c)
 {
-	atomic64_inc(&kp->counters[c]);
+	this_cpu_inc(kp->counters[c]);
 }
 
-bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol);
+static inline void cairn_io_list_add(struct cairn_io_list *l,
+				     struct cairn_io *io)
+{
+	io->next = NULL;
+	if (l->tail)
+		l->tail->next = io;
+	else
+		l->head = io;
+	l->tail = io;
+}
+
+static inline struct cairn_io *cairn_io_list_take(struct cairn_io_list *l)
+{
+	struct cairn_io *io = l->head;
+
+	l->head = NULL;
+	l->tail = NULL;
+	return io;
+}
+
+/* The volume layer (cairn_volume.c). */
+int cairn_kvol_add(struct cairn_kpool *kp, struct cairn_volume *vol);
+void cairn_kvol_del(struct cairn_kvol *kv);
+struct cairn_kvol *cairn_kvol_find(struct cairn_kpool *kp, const char *name);
+int cairn_kvols_init(struct cairn_kpool *kp);
+
+/*
+ * The volume's entry point.  @bio is volume-relative; @io is the caller's
+ * storage for the I/O's state until cairn_vol_end_io().  Returns
+ * DM_MAPIO_REMAPPED (the caller submits @bio, now aimed at a member) or
+ * DM_MAPIO_SUBMITTED (the volume completes it), or DM_MAPIO_KILL.  Never
+ * sleeps.
+ */
+int cairn_vol_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io);
+void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err);
+int cairn_vol_attach(struct cairn_kvol *kv, struct dm_target *ti);
+void cairn_vol_detach(struct cairn_kvol *kv, struct dm_target *ti);
+void cairn_kvols_link_members(struct cairn_kpool *kp);
+void cairn_vol_presuspend(struct cairn_kvol *kv, bool noflush);
+void cairn_vol_resume(struct cairn_kvol *kv);
+void cairn_vol_resubmit(struct cairn_io *io);	/* after a commit/space */
+void cairn_vol_end(struct cairn_io *io, blk_status_t status);
+
+int cairn_volume_init(void);
+void cairn_volume_exit(void);
 
 /* Netlink events (cairn_netlink.c). */
 void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,

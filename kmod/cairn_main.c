@@ -46,9 +46,13 @@ static int __init cairn_init(void)
 {
 	int r;
 
-	r = cairn_netlink_init();
+	r = cairn_volume_init();
 	if (r)
 		return r;
+
+	r = cairn_netlink_init();
+	if (r)
+		goto out_volume;
 
 	r = cairn_target_init();
 	if (r)
@@ -59,6 +63,8 @@ static int __init cairn_init(void)
 
 out_netlink:
 	cairn_netlink_exit();
+out_volume:
+	cairn_volume_exit();
 	return r;
 }
 
@@ -66,6 +72,7 @@ static void __exit cairn_exit(void)
 {
 	cairn_target_exit();
 	cairn_netlink_exit();
+	cairn_volume_exit();
 	DMINFO("unloaded");
 }
 

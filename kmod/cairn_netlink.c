@@ -191,10 +191,17 @@ static u32 cairn_nl_u32(struct genl_info *info, int attr, u32 def)
 	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
 }
 
+/*
+ * The registry lock is held, not the pool's: a control operation or commit
+ * stuck on a hung member must not hold up a status request (of this pool
+ * or, through the registry lock, of any other).  Counts that the data path
+ * changes are read once each; they may be a moment apart.
+ */
 static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 {
 	struct cairn_pool *pool = kp->core;
 	unsigned int shift = pool->sb.chunk_shift, i;
+	u64 allocated = READ_ONCE(pool->allocated);
 	struct nlattr *members, *m;
 
 	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
@@ -202,12 +209,12 @@ static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 	    nla_put_u32(msg, CAIRN_ATTR_CHUNK_SIZE, 1U << shift) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_CAPACITY, pool->capacity << shift,
 			      CAIRN_ATTR_PAD) ||
-	    nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, pool->allocated << shift,
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, allocated << shift,
 			      CAIRN_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_FREE,
-			      (pool->capacity - pool->allocated) << shift,
+			      (pool->capacity - allocated) << shift,
 			      CAIRN_ATTR_PAD) ||
-	    nla_put_u32(msg, CAIRN_ATTR_MODE, pool->mode) ||
+	    nla_put_u32(msg, CAIRN_ATTR_MODE, READ_ONCE(pool->mode)) ||
 	    nla_put_u32(msg, CAIRN_ATTR_THRESHOLD, pool->sb.low_water_pct) ||
 	    nla_put_u32(msg, CAIRN_ATTR_NOSPACE_POLICY, pool->sb.nospace_policy) ||
 	    nla_put_u32(msg, CAIRN_ATTR_NOSPACE_TIMEOUT, pool->sb.nospace_timeout_s) ||
@@ -230,7 +237,7 @@ static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 				      CAIRN_MEMBER_PAD) ||
 		    nla_put_u64_64bit(msg, CAIRN_MEMBER_CHUNKS, mb->info.nr_chunks,
 				      CAIRN_MEMBER_PAD) ||
-		    nla_put_u64_64bit(msg, CAIRN_MEMBER_USED, mb->nr_used,
+		    nla_put_u64_64bit(msg, CAIRN_MEMBER_USED, READ_ONCE(mb->nr_used),
 				      CAIRN_MEMBER_PAD))
 			return -EMSGSIZE;
 		nla_nest_end(msg, m);
@@ -241,7 +248,7 @@ static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 	if (!m)
 		return -EMSGSIZE;
 	for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
-		if (nla_put_u64_64bit(msg, i, atomic64_read(&kp->counters[i]),
+		if (nla_put_u64_64bit(msg, i, cairn_kpool_counter(kp, i),
 				      CAIRN_CNT_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(msg, m);
@@ -264,9 +271,7 @@ static int cairn_nl_reply_pool(struct genl_info *info, struct cairn_kpool *kp,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	mutex_lock(&kp->lock);
 	r = cairn_nl_fill_pool(msg, kp);
-	mutex_unlock(&kp->lock);
 	if (r) {
 		nlmsg_free(msg);
 		return r;
@@ -342,9 +347,12 @@ static int cairn_nl_pool_close(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&cairn_registry.lock);
 	kp = cairn_nl_pool(info);
 	if (kp) {
-		r = cairn_kpool_close(kp, &why);
+		char name[CAIRN_NAME_LEN + 1];
+
+		strscpy(name, kp->name, sizeof(name));
+		r = cairn_kpool_close(kp, &why);	/* may have freed kp */
 		if (r)
-			cairn_nl_refuse(info, kp->name, why);
+			cairn_nl_refuse(info, name, why);
 	}
 	mutex_unlock(&cairn_registry.lock);
 	return r;
@@ -383,7 +391,7 @@ static int cairn_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 	if (kp) {
 		struct cairn_super *sb = &kp->core->sb;
 
-		mutex_lock(&kp->lock);
+		cairn_kpool_lock(kp);
 		r = cairn_pool_set(kp->core,
 				   cairn_nl_u32(info, CAIRN_ATTR_THRESHOLD,
 						sb->low_water_pct),
@@ -391,7 +399,7 @@ static int cairn_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 						sb->nospace_policy),
 				   cairn_nl_u32(info, CAIRN_ATTR_NOSPACE_TIMEOUT,
 						sb->nospace_timeout_s));
-		mutex_unlock(&kp->lock);
+		cairn_kpool_unlock(kp);
 		if (r == -EROFS)
 			cairn_nl_refuse(info, kp->name, "the pool is read-only");
 		else if (r)
@@ -432,13 +440,10 @@ static int cairn_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				  NLM_F_MULTI, CAIRN_CMD_POOL_GET);
 		if (!hdr)
 			break;
-		mutex_lock(&kp->lock);
 		if (cairn_nl_fill_pool(skb, kp)) {
-			mutex_unlock(&kp->lock);
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
-		mutex_unlock(&kp->lock);
 		genlmsg_end(skb, hdr);
 		cb->args[0] = i;
 	}
@@ -470,13 +475,13 @@ static int cairn_nl_fill_volume(struct sk_buff *msg, struct cairn_kpool *kp,
 	    nla_put(msg, CAIRN_ATTR_VOLUME_UUID, CAIRN_UUID_SIZE, v->uuid) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_SIZE, v->size, CAIRN_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_MAPPED,
-			      v->nr_mapped << kp->core->sb.chunk_shift,
+			      READ_ONCE(v->nr_mapped) << kp->core->sb.chunk_shift,
 			      CAIRN_ATTR_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
 
-/* Reply with @v; kp->lock held. */
+/* Reply with @v; the registry lock held. */
 static int cairn_nl_reply_volume(struct genl_info *info, struct cairn_kpool *kp,
 				 struct cairn_volume *v, u8 cmd)
 {
@@ -509,13 +514,13 @@ static struct cairn_kpool *cairn_nl_lock_pool(struct genl_info *info)
 		mutex_unlock(&cairn_registry.lock);
 		return NULL;
 	}
-	mutex_lock(&kp->lock);
+	cairn_kpool_lock(kp);
 	return kp;
 }
 
 static void cairn_nl_unlock(struct cairn_kpool *kp)
 {
-	mutex_unlock(&kp->lock);
+	cairn_kpool_unlock(kp);
 	mutex_unlock(&cairn_registry.lock);
 }
 
@@ -579,6 +584,14 @@ static int cairn_nl_volume_create(struct sk_buff *skb, struct genl_info *info)
 	r = cairn_volume_create(kp->core, name, uuid,
 				nla_get_u64(info->attrs[CAIRN_ATTR_SIZE]), &v);
 	if (!r) {
+		/* The volume object first: the commit may fail, not this. */
+		r = cairn_kvol_add(kp, v);
+		if (r) {
+			cairn_volume_delete(kp->core, v);
+			v = NULL;
+		}
+	}
+	if (!r) {
 		r = cairn_commit(kp->core);
 		if (r)	/* the pool is read-only now; the volume stays in RAM */
 			v = NULL;
@@ -593,6 +606,7 @@ static int cairn_nl_volume_create(struct sk_buff *skb, struct genl_info *info)
 
 static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 {
+	struct cairn_kvol *kv;
 	struct cairn_kpool *kp;
 	struct cairn_volume *v;
 	int r = -ENOENT;
@@ -601,7 +615,8 @@ static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 	if (!kp)
 		return -ENOENT;
 	v = cairn_nl_volume(info, kp);
-	if (v && cairn_kvol_busy(kp, v)) {
+	kv = v ? cairn_kvol_find(kp, v->name) : NULL;
+	if (kv && kv->users) {
 		cairn_nl_refuse(info, v->name, "volume in use by a device-mapper table");
 		r = -EBUSY;
 	} else if (v) {
@@ -609,6 +624,8 @@ static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 
 		strscpy(name, v->name, sizeof(name));
 		r = cairn_volume_delete(kp->core, v);
+		if (!r && kv)
+			cairn_kvol_del(kv);
 		if (!r)
 			r = cairn_commit(kp->core);
 		if (r)
@@ -654,13 +671,13 @@ static int cairn_nl_volume_get(struct sk_buff *skb, struct genl_info *info)
 	struct cairn_volume *v;
 	int r = -ENOENT;
 
-	kp = cairn_nl_lock_pool(info);
-	if (!kp)
-		return -ENOENT;
-	v = cairn_nl_volume(info, kp);
+	/* Reads only: the registry lock keeps the volume (control ops take it). */
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	v = kp ? cairn_nl_volume(info, kp) : NULL;
 	if (v)
 		r = cairn_nl_reply_volume(info, kp, v, CAIRN_CMD_VOLUME_GET);
-	cairn_nl_unlock(kp);
+	mutex_unlock(&cairn_registry.lock);
 	return r;
 }
 
@@ -681,7 +698,6 @@ static int cairn_nl_volume_dump(struct sk_buff *skb, struct netlink_callback *cb
 	list_for_each_entry(kp, &cairn_registry.pools, list) {
 		if (filter && strcmp(nla_data(filter), kp->name))
 			continue;
-		mutex_lock(&kp->lock);
 		for (i = 0; i < CAIRN_MAX_VOLUMES; i++) {
 			struct cairn_volume *v = kp->core->volumes[i];
 
@@ -693,13 +709,11 @@ static int cairn_nl_volume_dump(struct sk_buff *skb, struct netlink_callback *cb
 			if (!hdr || cairn_nl_fill_volume(skb, kp, v)) {
 				if (hdr)
 					genlmsg_cancel(skb, hdr);
-				mutex_unlock(&kp->lock);
 				goto out;
 			}
 			genlmsg_end(skb, hdr);
 			cb->args[0] = n;
 		}
-		mutex_unlock(&kp->lock);
 	}
 out:
 	mutex_unlock(&cairn_registry.lock);

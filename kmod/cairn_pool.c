@@ -24,8 +24,8 @@
 
 #define CAIRN_BDEV_MODE (FMODE_READ | FMODE_WRITE | FMODE_EXCL)
 
-static int cairn_kio(struct cairn_kpool *kp, unsigned int dev, u64 block,
-		     blk_opf_t opf)
+static int cairn_kio(struct cairn_kpool *kp, struct page *page,
+		     unsigned int dev, u64 block, blk_opf_t opf)
 {
 	struct bio_vec bvec;
 	struct bio bio;
@@ -37,7 +37,7 @@ static int cairn_kio(struct cairn_kpool *kp, unsigned int dev, u64 block,
 		return -EIO;
 	bio_init(&bio, kp->bdev[dev], &bvec, 1, opf | REQ_META | REQ_SYNC);
 	bio.bi_iter.bi_sector = block << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT);
-	__bio_add_page(&bio, kp->io_page, CAIRN_BLOCK_SIZE, 0);
+	__bio_add_page(&bio, page, CAIRN_BLOCK_SIZE, 0);
 	r = submit_bio_wait(&bio);
 	bio_uninit(&bio);
 	return r;
@@ -48,7 +48,7 @@ static int cairn_kread(void *ctx, unsigned int dev, u64 block, void *buf)
 	struct cairn_kpool *kp = ctx;
 	int r;
 
-	r = cairn_kio(kp, dev, block, REQ_OP_READ);
+	r = cairn_kio(kp, kp->io_page, dev, block, REQ_OP_READ);
 	if (!r)
 		memcpy(buf, page_address(kp->io_page), CAIRN_BLOCK_SIZE);
 	return r;
@@ -60,7 +60,7 @@ static int cairn_kwrite(void *ctx, unsigned int dev, u64 block,
 	struct cairn_kpool *kp = ctx;
 
 	memcpy(page_address(kp->io_page), buf, CAIRN_BLOCK_SIZE);
-	return cairn_kio(kp, dev, block, REQ_OP_WRITE);
+	return cairn_kio(kp, kp->io_page, dev, block, REQ_OP_WRITE);
 }
 
 static int cairn_kflush(void *ctx, unsigned int dev)
@@ -126,6 +126,31 @@ static const struct cairn_io_ops cairn_kio_ops = {
 	.event = cairn_kevent,
 };
 
+/*
+ * Probing a device that is not (yet) a member reads through a page of its
+ * own: kp->io_page belongs to the metadata path, which may be writing a
+ * journal block through it at the same moment.
+ */
+struct cairn_probe {
+	struct cairn_kpool *kp;
+	struct page *page;
+};
+
+static int cairn_probe_read(void *ctx, unsigned int dev, u64 block, void *buf)
+{
+	struct cairn_probe *pr = ctx;
+	int r;
+
+	r = cairn_kio(pr->kp, pr->page, dev, block, REQ_OP_READ);
+	if (!r)
+		memcpy(buf, page_address(pr->page), CAIRN_BLOCK_SIZE);
+	return r;
+}
+
+static const struct cairn_io_ops cairn_probe_ops = {
+	.read = cairn_probe_read,
+};
+
 static void cairn_kpool_put_devs(struct cairn_kpool *kp)
 {
 	unsigned int i;
@@ -137,48 +162,66 @@ static void cairn_kpool_put_devs(struct cairn_kpool *kp)
 	kp->nr_devs = 0;
 }
 
+/* Stop everything that may run on its own and look at the pool. */
+static void cairn_kpool_quiesce(struct cairn_kpool *kp)
+{
+	if (!kp->wq)
+		return;
+	cancel_delayed_work_sync(&kp->nospace_timer);
+	flush_workqueue(kp->wq);
+	cancel_work_sync(&kp->event_work);
+}
+
+/* The core has been closed or freed (or never assembled). */
 static void cairn_kpool_free(struct cairn_kpool *kp)
 {
-	bioset_exit(&kp->bs);
-	if (kp->wq) {
-		cancel_delayed_work_sync(&kp->nospace_timer);
-		cancel_work_sync(&kp->event_work);
+	struct cairn_kvol *kv, *tmp;
+
+	cairn_kpool_quiesce(kp);
+	list_for_each_entry_safe(kv, tmp, &kp->vols, list)
+		cairn_kvol_del(kv);
+	if (kp->wq)
 		destroy_workqueue(kp->wq);
-	}
+	mempool_destroy(kp->cell_pool);
+	bioset_exit(&kp->bs);
+	free_percpu(kp->counters);
 	cairn_kpool_put_devs(kp);
 	if (kp->io_page)
 		__free_page(kp->io_page);
 	kfree(kp);
 }
 
-static void cairn_worker(struct work_struct *work);
+static void cairn_commit_worker(struct work_struct *work);
 static void cairn_nospace_timeout(struct work_struct *work);
 static void cairn_event_worker(struct work_struct *work);
 
 static struct cairn_kpool *cairn_kpool_alloc(void)
 {
 	struct cairn_kpool *kp = kzalloc(sizeof(*kp), GFP_KERNEL);
+	unsigned int i;
 
 	if (!kp)
 		return NULL;
 	mutex_init(&kp->lock);
+	init_rwsem(&kp->txn_sem);
+	spin_lock_init(&kp->meta_lock);
 	INIT_LIST_HEAD(&kp->list);
-	INIT_LIST_HEAD(&kp->volumes);
+	INIT_LIST_HEAD(&kp->vols);
 	spin_lock_init(&kp->bio_lock);
-	bio_list_init(&kp->deferred);
-	bio_list_init(&kp->nospace);
-	INIT_WORK(&kp->worker, cairn_worker);
+	INIT_WORK(&kp->commit_work, cairn_commit_worker);
 	INIT_DELAYED_WORK(&kp->nospace_timer, cairn_nospace_timeout);
 	INIT_WORK(&kp->event_work, cairn_event_worker);
+	for (i = 0; i < CAIRN_CELL_BUCKETS; i++) {
+		spin_lock_init(&kp->cells[i].lock);
+		INIT_HLIST_HEAD(&kp->cells[i].head);
+	}
 	kp->io_page = alloc_page(GFP_KERNEL);
 	kp->wq = alloc_ordered_workqueue("cairn_pool", WQ_MEM_RECLAIM);
-	if (!kp->io_page || !kp->wq || bioset_init(&kp->bs, 16, 0, 0)) {
-		bioset_exit(&kp->bs);
-		if (kp->wq)
-			destroy_workqueue(kp->wq);
-		if (kp->io_page)
-			__free_page(kp->io_page);
-		kfree(kp);
+	kp->counters = __alloc_percpu(sizeof(u64) * __CAIRN_CNT_MAX, __alignof__(u64));
+	kp->cell_pool = mempool_create_kmalloc_pool(64, sizeof(struct cairn_cell));
+	if (!kp->io_page || !kp->wq || !kp->counters || !kp->cell_pool ||
+	    bioset_init(&kp->bs, 64, 0, 0)) {
+		cairn_kpool_free(kp);
 		return NULL;
 	}
 	return kp;
@@ -235,6 +278,7 @@ static int cairn_kpool_get_dev(struct cairn_kpool *kp, const char *path,
 static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 				   const char **why)
 {
+	struct cairn_probe pr = { .kp = kp };
 	struct cairn_super *sb;
 	unsigned int slot;
 	const char *w;
@@ -243,12 +287,13 @@ static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 
 	sb = kzalloc(sizeof(*sb), GFP_KERNEL);
 	buf = kzalloc(CAIRN_BLOCK_SIZE, GFP_KERNEL);
-	if (!sb || !buf) {
+	pr.page = alloc_page(GFP_KERNEL);
+	if (!sb || !buf || !pr.page) {
 		r = -ENOMEM;
 		*why = "out of memory";
 		goto out;
 	}
-	r = cairn_super_probe(&cairn_kio_ops, kp, dev, buf, sb, &slot, &w);
+	r = cairn_super_probe(&cairn_probe_ops, &pr, dev, buf, sb, &slot, &w);
 	if (r == -EINVAL) {
 		r = 0;			/* no Cairn superblock: blank */
 	} else if (!r || r == -EBADMSG || r == -EOPNOTSUPP || r == -EUCLEAN) {
@@ -258,6 +303,8 @@ static int cairn_kpool_check_blank(struct cairn_kpool *kp, unsigned int dev,
 		*why = "cannot read device";
 	}
 out:
+	if (pr.page)
+		__free_page(pr.page);
 	kfree(buf);
 	kfree(sb);
 	return r;
@@ -349,6 +396,7 @@ out:
 int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 		     const char **bad, const char **why)
 {
+	struct cairn_pool *core;
 	struct cairn_kpool *kp;
 	unsigned int i;
 	int r;
@@ -373,12 +421,21 @@ int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 	if (cairn_kpool_find(kp->core->sb.pool_name)) {
 		*why = "a pool of that name is already open";
 		r = -EEXIST;
-		cairn_pool_free(kp->core);
-		goto out;
+		goto out_free_core;
+	}
+	r = cairn_kvols_init(kp);
+	if (r) {
+		*why = "out of memory";
+		goto out_free_core;
 	}
 	cairn_kpool_register(kp, CAIRN_EVENT_POOL_OPENED);
 	*kpp = kp;
 	return 0;
+out_free_core:
+	core = kp->core;
+	cairn_kpool_free(kp);	/* the volume objects first */
+	cairn_pool_free(core);
+	return r;
 out:
 	cairn_kpool_free(kp);
 	return r;
@@ -395,20 +452,46 @@ int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
 	}
 	capacity = kp->core->capacity << kp->core->sb.chunk_shift;
 	allocated = kp->core->allocated << kp->core->sb.chunk_shift;
-	mutex_lock(&kp->lock);
+	/* Nothing may run and look at the core once it is gone. */
+	cairn_kpool_quiesce(kp);
+	cairn_kpool_lock(kp);
 	r = cairn_pool_close(kp->core);
-	kp->core = NULL;
-	mutex_unlock(&kp->lock);
-	if (r)
+	cairn_kpool_unlock(kp);
+	if (r) {
 		DMERR("%s: final commit failed (%d): pool closed at its last commit",
 		      kp->name, r);
+		*why = "the final metadata commit failed: the pool was closed at its last commit";
+	}
 	list_del(&kp->list);
 	cairn_registry.nr_pools--;
 	DMINFO("%s: pool closed", kp->name);
 	cairn_nl_event(kp->name, CAIRN_EVENT_POOL_CLOSED, 0, capacity, allocated);
 	cairn_kpool_free(kp);
 	module_put(THIS_MODULE);
-	return 0;
+	return r;
+}
+
+/* Control operations have the pool to themselves (see cairn.h). */
+void cairn_kpool_lock(struct cairn_kpool *kp)
+{
+	mutex_lock(&kp->lock);
+	down_write(&kp->txn_sem);
+}
+
+void cairn_kpool_unlock(struct cairn_kpool *kp)
+{
+	up_write(&kp->txn_sem);
+	mutex_unlock(&kp->lock);
+}
+
+/* The largest logical block size of the pool's first @n devices. */
+static unsigned int cairn_kpool_lbs(struct cairn_kpool *kp, unsigned int n)
+{
+	unsigned int lbs = 512, i;
+
+	for (i = 0; i < n; i++)
+		lbs = max(lbs, bdev_logical_block_size(kp->bdev[i]));
+	return lbs;
 }
 
 int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
@@ -430,11 +513,23 @@ int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
 		return r;
 	blocks = bdev_nr_bytes(kp->bdev[dev]) >> CAIRN_BLOCK_SHIFT;
 	r = cairn_kpool_check_blank(kp, dev, why);
+	if (!r && kp->nr_volumes_open &&
+	    bdev_logical_block_size(kp->bdev[dev]) > cairn_kpool_lbs(kp, dev)) {
+		*why = "device has a larger logical block size than the pool's open volumes";
+		r = -EINVAL;
+	}
 	if (!r) {
 		generate_random_uuid(uuid);
-		mutex_lock(&kp->lock);
+		cairn_kpool_lock(kp);
 		r = cairn_pool_add_member(kp->core, dev, blocks, uuid, why);
-		mutex_unlock(&kp->lock);
+		cairn_kpool_unlock(kp);
+		/*
+		 * Formatted and named in the core's member table even if the
+		 * metadata write then failed (the pool is read-only now): the
+		 * pool keeps the device, whose path POOL_GET reports.
+		 */
+		if (r && kp->core->sb.nr_members > dev)
+			return r;
 	}
 	if (r) {
 		kp->nr_devs--;
@@ -442,53 +537,18 @@ int cairn_kpool_add_member(struct cairn_kpool *kp, const char *path,
 		kfree(kp->path[dev]);
 		return r;
 	}
+	mutex_lock(&kp->lock);
+	cairn_kvols_link_members(kp);
+	mutex_unlock(&kp->lock);
 	DMINFO("%s: member %u added (%s)", kp->name, dev, path);
+	cairn_kpool_space_changed(kp);	/* parked writes try again */
 	cairn_nl_event(kp->name, CAIRN_EVENT_MEMBER_ADDED, dev,
 		       kp->core->capacity << kp->core->sb.chunk_shift,
 		       kp->core->allocated << kp->core->sb.chunk_shift);
 	return 0;
 }
 
-/* ---- the data path ---- */
-
-/*
- * Data I/O.  Reads and writes of mapped chunks are remapped in the target's
- * map() without a lock (cairn_lookup()); everything else comes here, to the
- * pool's ordered worker:
- *   - a write to an unmapped chunk: allocate (prepare), zero the parts of
- *     the chunk the write does not cover, publish the mapping, submit;
- *   - a FUA write while the pool has uncommitted changes: commit, then
- *     submit (its chunk's mapping is durable before its data completes);
- *   - an empty flush: commit (members flushed, then the journal);
- *   - a discard: unmap the whole chunks it covers, and write zeros over
- *     the parts of mapped chunks it covers partly, so a discarded range
- *     always reads zeros (LIO reports LBPRZ and implements WRITE SAME with
- *     UNMAP as an unmap: both rely on it);
- *   - a write that found no space: fail it, or with the "wait" policy park
- *     it until space appears or the pool's timeout passes.
- */
-
-/* Point @bio (volume-relative) at its place in @member's @pchunk. */
-static void cairn_point(struct cairn_kpool *kp, struct bio *bio, u32 member,
-			u64 pchunk)
-{
-	struct cairn_member *m = &kp->core->members[member];
-	sector_t mask = (1ULL << kp->chunk_shift) - 1;
-
-	bio_set_dev(bio, kp->bdev[m->dev]);
-	bio->bi_iter.bi_sector = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
-				 (pchunk << kp->chunk_shift) +
-				 (bio->bi_iter.bi_sector & mask);
-}
-
-void cairn_kpool_remap(struct cairn_kpool *kp, struct bio *bio, u32 member,
-		       u64 pchunk)
-{
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-
-	pb->member = member;
-	cairn_point(kp, bio, member, pchunk);
-}
+/* ---- the data path's pool side: commits, parked writes, events ---- */
 
 void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member)
 {
@@ -497,51 +557,91 @@ void cairn_kpool_member_error(struct cairn_kpool *kp, u32 member)
 	schedule_work(&kp->event_work);
 }
 
-void cairn_kpool_defer(struct cairn_kpool *kp, struct bio *bio)
+u64 cairn_kpool_counter(struct cairn_kpool *kp, enum cairn_counter c)
+{
+	u64 n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu_ptr(kp->counters, cpu)[c];
+	return n;
+}
+
+/* An empty flush: completed by the next group commit. */
+void cairn_kpool_flush(struct cairn_kpool *kp, struct cairn_io *io)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&kp->bio_lock, flags);
-	bio_list_add(&kp->deferred, bio);
+	cairn_io_list_add(&kp->flushes, io);
 	spin_unlock_irqrestore(&kp->bio_lock, flags);
-	queue_work(kp->wq, &kp->worker);
+	queue_work(kp->wq, &kp->commit_work);
+}
+
+/* @io goes on (cairn_vol_resubmit()) once the next commit is durable. */
+void cairn_kpool_after_commit(struct cairn_kpool *kp, struct cairn_io *io)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	cairn_io_list_add(&kp->after_commit, io);
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	queue_work(kp->wq, &kp->commit_work);
 }
 
 /* Writes waiting for space try again. */
 void cairn_kpool_space_changed(struct cairn_kpool *kp)
 {
-	unsigned long flags;
-	bool any;
-
-	spin_lock_irqsave(&kp->bio_lock, flags);
-	any = !bio_list_empty(&kp->nospace);
-	bio_list_merge(&kp->deferred, &kp->nospace);
-	bio_list_init(&kp->nospace);
-	spin_unlock_irqrestore(&kp->bio_lock, flags);
-	if (any)
-		queue_work(kp->wq, &kp->worker);
-}
-
-bool cairn_kvol_busy(struct cairn_kpool *kp, struct cairn_volume *vol)
-{
-	struct cairn_kvol *kv;
-
-	list_for_each_entry(kv, &kp->volumes, list)
-		if (kv->vol == vol)
-			return true;
-	return false;
-}
-
-static void cairn_park_nospace(struct cairn_kpool *kp, struct bio *bio)
-{
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct cairn_io *io, *next;
 	unsigned long flags;
 
-	if (!pb->queued)
-		pb->queued = jiffies ?: 1;
 	spin_lock_irqsave(&kp->bio_lock, flags);
-	bio_list_add(&kp->nospace, bio);
+	io = cairn_io_list_take(&kp->nospace);
 	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	for (; io; io = next) {
+		next = io->next;
+		cairn_vol_resubmit(io);
+	}
+}
+
+/*
+ * A discard freed chunks: they become allocatable at the next commit.  If
+ * writes wait for space, that commit is made now.
+ */
+void cairn_kpool_space_freed(struct cairn_kpool *kp)
+{
+	unsigned long flags;
+	bool waiting;
+
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	waiting = kp->nospace.head;
+	if (waiting)
+		kp->commit_wanted = true;
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	if (waiting)
+		queue_work(kp->wq, &kp->commit_work);
+}
+
+void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
+{
+	struct cairn_kvol *kv = io->kv;
+	blk_status_t status = BLK_STS_OK;
+	unsigned long flags;
+
+	if (!io->queued)
+		io->queued = jiffies ?: 1;
+	spin_lock_irqsave(&kp->bio_lock, flags);
+	if (kv->requeue)
+		status = BLK_STS_DM_REQUEUE;
+	else if (kv->suspending)
+		status = BLK_STS_NOSPC;
+	else
+		cairn_io_list_add(&kp->nospace, io);
+	spin_unlock_irqrestore(&kp->bio_lock, flags);
+	if (status) {
+		cairn_vol_end(io, status);
+		return;
+	}
 	queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
 }
 
@@ -551,28 +651,25 @@ static void cairn_nospace_timeout(struct work_struct *work)
 	struct cairn_kpool *kp = container_of(to_delayed_work(work),
 					      struct cairn_kpool, nospace_timer);
 	unsigned long timeout = READ_ONCE(kp->core->sb.nospace_timeout_s) * HZ;
-	struct bio_list keep, expired;
-	struct bio *bio;
+	struct cairn_io_list keep = { }, expired = { };
+	struct cairn_io *io, *next;
 	bool again;
 
-	bio_list_init(&keep);
-	bio_list_init(&expired);
 	spin_lock_irq(&kp->bio_lock);
-	while ((bio = bio_list_pop(&kp->nospace))) {
-		struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-
-		if (time_after(jiffies, pb->queued + timeout))
-			bio_list_add(&expired, bio);
+	for (io = cairn_io_list_take(&kp->nospace); io; io = next) {
+		next = io->next;
+		if (time_after(jiffies, io->queued + timeout))
+			cairn_io_list_add(&expired, io);
 		else
-			bio_list_add(&keep, bio);
+			cairn_io_list_add(&keep, io);
 	}
 	kp->nospace = keep;
-	again = !bio_list_empty(&kp->nospace);
+	again = kp->nospace.head;
 	spin_unlock_irq(&kp->bio_lock);
 
-	while ((bio = bio_list_pop(&expired))) {
-		bio->bi_status = BLK_STS_NOSPC;
-		bio_endio(bio);
+	for (io = expired.head; io; io = next) {
+		next = io->next;
+		cairn_vol_end(io, BLK_STS_NOSPC);
 	}
 	if (again)
 		queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
@@ -594,208 +691,77 @@ static void cairn_event_worker(struct work_struct *work)
 	}
 }
 
-/* Zero [from, to) sectors of a freshly allocated chunk. */
-static int cairn_zero_range(struct cairn_kpool *kp, u32 member, u64 pchunk,
-			    sector_t from, sector_t to)
+/*
+ * One group commit: the open transaction is taken under the spinlock, then
+ * written with only the read side of txn_sem held, so provisions go on
+ * recording into the next one meanwhile.  The members are flushed only if
+ * something was written since the last commit.  A checkpoint, when due,
+ * needs the pool to itself.
+ */
+static int cairn_group_commit(struct cairn_kpool *kp)
 {
-	struct cairn_member *m = &kp->core->members[member];
-	sector_t base = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
-			(pchunk << kp->chunk_shift);
-
-	if (from >= to)
-		return 0;
-	return blkdev_issue_zeroout(kp->bdev[m->dev], base + from, to - from,
-				    GFP_NOIO, BLKDEV_ZERO_NOUNMAP);
-}
-
-static blk_status_t cairn_errno_to_status(int r)
-{
-	switch (r) {
-	case 0:
-		return BLK_STS_OK;
-	case -ENOSPC:
-		return BLK_STS_NOSPC;
-	case -ENOMEM:
-		return BLK_STS_RESOURCE;
-	default:
-		return BLK_STS_IOERR;
-	}
-}
-
-static void cairn_end(struct bio *bio, int r)
-{
-	bio->bi_status = cairn_errno_to_status(r);
-	bio_endio(bio);
-}
-
-static void cairn_do_flush(struct cairn_kpool *kp, struct bio *bio)
-{
+	struct cairn_commit_snap snap;
+	bool due;
 	int r;
 
-	cairn_count(kp, CAIRN_CNT_FLUSHES);
-	mutex_lock(&kp->lock);
-	r = cairn_commit(kp->core);
-	mutex_unlock(&kp->lock);
-	cairn_end(bio, r);
-	cairn_kpool_space_changed(kp);
-}
-
-/*
- * Zero volume sectors [@from, @to), which lie in one chunk, if that chunk
- * is mapped (an unmapped chunk reads zeros already).  Called with the
- * pool's lock held, so the chunk cannot be provisioned meanwhile.
- */
-static int cairn_zero_partial(struct cairn_kpool *kp, struct cairn_volume *vol,
-			      sector_t from, sector_t to)
-{
-	u64 vchunk = from >> kp->chunk_shift;
-	sector_t mask = (1ULL << kp->chunk_shift) - 1;
-	u64 pchunk;
-	u32 member;
-
-	if (from >= to || !cairn_lookup(vol, vchunk, &member, &pchunk))
-		return 0;
-	return cairn_zero_range(kp, member, pchunk, from & mask,
-				((to - 1) & mask) + 1);
-}
-
-static void cairn_do_discard(struct cairn_kpool *kp, struct bio *bio)
-{
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	sector_t start = bio->bi_iter.bi_sector;
-	sector_t end = bio_end_sector(bio);
-	u64 first = (start + (1ULL << kp->chunk_shift) - 1) >> kp->chunk_shift;
-	u64 last = end >> kp->chunk_shift;	/* exclusive */
-	sector_t head_end = min_t(sector_t, end, first << kp->chunk_shift);
-	bool waiting;
-	int r = 0;
-	u64 c;
-
-	mutex_lock(&kp->lock);
-	if (kp->core->mode >= CAIRN_MODE_READ_ONLY) {
-		mutex_unlock(&kp->lock);
-		cairn_end(bio, -EROFS);
-		return;
+	down_read(&kp->txn_sem);
+	spin_lock(&kp->meta_lock);
+	r = cairn_commit_begin(kp->core, &snap);
+	if (r) {		/* read-only: nothing is committed any more */
+		spin_unlock(&kp->meta_lock);
+		up_read(&kp->txn_sem);
+		return r;
 	}
-	/* The partly covered chunks at either end: zeros written. */
-	r = cairn_zero_partial(kp, pb->kv->vol, start, head_end);
-	if (!r && last >= first)
-		r = cairn_zero_partial(kp, pb->kv->vol,
-				       max_t(sector_t, head_end,
-					     last << kp->chunk_shift), end);
-	for (c = first; c < last && !r; c++) {
-		u64 before = pb->kv->vol->nr_mapped;
-
-		r = cairn_discard(kp->core, pb->kv->vol, c);
-		if (pb->kv->vol->nr_mapped != before)
-			cairn_count(kp, CAIRN_CNT_DISCARDS);
-	}
-	/* Writes waiting for space get the freed chunks at once. */
-	spin_lock_irq(&kp->bio_lock);
-	waiting = !bio_list_empty(&kp->nospace);
-	spin_unlock_irq(&kp->bio_lock);
-	if (!r && waiting && first < last)
+	snap.flush_members = xchg(&kp->dirty, 0);
+	WRITE_ONCE(kp->committing, true);
+	spin_unlock(&kp->meta_lock);
+	if (snap.flush_members || snap.bytes)
+		r = cairn_commit_write(kp->core, &snap);
+	spin_lock(&kp->meta_lock);
+	r = cairn_commit_end(kp->core, &snap, r);
+	WRITE_ONCE(kp->committing, false);
+	due = cairn_checkpoint_due(kp->core);
+	spin_unlock(&kp->meta_lock);
+	up_read(&kp->txn_sem);
+	if (!r && due) {
+		down_write(&kp->txn_sem);
 		r = cairn_commit(kp->core);
-	mutex_unlock(&kp->lock);
-	cairn_end(bio, r);
-	if (waiting)
-		cairn_kpool_space_changed(kp);
+		up_write(&kp->txn_sem);
+	}
+	return r;
 }
 
-static void cairn_do_write(struct cairn_kpool *kp, struct bio *bio)
+static void cairn_commit_worker(struct work_struct *work)
 {
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	struct cairn_volume *vol = pb->kv->vol;
-	sector_t mask = (1ULL << kp->chunk_shift) - 1;
-	u64 vchunk = bio->bi_iter.bi_sector >> kp->chunk_shift;
-	sector_t from = bio->bi_iter.bi_sector & mask;
-	sector_t to = from + bio_sectors(bio);
-	bool fresh = false;
-	u64 pchunk;
-	u32 member;
-	int r = 0;
-
-	mutex_lock(&kp->lock);
-	if (kp->core->mode >= CAIRN_MODE_READ_ONLY) {
-		mutex_unlock(&kp->lock);
-		cairn_end(bio, -EROFS);
-		return;
-	}
-	if (!cairn_lookup(vol, vchunk, &member, &pchunk)) {
-		r = cairn_provision_prepare(kp->core, vol, vchunk, &member, &pchunk);
-		if (r) {
-			mutex_unlock(&kp->lock);
-			if (r == -ENOSPC)
-				cairn_count(kp, CAIRN_CNT_NOSPACE);
-			if (r == -ENOSPC &&
-			    kp->core->sb.nospace_policy == CAIRN_NOSPACE_QUEUE)
-				cairn_park_nospace(kp, bio);
-			else
-				cairn_end(bio, r);
-			return;
-		}
-		/*
-		 * The chunk is published only once it holds zeros and this
-		 * write's data: if either fails it goes back, unmapped, and
-		 * never shows what it held before.  The pool's lock is held
-		 * throughout, so that no commit (a control operation's) can
-		 * make the mapping durable before the data is on the member.
-		 */
-		r = cairn_zero_range(kp, member, pchunk, 0, from);
-		if (!r)
-			r = cairn_zero_range(kp, member, pchunk, to, mask + 1);
-		if (!r) {
-			struct block_device *bdev =
-				kp->bdev[kp->core->members[member].dev];
-			struct bio *clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &kp->bs);
-
-			cairn_point(kp, clone, member, pchunk);
-			r = submit_bio_wait(clone);
-			bio_put(clone);
-		}
-		if (r) {
-			DMERR_LIMIT("%s: writing a new chunk failed (%d)", kp->name, r);
-			cairn_kpool_member_error(kp, member);
-			cairn_provision_abort(kp->core, vol, vchunk, member, pchunk);
-			mutex_unlock(&kp->lock);
-			cairn_end(bio, r);
-			return;
-		}
-		cairn_provision_publish(vol, vchunk, member, pchunk);
-		cairn_count(kp, CAIRN_CNT_PROVISIONS);
-		fresh = true;	/* its data is written already */
-	}
-	/* FUA: the chunk's mapping must be durable when the write completes. */
-	if ((bio->bi_opf & REQ_FUA) && kp->core->txn_bytes)
-		r = cairn_commit(kp->core);
-	mutex_unlock(&kp->lock);
-	if (!r)
-		cairn_count(kp, CAIRN_CNT_WRITES);
-	if (r || fresh) {
-		cairn_end(bio, r);
-		return;
-	}
-	cairn_kpool_remap(kp, bio, member, pchunk);
-	submit_bio_noacct(bio);
-}
-
-static void cairn_worker(struct work_struct *work)
-{
-	struct cairn_kpool *kp = container_of(work, struct cairn_kpool, worker);
-	struct bio_list bios;
-	struct bio *bio;
+	struct cairn_kpool *kp = container_of(work, struct cairn_kpool, commit_work);
+	struct cairn_io *flushes, *after, *io, *next;
+	blk_status_t status;
+	bool wanted;
+	int r;
 
 	spin_lock_irq(&kp->bio_lock);
-	bios = kp->deferred;
-	bio_list_init(&kp->deferred);
+	flushes = cairn_io_list_take(&kp->flushes);
+	after = cairn_io_list_take(&kp->after_commit);
+	wanted = kp->commit_wanted;
+	kp->commit_wanted = false;
 	spin_unlock_irq(&kp->bio_lock);
+	if (!flushes && !after && !wanted)
+		return;
 
-	while ((bio = bio_list_pop(&bios))) {
-		if (op_is_flush(bio->bi_opf) && !bio_sectors(bio))
-			cairn_do_flush(kp, bio);
-		else if (bio_op(bio) == REQ_OP_DISCARD)
-			cairn_do_discard(kp, bio);
+	r = cairn_group_commit(kp);
+	status = r == -ENOSPC ? BLK_STS_NOSPC : r ? BLK_STS_IOERR : BLK_STS_OK;
+	for (io = flushes; io; io = next) {
+		next = io->next;
+		cairn_count(kp, CAIRN_CNT_FLUSHES);
+		cairn_vol_end(io, status);
+	}
+	for (io = after; io; io = next) {
+		next = io->next;
+		if (r)
+			cairn_vol_end(io, status);
 		else
-			cairn_do_write(kp, bio);
+			cairn_vol_resubmit(io);
 	}
+	if (!r)
+		cairn_kpool_space_changed(kp);
 }

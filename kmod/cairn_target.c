@@ -9,9 +9,10 @@
  * name disks behind the pool's back.  While a table uses a volume, neither
  * the volume can be deleted nor its pool closed.
  *
- * map() never sleeps and takes no lock: a read or write of a mapped chunk
- * is remapped to its member; a read of an unmapped chunk returns zeros;
- * everything else goes to the pool's worker (cairn_pool.c).
+ * This file is only the adapter: the volume belongs to the pool and map()
+ * hands each bio to the volume's entry point, cairn_vol_map() (see the
+ * essay in cairn_volume.c), with dm's per-bio data as its per-I/O state.
+ * A table reload makes a second user of the same volume object.
  */
 #include <linux/module.h>
 #include <linux/device-mapper.h>
@@ -30,7 +31,6 @@
 static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct cairn_kpool *kp;
-	struct cairn_volume *vol;
 	struct cairn_kvol *kv;
 	int r;
 
@@ -46,11 +46,6 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Invalid volume name";
 		return -EINVAL;
 	}
-	kv = kzalloc(sizeof(*kv), GFP_KERNEL);
-	if (!kv) {
-		ti->error = "Out of memory";
-		return -ENOMEM;
-	}
 
 	/* Volumes are served from assembled pools only. */
 	mutex_lock(&cairn_registry.lock);
@@ -61,13 +56,13 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto out_unlock;
 	}
 	mutex_lock(&kp->lock);
-	vol = cairn_volume_find(kp->core, argv[1]);
-	if (!vol) {
+	kv = cairn_kvol_find(kp, argv[1]);
+	if (!kv) {
 		ti->error = "Volume not found";
 		r = -ENOENT;
 		goto out_unlock_pool;
 	}
-	if (ti->len > vol->size >> SECTOR_SHIFT) {
+	if (ti->len > kv->vol->size >> SECTOR_SHIFT) {
 		ti->error = "Table is longer than the volume";
 		r = -EINVAL;
 		goto out_unlock_pool;
@@ -77,11 +72,13 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot set the chunk as I/O boundary";
 		goto out_unlock_pool;
 	}
-	kv->kp = kp;
-	kv->vol = vol;
-	kv->ti = ti;
-	list_add(&kv->list, &kp->volumes);
-	kp->nr_volumes_open++;
+	r = cairn_vol_attach(kv, ti);
+	if (r) {
+		ti->error = "Out of memory";
+		goto out_unlock_pool;
+	}
+	if (!kv->users++)
+		kp->nr_volumes_open++;
 	mutex_unlock(&kp->lock);
 	mutex_unlock(&cairn_registry.lock);
 
@@ -90,14 +87,13 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->flush_supported = true;
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
-	ti->per_io_data_size = sizeof(struct cairn_bio);
+	ti->per_io_data_size = sizeof(struct cairn_io);
 	return 0;
 
 out_unlock_pool:
 	mutex_unlock(&kp->lock);
 out_unlock:
 	mutex_unlock(&cairn_registry.lock);
-	kfree(kv);
 	return r;
 }
 
@@ -108,69 +104,36 @@ static void cairn_dtr(struct dm_target *ti)
 
 	mutex_lock(&cairn_registry.lock);
 	mutex_lock(&kp->lock);
-	list_del(&kv->list);
-	kp->nr_volumes_open--;
+	cairn_vol_detach(kv, ti);
+	if (!--kv->users)
+		kp->nr_volumes_open--;
 	mutex_unlock(&kp->lock);
 	mutex_unlock(&cairn_registry.lock);
-	kfree(kv);
 }
 
+/* The adapter: the volume's entry point does the work. */
 static int cairn_map(struct dm_target *ti, struct bio *bio)
 {
-	struct cairn_kvol *kv = ti->private;
-	struct cairn_kpool *kp = kv->kp;
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	u64 vchunk, pchunk;
-	u32 member;
-
-	pb->kv = kv;
-	pb->queued = 0;
-	pb->member = U32_MAX;
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-
-	if ((op_is_flush(bio->bi_opf) && !bio_sectors(bio)) ||
-	    bio_op(bio) == REQ_OP_DISCARD) {
-		cairn_kpool_defer(kp, bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-
-	vchunk = bio->bi_iter.bi_sector >> kp->chunk_shift;
-	if (cairn_lookup(kv->vol, vchunk, &member, &pchunk)) {
-		if (op_is_write(bio_op(bio))) {
-			if (READ_ONCE(kp->core->mode) >= CAIRN_MODE_READ_ONLY)
-				return DM_MAPIO_KILL;
-			/* FUA: the mapping must be durable too. */
-			if ((bio->bi_opf & REQ_FUA) && READ_ONCE(kp->core->txn_bytes)) {
-				cairn_kpool_defer(kp, bio);
-				return DM_MAPIO_SUBMITTED;
-			}
-		}
-		cairn_count(kp, op_is_write(bio_op(bio)) ? CAIRN_CNT_WRITES :
-							    CAIRN_CNT_READS);
-		cairn_kpool_remap(kp, bio, member, pchunk);
-		return DM_MAPIO_REMAPPED;
-	}
-	if (!op_is_write(bio_op(bio))) {
-		cairn_count(kp, CAIRN_CNT_ZERO_READS);
-		zero_fill_bio(bio);
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	cairn_kpool_defer(kp, bio);
-	return DM_MAPIO_SUBMITTED;
+	return cairn_vol_map(ti->private, bio,
+			     dm_per_bio_data(bio, sizeof(struct cairn_io)));
 }
 
 static int cairn_end_io(struct dm_target *ti, struct bio *bio,
 			blk_status_t *err)
 {
-	struct cairn_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	struct cairn_kpool *kp = pb->kv->kp;
-
-	if (*err && pb->member != U32_MAX && *err != BLK_STS_NOTSUPP) {
-		DMERR_LIMIT("%s: I/O error on member %u", kp->name, pb->member);
-		cairn_kpool_member_error(kp, pb->member);
-	}
+	cairn_vol_end_io(dm_per_bio_data(bio, sizeof(struct cairn_io)), err);
 	return DM_ENDIO_DONE;
+}
+
+static void cairn_presuspend(struct dm_target *ti)
+{
+	cairn_vol_presuspend(ti->private, dm_noflush_suspending(ti));
+}
+
+static void cairn_resume(struct dm_target *ti)
+{
+	cairn_vol_resume(ti->private);
 }
 
 /*
@@ -206,9 +169,12 @@ static void cairn_status(struct dm_target *ti, status_type_t type,
 
 /*
  * The members belong to the pool, which holds them exclusively, not to the
- * table: there are no table devices to report.  Their limits are stacked
- * by cairn_io_hints() instead (dm calls io_hints only for targets that
- * have this method).
+ * table: dm_get_device() would have to open them a second time, and their
+ * exclusive claim by the pool makes that fail.  So there are no dm_devs to
+ * report here; instead the members' limits are stacked by cairn_io_hints()
+ * (dm calls it whether or not devices were reported) and the holder links
+ * (/sys/block/<member>/holders/dm-N) are made by the volume layer
+ * (cairn_vol_attach()).
  */
 static int cairn_iterate_devices(struct dm_target *ti,
 				 iterate_devices_callout_fn fn, void *data)
@@ -217,35 +183,40 @@ static int cairn_iterate_devices(struct dm_target *ti,
 }
 
 /*
- * Block sizes: the largest of the members'.  Discards free whole chunks;
- * I/O is best done a chunk at a time.
+ * Every member's queue limits stacked as dm would for table devices (block
+ * sizes, segment and transfer limits, alignment of its data area).  Discards
+ * free whole chunks; I/O is best done a chunk at a time.
  */
 static void cairn_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct cairn_kvol *kv = ti->private;
 	struct cairn_kpool *kp = kv->kp;
-	unsigned int chunk = 1U << kp->core->sb.chunk_shift;
-	unsigned int lbs = 512, pbs = 512, i;
+	unsigned int chunk = 1U << kp->core->sb.chunk_shift, i;
 
 	/* The device list changes under the registry lock (add member). */
 	mutex_lock(&cairn_registry.lock);
-	for (i = 0; i < kp->nr_devs; i++) {
-		lbs = max(lbs, bdev_logical_block_size(kp->bdev[i]));
-		pbs = max(pbs, bdev_physical_block_size(kp->bdev[i]));
+	for (i = 0; i < kp->core->sb.nr_members; i++) {
+		struct cairn_member *m = &kp->core->members[i];
+		struct block_device *bdev = kp->bdev[m->dev];
+		sector_t start = get_start_sect(bdev) +
+				 (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT));
+
+		if (blk_stack_limits(limits, &bdev_get_queue(bdev)->limits, start) < 0)
+			DMWARN("%s: member %u (%pg) is misaligned for its data area",
+			       kp->name, i, bdev);
 	}
 	mutex_unlock(&cairn_registry.lock);
-	blk_limits_io_min(limits, pbs);
-	limits->logical_block_size = max(limits->logical_block_size, lbs);
-	limits->physical_block_size = max(limits->physical_block_size, pbs);
+	blk_limits_io_min(limits, limits->physical_block_size);
 	limits->discard_granularity = chunk;
 	/*
-	 * A discard holds the pool's lock while it runs: at most 256 MiB (and
-	 * at least one chunk) at a time.  Over iSCSI this is the MAXIMUM
-	 * UNMAP LBA COUNT the initiator sees.
+	 * A discard is worked through a batch of chunks at a time: at most
+	 * 256 MiB (and at least one chunk) per bio.  Over iSCSI this is the
+	 * MAXIMUM UNMAP LBA COUNT the initiator sees.
 	 */
 	limits->max_discard_sectors = max(chunk >> SECTOR_SHIFT,
 					  CAIRN_MAX_DISCARD_SECTORS);
 	limits->max_hw_discard_sectors = limits->max_discard_sectors;
+	limits->discard_alignment = 0;
 	blk_limits_io_opt(limits, chunk);
 }
 
@@ -257,6 +228,8 @@ static struct target_type cairn_target = {
 	.dtr = cairn_dtr,
 	.map = cairn_map,
 	.end_io = cairn_end_io,
+	.presuspend = cairn_presuspend,
+	.resume = cairn_resume,
 	.status = cairn_status,
 	.io_hints = cairn_io_hints,
 	.iterate_devices = cairn_iterate_devices,

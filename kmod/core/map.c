@@ -30,7 +30,8 @@ u64 cairn_map_get(const struct cairn_map *map, u64 vchunk)
 	if (!node)
 		return 0;
 
-	return READ_ONCE(cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)]);
+	/* Pairs with the release in cairn_map_walk(): what it names is set up. */
+	return smp_load_acquire(&cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)]);
 }
 
 static int cairn_map_walk(struct cairn_map *map, u64 vchunk, u64 entry,
@@ -57,8 +58,13 @@ static int cairn_map_walk(struct cairn_map *map, u64 vchunk, u64 entry,
 		slot = (struct cairn_map_node **)&node->slot[cairn_map_index(vchunk, level)];
 	}
 	if (store)
-		WRITE_ONCE(cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)],
-			   entry);
+		/*
+		 * Release: a lookup that finds the entry also sees everything
+		 * done before it was set (a new member's description, the
+		 * chunk's initialisation recorded by the caller).
+		 */
+		smp_store_release(&cairn_map_leaf_slots(node)[cairn_map_index(vchunk, level)],
+				  entry);
 
 	return 0;
 }

@@ -6,9 +6,11 @@
  * A fixed four-level radix of 4 KiB nodes (512 slots each) covers 2^36
  * chunks: 4 PiB at the smallest chunk size.  A lookup is four dependent
  * loads, takes no lock and never sleeps: nodes are published with release
- * stores and never freed while the map is live, entries are single words.
- * Changes (set, clear) are made by one writer at a time, serialised by the
- * caller; they may allocate a node and then fail with -ENOMEM.
+ * stores and never freed while the map is live, entries are single words
+ * set with release stores and read with acquire loads.  Changes (set,
+ * clear, reserve) are made by one writer at a time, serialised by the
+ * caller; set and reserve may allocate a node and then fail with -ENOMEM
+ * (a set whose nodes were reserved, and a clear, never do).
  */
 #ifndef CAIRN_CORE_MAP_H
 #define CAIRN_CORE_MAP_H

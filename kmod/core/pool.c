@@ -393,9 +393,22 @@ static int cairn_txn_reserve(struct cairn_pool *pool, size_t bytes)
 {
 	if (pool->mode >= CAIRN_MODE_READ_ONLY)
 		return -EROFS;
-	if (pool->txn_bytes + bytes <= cairn_txn_limit(pool))
+	if (pool->txn_bytes + pool->txn_reserved + bytes <= cairn_txn_limit(pool))
 		return 0;
 	return cairn_commit(pool);
+}
+
+/*
+ * The data path's variant: never commits.  Room for @bytes more records
+ * beside those promised to prepared provisions, or -EAGAIN.
+ */
+static int cairn_txn_room(const struct cairn_pool *pool, size_t bytes)
+{
+	if (pool->mode >= CAIRN_MODE_READ_ONLY)
+		return -EROFS;
+	if (pool->txn_bytes + pool->txn_reserved + bytes <= cairn_txn_limit(pool))
+		return 0;
+	return -EAGAIN;
 }
 
 static void cairn_txn_add(struct cairn_pool *pool, const void *rec,
@@ -439,12 +452,31 @@ static void cairn_set_volume_slot(struct cairn_pool *pool, u32 slot,
 	cairn_txn_add(pool, &rec, sizeof(rec));
 }
 
+/* Chunk @p of @m is free once the open transaction is committed. */
+static void cairn_free_later(struct cairn_pool *pool, struct cairn_member *m,
+			     u64 p)
+{
+	unsigned int g = pool->free_gen;
+
+	if (!cairn_test_bit(m->pending_free[g], p)) {
+		cairn_set_bit(m->pending_free[g], p);
+		m->nr_pending_free[g]++;
+	}
+}
+
+static bool cairn_freed(const struct cairn_member *m, u64 p)
+{
+	return cairn_test_bit(m->pending_free[0], p) ||
+	       cairn_test_bit(m->pending_free[1], p);
+}
+
 static u64 cairn_journal_block(const struct cairn_pool *pool, u64 pos)
 {
 	return pool->sb.journal_start + pos % pool->sb.journal_blocks;
 }
 
-static void cairn_release_pending(struct cairn_pool *pool)
+/* The frees of generation @g are durable: their chunks can be reused. */
+static void cairn_release_pending(struct cairn_pool *pool, unsigned int g)
 {
 	unsigned int i;
 	u64 w;
@@ -452,40 +484,54 @@ static void cairn_release_pending(struct cairn_pool *pool)
 	for (i = 0; i < pool->sb.nr_members; i++) {
 		struct cairn_member *m = &pool->members[i];
 
-		if (!m->nr_pending_free)
+		if (!m->nr_pending_free[g])
 			continue;
 		for (w = 0; w < cairn_bitmap_words(m->info.nr_chunks); w++) {
-			m->used[w] &= ~m->pending_free[w];
-			m->pending_free[w] = 0;
+			m->used[w] &= ~m->pending_free[g][w];
+			m->pending_free[g][w] = 0;
 		}
-		m->nr_used -= m->nr_pending_free;
-		m->nr_pending_free = 0;
+		m->nr_used -= m->nr_pending_free[g];
+		m->nr_pending_free[g] = 0;
 	}
 }
 
-int cairn_commit(struct cairn_pool *pool)
+int cairn_commit_begin(struct cairn_pool *pool, struct cairn_commit_snap *snap)
+{
+	if (pool->mode >= CAIRN_MODE_READ_ONLY)
+		return -EROFS;
+	snap->txn = pool->txn;
+	snap->bytes = pool->txn_bytes;
+	pool->txn = pool->txn_spare;
+	pool->txn_spare = snap->txn;
+	pool->txn_bytes = 0;
+	pool->txn_records = 0;
+	/* Frees recorded from now on belong to the next commit. */
+	pool->free_gen ^= 1;
+	return 0;
+}
+
+int cairn_commit_write(struct cairn_pool *pool, struct cairn_commit_snap *snap)
 {
 	struct cairn_disk_journal *j = (void *)pool->buf;
 	size_t off = 0;
 	u64 n = 0;
 	int r;
 
-	if (pool->mode >= CAIRN_MODE_READ_ONLY)
-		return -EROFS;
-
-	r = cairn_flush_all(pool);
-	if (r)
-		return cairn_metadata_failed(pool, r);
-	if (!pool->txn_bytes)
+	if (snap->flush_members) {
+		r = cairn_flush_all(pool);
+		if (r)
+			return r;
+	}
+	if (!snap->bytes)
 		return 0;
 
-	while (off < pool->txn_bytes) {
+	while (off < snap->bytes) {
 		size_t bytes = 0;
 
 		memset(pool->buf, 0, CAIRN_BLOCK_SIZE);
-		while (off + bytes < pool->txn_bytes) {
+		while (off + bytes < snap->bytes) {
 			const struct cairn_disk_record *rec =
-				(const void *)(pool->txn + off + bytes);
+				(const void *)(snap->txn + off + bytes);
 			size_t len = le16_to_cpu(rec->len);
 
 			if (bytes + len > CAIRN_JOURNAL_PAYLOAD)
@@ -495,32 +541,54 @@ int cairn_commit(struct cairn_pool *pool)
 		}
 		off += bytes;
 		j->bytes = cpu_to_le32(bytes);
-		j->flags = cpu_to_le32(off == pool->txn_bytes ?
+		j->flags = cpu_to_le32(off == snap->bytes ?
 				       CAIRN_JOURNAL_COMMIT : 0);
 		r = cairn_write_block(pool, pool->sb.meta_member,
 				      cairn_journal_block(pool,
 							  pool->journal_head + n),
 				      CAIRN_BLOCK_JOURNAL);
 		if (r)
-			return cairn_metadata_failed(pool, r);
+			return r;
 		n++;
 	}
 	r = cairn_flush(pool, pool->sb.meta_member);
 	if (r)
-		return cairn_metadata_failed(pool, r);
-
+		return r;
 	pool->seq++;
 	pool->journal_head = (pool->journal_head + n) % pool->sb.journal_blocks;
 	pool->journal_used += n;
-	pool->txn_bytes = 0;
-	pool->txn_records = 0;
-	cairn_release_pending(pool);
+	return 0;
+}
+
+int cairn_commit_end(struct cairn_pool *pool, struct cairn_commit_snap *snap,
+		     int r)
+{
+	if (r)
+		return cairn_metadata_failed(pool, r);
+	cairn_release_pending(pool, pool->free_gen ^ 1);
 	if (pool->mode == CAIRN_MODE_OUT_OF_SPACE && cairn_free_chunks(pool))
 		cairn_set_mode(pool, CAIRN_MODE_WRITE);
-
-	if (pool->journal_used > pool->sb.journal_blocks / 2)
-		return cairn_checkpoint(pool);
 	return 0;
+}
+
+bool cairn_checkpoint_due(const struct cairn_pool *pool)
+{
+	return pool->journal_used > pool->sb.journal_blocks / 2;
+}
+
+int cairn_commit(struct cairn_pool *pool)
+{
+	struct cairn_commit_snap snap = { .flush_members = true };
+	int r;
+
+	r = cairn_commit_begin(pool, &snap);
+	if (r)
+		return r;
+	r = cairn_commit_write(pool, &snap);
+	r = cairn_commit_end(pool, &snap, r);
+	if (!r && cairn_checkpoint_due(pool))
+		r = cairn_checkpoint(pool);
+	return r;
 }
 
 /* ---- replay ---- */
@@ -692,9 +760,11 @@ static int cairn_member_alloc(struct cairn_member *m)
 
 	m->rmap = cairn_zalloc(m->info.nr_chunks * sizeof(*m->rmap));
 	m->used = cairn_zalloc(words * 8);
-	m->pending_free = cairn_zalloc(words * 8);
+	m->pending_free[0] = cairn_zalloc(words * 8);
+	m->pending_free[1] = cairn_zalloc(words * 8);
 	m->rmap_dirty = cairn_zalloc(cairn_bitmap_words(CAIRN_RMAP_BLOCKS(m->info.nr_chunks)) * 8);
-	if (!m->rmap || !m->used || !m->pending_free || !m->rmap_dirty)
+	if (!m->rmap || !m->used || !m->pending_free[0] || !m->pending_free[1] ||
+	    !m->rmap_dirty)
 		return -ENOMEM;
 	return 0;
 }
@@ -703,11 +773,13 @@ static void cairn_member_release(struct cairn_member *m)
 {
 	cairn_free(m->rmap);
 	cairn_free(m->used);
-	cairn_free(m->pending_free);
+	cairn_free(m->pending_free[0]);
+	cairn_free(m->pending_free[1]);
 	cairn_free(m->rmap_dirty);
 	m->rmap = NULL;
 	m->used = NULL;
-	m->pending_free = NULL;
+	m->pending_free[0] = NULL;
+	m->pending_free[1] = NULL;
 	m->rmap_dirty = NULL;
 }
 
@@ -966,6 +1038,7 @@ void cairn_pool_free(struct cairn_pool *pool)
 	for (i = 0; i < CAIRN_MAX_MEMBERS; i++)
 		cairn_member_release(&pool->members[i]);
 	cairn_free(pool->txn);
+	cairn_free(pool->txn_spare);
 	cairn_free(pool->buf);
 	cairn_free(pool);
 }
@@ -1093,7 +1166,8 @@ int cairn_pool_open(const struct cairn_io_ops *ops, void *ctx,
 
 	pool->txn_cap = cairn_txn_limit(pool);
 	pool->txn = cairn_zalloc(pool->txn_cap);
-	if (!pool->txn) {
+	pool->txn_spare = cairn_zalloc(pool->txn_cap);
+	if (!pool->txn || !pool->txn_spare) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1250,7 +1324,7 @@ int cairn_pool_create(const struct cairn_io_ops *ops, void *ctx,
 	}
 	sb = &pool->sb;
 	memcpy(sb->pool_uuid, p->pool_uuid, CAIRN_UUID_SIZE);
-	strncpy(sb->pool_name, p->name, CAIRN_POOL_NAME_SIZE);
+	memcpy(sb->pool_name, p->name, strnlen(p->name, CAIRN_POOL_NAME_SIZE));
 	sb->chunk_shift = p->chunk_shift;
 	sb->nr_members = nr_devs;
 	sb->low_water_pct = p->low_water_pct;
@@ -1472,7 +1546,7 @@ int cairn_volume_create(struct cairn_pool *pool, const char *name,
 		return -ENOMEM;
 	v->slot = slot;
 	v->id = pool->next_volume_id++;
-	strncpy(v->name, name, CAIRN_VOLUME_NAME_SIZE);
+	memcpy(v->name, name, strnlen(name, CAIRN_VOLUME_NAME_SIZE));
 	memcpy(v->uuid, uuid, CAIRN_UUID_SIZE);
 	v->size = size;
 	v->create_seq = pool->seq;
@@ -1518,10 +1592,7 @@ int cairn_volume_delete(struct cairn_pool *pool, struct cairn_volume *vol)
 		m->rmap[p].volume = 0;
 		m->rmap[p].vchunk = 0;
 		cairn_set_bit(m->rmap_dirty, p / CAIRN_RMAP_PER_BLOCK);
-		if (!cairn_test_bit(m->pending_free, p)) {
-			cairn_set_bit(m->pending_free, p);
-			m->nr_pending_free++;
-		}
+		cairn_free_later(pool, m, p);
 		pool->allocated--;
 		vchunk++;
 	}
@@ -1590,48 +1661,37 @@ int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 {
 	int r;
 
+	if (pool->mode >= CAIRN_MODE_READ_ONLY)
+		return -EROFS;
+	if (vchunk >= cairn_size_chunks(pool, vol->size))
+		return -EINVAL;
+	r = cairn_map_reserve(&vol->map, vchunk);
+	if (r)
+		return r;
 	r = cairn_provision_prepare(pool, vol, vchunk, member, pchunk);
+	if (r == -EAGAIN) {
+		r = cairn_commit(pool);
+		if (!r)
+			r = cairn_provision_prepare(pool, vol, vchunk, member, pchunk);
+	}
 	if (!r)
-		cairn_provision_publish(vol, vchunk, *member, *pchunk);
+		cairn_provision_publish(pool, vol, vchunk, *member, *pchunk);
 	return r;
-}
-
-void cairn_provision_publish(struct cairn_volume *vol, u64 vchunk,
-			     u32 member, u64 pchunk)
-{
-	/* The nodes were reserved by prepare: this can not fail. */
-	cairn_map_set(&vol->map, vchunk, cairn_map_entry(member, pchunk));
-}
-
-void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,
-			   u64 vchunk, u32 member, u64 pchunk)
-{
-	struct cairn_member *m = &pool->members[member];
-
-	/* The record fits: prepare reserved room for it and this one. */
-	cairn_set_rmap(pool, member, pchunk, 0, 0);
-	cairn_set_bit(m->pending_free, pchunk);
-	m->nr_pending_free++;
-	vol->nr_mapped--;
-	pool->allocated--;
-	cairn_check_threshold(pool);
 }
 
 int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
 			    u64 vchunk, u32 *member, u64 *pchunk)
 {
+	const size_t rec = sizeof(struct cairn_disk_rec_rmap);
 	struct cairn_member *m;
 	int i, r;
 	u64 p;
 
-	if (pool->mode >= CAIRN_MODE_READ_ONLY)
-		return -EROFS;
 	if (vchunk >= cairn_size_chunks(pool, vol->size))
 		return -EINVAL;
 	if (cairn_map_get(&vol->map, vchunk))
 		return -EEXIST;
-	/* Room for this record and a possible abort's. */
-	r = cairn_txn_reserve(pool, 2 * sizeof(struct cairn_disk_rec_rmap));
+	r = cairn_txn_room(pool, rec);
 	if (r)
 		return r;
 	i = cairn_pick_member(pool);
@@ -1644,12 +1704,9 @@ int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
 	p = cairn_find_free(m);
 	if (p == ~0ULL)
 		return -EUCLEAN;
-	r = cairn_map_reserve(&vol->map, vchunk);
-	if (r)
-		return r;
 	cairn_set_bit(m->used, p);
 	m->nr_used++;
-	cairn_set_rmap(pool, i, p, vol->id, vchunk);
+	pool->txn_reserved += rec;
 	vol->nr_mapped++;
 	pool->allocated++;
 	cairn_check_threshold(pool);
@@ -1658,31 +1715,77 @@ int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
 	return 0;
 }
 
-int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
-		  u64 vchunk)
+void cairn_provision_publish(struct cairn_pool *pool, struct cairn_volume *vol,
+			     u64 vchunk, u32 member, u64 pchunk)
 {
-	struct cairn_member *m;
-	u64 e, p;
+	/* Prepare promised the record's room. */
+	pool->txn_reserved -= sizeof(struct cairn_disk_rec_rmap);
+	cairn_set_rmap(pool, member, pchunk, vol->id, vchunk);
+	/* The nodes were reserved: this can not fail. */
+	cairn_map_set(&vol->map, vchunk, cairn_map_entry(member, pchunk));
+}
+
+void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,
+			   u32 member, u64 pchunk)
+{
+	struct cairn_member *m = &pool->members[member];
+
+	pool->txn_reserved -= sizeof(struct cairn_disk_rec_rmap);
+	/* Never recorded: free again at once. */
+	m->used[pchunk >> 6] &= ~(1ULL << (pchunk & 63));
+	m->nr_used--;
+	vol->nr_mapped--;
+	pool->allocated--;
+	cairn_check_threshold(pool);
+}
+
+u64 cairn_unmap_begin(struct cairn_volume *vol, u64 vchunk)
+{
+	u64 e = cairn_map_get(&vol->map, vchunk);
+
+	if (e)
+		cairn_map_set(&vol->map, vchunk, 0);	/* never allocates */
+	return e;
+}
+
+void cairn_unmap_cancel(struct cairn_volume *vol, u64 vchunk, u64 entry)
+{
+	cairn_map_set(&vol->map, vchunk, entry);	/* nodes exist */
+}
+
+int cairn_unmap_end(struct cairn_pool *pool, struct cairn_volume *vol,
+		    u64 vchunk, u64 entry)
+{
+	u32 mi = cairn_map_member(entry);
+	u64 p = cairn_map_pchunk(entry);
 	int r;
 
-	if (pool->mode >= CAIRN_MODE_READ_ONLY)
-		return -EROFS;
-	e = cairn_map_get(&vol->map, vchunk);
-	if (!e)
-		return 0;
-	r = cairn_txn_reserve(pool, sizeof(struct cairn_disk_rec_rmap));
+	r = cairn_txn_room(pool, sizeof(struct cairn_disk_rec_rmap));
 	if (r)
 		return r;
-	m = &pool->members[cairn_map_member(e)];
-	p = cairn_map_pchunk(e);
-	cairn_map_set(&vol->map, vchunk, 0);	/* clearing never allocates */
-	cairn_set_rmap(pool, cairn_map_member(e), p, 0, 0);
-	cairn_set_bit(m->pending_free, p);
-	m->nr_pending_free++;
+	cairn_set_rmap(pool, mi, p, 0, 0);
+	cairn_free_later(pool, &pool->members[mi], p);
 	vol->nr_mapped--;
 	pool->allocated--;
 	cairn_check_threshold(pool);
 	return 0;
+}
+
+int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
+		  u64 vchunk)
+{
+	u64 e;
+	int r;
+
+	if (pool->mode >= CAIRN_MODE_READ_ONLY)
+		return -EROFS;
+	if (!cairn_map_get(&vol->map, vchunk))
+		return 0;
+	r = cairn_txn_reserve(pool, sizeof(struct cairn_disk_rec_rmap));
+	if (r)
+		return r;
+	e = cairn_unmap_begin(vol, vchunk);
+	return cairn_unmap_end(pool, vol, vchunk, e);
 }
 
 /* ---- consistency ---- */
@@ -1722,7 +1825,7 @@ static int cairn_check_maps(struct cairn_pool *pool,
 				return -EUCLEAN;
 			}
 			if (!cairn_test_bit(pool->members[mi].used, p) ||
-			    cairn_test_bit(pool->members[mi].pending_free, p)) {
+			    cairn_freed(&pool->members[mi], p)) {
 				*why = "a mapped chunk is free";
 				return -EUCLEAN;
 			}
@@ -1745,7 +1848,7 @@ static int cairn_check_maps(struct cairn_pool *pool,
 		used = 0;
 		for (p = 0; p < m->info.nr_chunks; p++) {
 			bool u = cairn_test_bit(m->used, p);
-			bool f = cairn_test_bit(m->pending_free, p);
+			bool f = cairn_freed(m, p);
 			struct cairn_volume *v;
 
 			used += u;

@@ -3,10 +3,18 @@
  * The pool: members, thin volumes, allocation, and the commit protocol
  * (see the essay at the top of pool.c).
  *
- * Callers serialise every call that changes the pool (one writer at a
- * time: cairn.ko holds the pool's mutex, in a worker); cairn_lookup() may run
- * concurrently with them and with itself, takes no lock and never sleeps.
- * Metadata I/O goes through struct cairn_io_ops, synchronously.
+ * Callers serialise every call that changes the pool: one writer at a time.
+ * Two families of calls exist.  The exclusive ones (open, close, commit,
+ * add member, set, volume create/delete/resize, and the single-step
+ * cairn_provision()/cairn_discard()) may do metadata I/O and must have the
+ * pool to themselves.  The data-path steps (provision_prepare/publish/abort,
+ * unmap_begin/end/cancel, commit_begin/end) neither sleep nor do I/O and may
+ * interleave with each other and with one commit_write() in flight, as long
+ * as each call is serialised with the others (cairn.ko: a spinlock inside a
+ * read-held rwsem whose write side the exclusive calls take).
+ * cairn_lookup() may run concurrently with all of them, takes no lock and
+ * never sleeps.  Metadata I/O goes through struct cairn_io_ops,
+ * synchronously.
  *
  * Errors: 0 or a negative errno; refusals of open and create also set
  * *why to a message naming the problem.
@@ -75,10 +83,15 @@ struct cairn_member {
 	unsigned int sb_slot;		/* slot holding the current superblock */
 	struct cairn_rmap *rmap;	/* nr_chunks entries */
 	u64 *used;			/* bitmap: mapped or freed-uncommitted */
-	u64 *pending_free;		/* bitmap: freed in this transaction */
+	/*
+	 * Bitmaps of chunks freed but not yet allocatable, one per
+	 * generation: pending_free[pool->free_gen] collects the frees of the
+	 * open transaction; the other one those of a commit in flight.
+	 */
+	u64 *pending_free[2];
 	u64 *rmap_dirty;		/* bitmap of rmap blocks to checkpoint */
 	u64 nr_used;
-	u64 nr_pending_free;
+	u64 nr_pending_free[2];
 	u64 cursor;			/* next-fit allocation cursor */
 	s64 weight;			/* smooth weighted round-robin state */
 };
@@ -124,6 +137,9 @@ struct cairn_pool {
 	size_t txn_bytes;
 	size_t txn_cap;
 	u64 txn_records;
+	size_t txn_reserved;		/* promised to prepared provisions */
+	u8 *txn_spare;			/* the other buffer (group commit) */
+	unsigned int free_gen;		/* pending_free[] of the open txn */
 
 	u8 *buf;			/* one block, for metadata I/O */
 	u8 *jbuf;			/* journal blocks of a commit */
@@ -180,7 +196,7 @@ struct cairn_volume *cairn_volume_find(struct cairn_pool *pool,
 static inline int cairn_lookup(const struct cairn_volume *vol, u64 vchunk,
 			       u32 *member, u64 *pchunk)
 {
-	u64 e = cairn_map_get(&vol->map, vchunk);
+	u64 e = cairn_map_get(&vol->map, vchunk);	/* acquire */
 
 	if (!e)
 		return 0;
@@ -190,42 +206,99 @@ static inline int cairn_lookup(const struct cairn_volume *vol, u64 vchunk,
 }
 
 /*
- * Map @vchunk of @vol to a free chunk (it must be unmapped).  The mapping
- * is durable at the next commit; the caller writes the whole chunk (data,
- * zeros for the rest) before that commit.  -ENOSPC when the pool is full,
- * -EROFS when the pool does not accept writes.
+ * Map @vchunk of @vol to a free chunk (it must be unmapped), in one go: for
+ * single-threaded callers (tests, tools).  The mapping is durable at the
+ * next commit; the caller writes the whole chunk (data, zeros for the rest)
+ * before that commit.  -ENOSPC when the pool is full, -EROFS when the pool
+ * does not accept writes.
  */
 int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
 		    u64 vchunk, u32 *member, u64 *pchunk);
 
 /*
- * cairn_provision() in two steps, for a data path that must initialise the
- * chunk before lookups may find it: prepare allocates and records the
- * chunk (lookups still see @vchunk unmapped), publish makes it visible and
- * can not fail.  Nothing else may touch @vchunk of @vol in between.
+ * cairn_provision() in steps, for a data path that runs many provisions at
+ * once and initialises the chunk before lookups may find it.  None of the
+ * three sleeps or does I/O; the caller serialises them with each other and
+ * with everything else that changes the pool (cairn.ko: a spinlock), and
+ * guarantees that nothing else touches @vchunk of @vol in between (a cell).
+ *
+ *   prepare  allocates a chunk and promises room for its journal record;
+ *            nothing is recorded and lookups still see @vchunk unmapped.
+ *            -EAGAIN: the open transaction is full, commit and retry.
+ *            The map's nodes for @vchunk must exist (cairn_map_reserve()).
+ *   publish  records the mapping (durable at the next commit) and makes it
+ *            visible to lookups; it can not fail.  Call it only once the
+ *            chunk holds zeros and the data.
+ *   abort    gives back a prepared chunk whose initialisation failed; it was
+ *            never recorded, so it is free again at once.
  */
 int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
 			    u64 vchunk, u32 *member, u64 *pchunk);
-void cairn_provision_publish(struct cairn_volume *vol, u64 vchunk,
-			     u32 member, u64 pchunk);
-
-/* Undo a prepared provision whose chunk could not be initialised. */
+void cairn_provision_publish(struct cairn_pool *pool, struct cairn_volume *vol,
+			     u64 vchunk, u32 member, u64 pchunk);
 void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,
-			   u64 vchunk, u32 member, u64 pchunk);
+			   u32 member, u64 pchunk);
 
 /* Size of @vol in chunks. */
 u64 cairn_volume_chunks(const struct cairn_pool *pool,
 			const struct cairn_volume *vol);
 
-/* Unmap @vchunk; its chunk is free for reuse once this is committed. */
+/*
+ * Unmap @vchunk; its chunk is free for reuse once this is committed.  In one
+ * go, for single-threaded callers.
+ */
 int cairn_discard(struct cairn_pool *pool, struct cairn_volume *vol,
 		  u64 vchunk);
 
 /*
+ * cairn_discard() in steps, so that the caller can wait, between them, for
+ * every I/O that found the old mapping (none of the steps sleeps; serialised
+ * as the provisioning steps are):
+ *   unmap_begin   hides the mapping from lookups; returns the old entry,
+ *                 0 if @vchunk was not mapped (then there is nothing to end);
+ *   unmap_end     records the free (allocatable after the next commit);
+ *                 -EAGAIN: the open transaction is full, commit and retry;
+ *   unmap_cancel  puts the mapping back (unmap_end could not record it).
+ */
+u64 cairn_unmap_begin(struct cairn_volume *vol, u64 vchunk);
+int cairn_unmap_end(struct cairn_pool *pool, struct cairn_volume *vol,
+		    u64 vchunk, u64 entry);
+void cairn_unmap_cancel(struct cairn_volume *vol, u64 vchunk, u64 entry);
+
+/*
  * Make everything done so far durable: data members are flushed first, then
- * the journal is written and flushed.  A failure puts the pool read-only.
+ * the journal is written and flushed; checkpoints when the journal is half
+ * used.  A failure puts the pool read-only.  Exclusive: nothing else may
+ * touch the pool meanwhile.
  */
 int cairn_commit(struct cairn_pool *pool);
+
+/*
+ * Group commit, for a caller whose data path keeps recording while a commit
+ * is on its way to disk:
+ *   commit_begin  (serialised like prepare/publish, does not sleep) takes
+ *                 the open transaction; new records go to a fresh one, new
+ *                 frees to the other generation;
+ *   commit_write  (no lock but the caller's commit exclusion: metadata I/O)
+ *                 flushes the data members if @snap->flush_members, then
+ *                 writes and flushes the journal;
+ *   commit_end    (serialised like begin) makes the commit's frees
+ *                 allocatable, or puts the pool read-only if @r;
+ *                 returns @r.
+ * Then cairn_checkpoint_due() says whether an exclusive cairn_commit() must
+ * run before the next group commit.
+ */
+struct cairn_commit_snap {
+	u8 *txn;
+	size_t bytes;
+	bool flush_members;
+};
+
+int cairn_commit_begin(struct cairn_pool *pool, struct cairn_commit_snap *snap);
+int cairn_commit_write(struct cairn_pool *pool, struct cairn_commit_snap *snap);
+int cairn_commit_end(struct cairn_pool *pool, struct cairn_commit_snap *snap,
+		     int r);
+bool cairn_checkpoint_due(const struct cairn_pool *pool);
 
 /* Full consistency check of the in-RAM state; 0 or -EUCLEAN with *why. */
 int cairn_pool_check(struct cairn_pool *pool, const char **why);

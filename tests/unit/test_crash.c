@@ -18,6 +18,13 @@
  *   - every block reads back the data it had at that commit or data written
  *     to it later (never another block's, never garbage).
  *
+ * Odd seeds drive the pool the way cairn.ko's data path does: provisions
+ * in steps (prepare, write the chunk, publish), discards in steps (unmap
+ * begin/end), and group commits (commit_begin, then more provisions and
+ * discards recorded into the next transaction, with frees of the next
+ * generation, while the commit is written; no member flush when nothing was
+ * written since the last commit).
+ *
  * Prints "crash: N cut points, M images, V violations"; fails on any
  * violation.  CRASH_CUTS (default 2500) sets the minimum cut points; seeds
  * run until it is reached.  CRASH_SEED picks the first seed.
@@ -57,6 +64,7 @@ struct mvol {
 
 struct snap {
 	size_t start_op, done_op;
+	size_t model_op;	/* when the model below was taken */
 	struct {
 		bool exists;
 		u32 uid;
@@ -73,6 +81,9 @@ static u64 next_version = 1;
 static u32 next_uid = 1;
 static unsigned long cuts, images, violations;
 static u64 rng;
+static bool stepwise;		/* the kernel's data-path steps */
+static bool in_group;		/* between commit_begin and commit_end */
+static bool dirty;		/* data written since the last commit */
 
 static u64 rnd(void)
 {
@@ -114,6 +125,7 @@ static void take_snap(size_t start, size_t done)
 
 	s->start_op = start;
 	s->done_op = done;
+	s->model_op = start;
 	for (i = 0; i < MAX_VOLS; i++) {
 		s->vol[i].exists = model[i].exists;
 		s->vol[i].uid = model[i].uid;
@@ -136,8 +148,20 @@ static void write_block(struct simdev *sim, struct cairn_pool *pool,
 	u32 member;
 	int r;
 
+	dirty = true;
 	if (!cairn_lookup(v, chunk, &member, &pchunk)) {
-		r = cairn_provision(pool, v, chunk, &member, &pchunk);
+		if (stepwise) {
+			CHECK_EQ(cairn_map_reserve(&v->map, chunk), 0);
+			r = cairn_provision_prepare(pool, v, chunk, &member, &pchunk);
+			if (r == -EAGAIN && in_group)
+				return;	/* cairn.ko retries after the commit */
+			if (r == -EAGAIN) {
+				CHECK_EQ(cairn_commit(pool), 0);
+				r = cairn_provision_prepare(pool, v, chunk, &member, &pchunk);
+			}
+		} else {
+			r = cairn_provision(pool, v, chunk, &member, &pchunk);
+		}
 		if (r == -ENOSPC)
 			return;
 		CHECK_EQ(r, 0);
@@ -150,6 +174,9 @@ static void write_block(struct simdev *sim, struct cairn_pool *pool,
 			sim_io_ops.write(sim, member, base + j, buf);
 			hist_add(mv, b, sim->nr_ops, b == blk ? version : 0);
 		}
+		/* Published once the chunk is written, as cairn.ko does. */
+		if (stepwise)
+			cairn_provision_publish(pool, v, chunk, member, pchunk);
 		mv->mapped |= 1U << chunk;
 		return;
 	}
@@ -163,14 +190,70 @@ static void discard_chunk(struct simdev *sim, struct cairn_pool *pool,
 			  unsigned int vi, unsigned int chunk)
 {
 	struct mvol *mv = &model[vi];
+	struct cairn_volume *v = cairn_volume_find(pool, mv->name);
 	unsigned int j;
+	u64 e;
+	int r;
 
-	CHECK_EQ(cairn_discard(pool, cairn_volume_find(pool, mv->name), chunk), 0);
+	if (stepwise) {
+		e = cairn_unmap_begin(v, chunk);
+		/* cairn.ko waits here for the I/O that found the mapping. */
+		r = e ? cairn_unmap_end(pool, v, chunk, e) : 0;
+		if (r == -EAGAIN && in_group) {
+			cairn_unmap_cancel(v, chunk, e);
+			return;
+		}
+		if (r == -EAGAIN) {
+			CHECK_EQ(cairn_commit(pool), 0);
+			r = cairn_unmap_end(pool, v, chunk, e);
+		}
+		CHECK_EQ(r, 0);
+	} else {
+		CHECK_EQ(cairn_discard(pool, v, chunk), 0);
+	}
 	if (!(mv->mapped & (1U << chunk)))
 		return;
 	mv->mapped &= ~(1U << chunk);
 	for (j = 0; j < CHUNK_BLOCKS; j++)
 		hist_add(mv, chunk * CHUNK_BLOCKS + j, sim->nr_ops, 0);
+}
+
+/*
+ * A group commit: the transaction is taken, more writes and discards are
+ * recorded into the next one, then the commit is written and ended.
+ */
+static void group_commit(struct simdev *sim, struct cairn_pool *pool)
+{
+	struct cairn_commit_snap cs;
+	unsigned int n = rnd() % 4, vi;
+	struct snap *s;
+	int r;
+
+	take_snap(sim->nr_ops, 0);
+	s = &snaps[nr_snaps - 1];
+	CHECK_EQ(cairn_commit_begin(pool, &cs), 0);
+	cs.flush_members = dirty;
+	dirty = false;
+	in_group = true;
+	while (n--) {
+		vi = rnd() % MAX_VOLS;
+		if (!model[vi].exists)
+			continue;
+		if (rnd() % 3)
+			write_block(sim, pool, vi, rnd() % (model[vi].size >> CAIRN_BLOCK_SHIFT));
+		else
+			discard_chunk(sim, pool, vi, rnd() % (model[vi].size >> 16));
+	}
+	in_group = false;
+	s->start_op = sim->nr_ops;
+	r = cairn_commit_write(pool, &cs);
+	CHECK_EQ(cairn_commit_end(pool, &cs, r), 0);
+	s->done_op = sim->nr_ops;
+	if (cairn_checkpoint_due(pool) && nr_snaps < MAX_COMMITS) {
+		take_snap(sim->nr_ops, 0);
+		CHECK_EQ(cairn_commit(pool), 0);
+		snaps[nr_snaps - 1].done_op = sim->nr_ops;
+	}
 }
 
 static void workload_step(struct simdev *sim, struct cairn_pool *pool)
@@ -204,7 +287,7 @@ static void workload_step(struct simdev *sim, struct cairn_pool *pool)
 		write_block(sim, pool, vi, b);
 	} else if (k < 68) {
 		discard_chunk(sim, pool, vi, rnd() % (mv->size >> 16));
-	} else if (k < 72 && mv->size < (u64)VOL_CHUNKS << 16) {
+	} else if (k < 72 && mv->size + (1 << 16) <= (u64)VOL_CHUNKS << 16) {
 		mv->size += 1 << 16;
 		CHECK_EQ(cairn_volume_resize(pool, cairn_volume_find(pool, mv->name),
 					     mv->size), 0);
@@ -221,6 +304,8 @@ static void workload_step(struct simdev *sim, struct cairn_pool *pool)
 						     cairn_volume_find(pool, mv->name),
 						     mv->size), 0);
 		}
+	} else if (k < 90 && nr_snaps + 1 < MAX_COMMITS && stepwise) {
+		group_commit(sim, pool);
 	} else if (k < 90 && nr_snaps < MAX_COMMITS) {
 		start = sim->nr_ops;
 		snaps[nr_snaps].start_op = start;
@@ -356,7 +441,7 @@ static int check_data(struct simdev *img, struct cairn_pool *pool,
 				}
 			}
 			if (!version_ok(mv, b, in_c ? c->vol[i].version[b] : 0,
-					c->start_op, cut, version)) {
+					c->model_op, cut, version)) {
 				*why = "a block lost data acknowledged before a flush";
 				return -1;
 			}
@@ -421,6 +506,8 @@ static void run_seed(u64 seed, unsigned int steps)
 	unsigned int k;
 
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
+	stepwise = seed & 1;
+	dirty = false;
 	memset(model, 0, sizeof(model));
 	nr_snaps = 0;
 	memset(p.pool_uuid, 0x5a, CAIRN_UUID_SIZE);

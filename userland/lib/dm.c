@@ -45,6 +45,13 @@ static int cairn_dm_run(int type, const char *pool, const char *volume,
 		if (!dm_task_add_target(dmt, 0, size >> 9, "cairn", params))
 			goto out;
 	}
+	/*
+	 * A resume after a reload (a resize) suspends the old table first:
+	 * without flushing, so that writes waiting for pool space are handed
+	 * back to dm and issued again on the new table instead of failing.
+	 */
+	if (type == DM_DEVICE_RESUME && !dm_task_no_flush(dmt))
+		goto out;
 	if ((type == DM_DEVICE_CREATE || type == DM_DEVICE_RESUME ||
 	     type == DM_DEVICE_REMOVE) &&
 	    !dm_task_set_cookie(dmt, &cookie, 0))
