@@ -715,8 +715,12 @@ static int cairn_group_commit(struct cairn_kpool *kp)
 	snap.flush_members = xchg(&kp->dirty, 0);
 	WRITE_ONCE(kp->committing, true);
 	spin_unlock(&kp->meta_lock);
-	if (snap.flush_members || snap.bytes)
+	if (snap.flush_members || snap.bytes) {
 		r = cairn_commit_write(kp->core, &snap);
+		cairn_count(kp, CAIRN_CNT_COMMITS);
+		if (snap.flush_members)
+			cairn_count(kp, CAIRN_CNT_MEMBER_FLUSHES);
+	}
 	spin_lock(&kp->meta_lock);
 	r = cairn_commit_end(kp->core, &snap, r);
 	WRITE_ONCE(kp->committing, false);

@@ -132,10 +132,12 @@ enum cairn_counter {
 	CAIRN_CNT_ZERO_READS,		/* reads of unmapped chunks */
 	CAIRN_CNT_PROVISIONS,		/* chunks allocated */
 	CAIRN_CNT_DISCARDS,		/* chunks unmapped by discards */
-	CAIRN_CNT_FLUSHES,		/* flushes (each a commit) */
+	CAIRN_CNT_FLUSHES,		/* flushes (completed by a commit) */
 	CAIRN_CNT_NOSPACE,		/* writes that found no space */
 	CAIRN_CNT_IO_ERRORS,		/* member I/O errors */
 	CAIRN_CNT_PAD,
+	CAIRN_CNT_COMMITS,		/* metadata commits (flushes share them) */
+	CAIRN_CNT_MEMBER_FLUSHES,	/* commits that flushed the members */
 
 	__CAIRN_CNT_MAX,
 };

@@ -158,6 +158,8 @@ static struct json_object *pool_json(const struct cairn_pool_desc *d)
 		[CAIRN_CNT_FLUSHES] = "flushes",
 		[CAIRN_CNT_NOSPACE] = "nospace_writes",
 		[CAIRN_CNT_IO_ERRORS] = "io_errors",
+		[CAIRN_CNT_COMMITS] = "commits",
+		[CAIRN_CNT_MEMBER_FLUSHES] = "member_flushes",
 	};
 	struct json_object *o = json_object_new_object();
 	struct json_object *ms = json_object_new_array(), *cnt;
@@ -195,9 +197,10 @@ static struct json_object *pool_json(const struct cairn_pool_desc *d)
 	}
 	json_object_object_add(o, "members", ms);
 	cnt = json_object_new_object();
-	for (i = CAIRN_CNT_READS; i < CAIRN_CNT_PAD; i++)
-		json_object_object_add(cnt, names[i],
-				       json_object_new_int64(d->counters[i]));
+	for (i = CAIRN_CNT_READS; i <= CAIRN_CNT_MAX; i++)
+		if (names[i])
+			json_object_object_add(cnt, names[i],
+					       json_object_new_int64(d->counters[i]));
 	json_object_object_add(o, "counters", cnt);
 	return o;
 }
@@ -225,6 +228,8 @@ static void pool_text(const struct cairn_pool_desc *d)
 	printf("%" PRIu64 " chunks provisioned, %" PRIu64 " discarded, %" PRIu64 " flushes, ",
 	       d->counters[CAIRN_CNT_PROVISIONS], d->counters[CAIRN_CNT_DISCARDS],
 	       d->counters[CAIRN_CNT_FLUSHES]);
+	printf("%" PRIu64 " commits (%" PRIu64 " flushed the members), ",
+	       d->counters[CAIRN_CNT_COMMITS], d->counters[CAIRN_CNT_MEMBER_FLUSHES]);
 	printf("%" PRIu64 " out of space, %" PRIu64 " I/O errors\n",
 	       d->counters[CAIRN_CNT_NOSPACE], d->counters[CAIRN_CNT_IO_ERRORS]);
 	for (i = 0; i < d->nr_members; i++) {
