@@ -460,8 +460,13 @@ void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err)
 		DMERR_LIMIT("%s: I/O error on member %u", kp->name, io->member);
 		cairn_kpool_member_error(kp, io->member);
 	}
-	/* A completed write: the next commit flushes the members. */
-	if (!*err && op_is_write(bio_op(io->bio)) && !READ_ONCE(kp->dirty))
+	/*
+	 * A completed write to a member: the next commit flushes the members.
+	 * (Only remapped I/O has a member: not the flushes, which must not
+	 * make the next one flush, nor what the volume completed itself.)
+	 */
+	if (!*err && io->member != U32_MAX && op_is_write(bio_op(io->bio)) &&
+	    !READ_ONCE(kp->dirty))
 		WRITE_ONCE(kp->dirty, 1);
 }
 
