@@ -110,6 +110,15 @@ struct cairn_cell_bucket {
 	struct hlist_head head;
 };
 
+#define CAIRN_EVQ_LEN 16
+
+struct cairn_kevent_rec {
+	u32 type;			/* CAIRN_EVENT_* of the uapi */
+	u64 value;
+	u64 capacity;			/* bytes */
+	u64 allocated;			/* bytes */
+};
+
 /*
  * An assembled pool: the core's pool plus the block devices it sits on.
  * Locking (see the essay at the top of cairn_volume.c):
@@ -149,6 +158,15 @@ struct cairn_kpool {
 	bool committing;		/* a group commit is on its way */
 	bool commit_wanted;		/* frees wait for a commit */
 	atomic_t member_errors[CAIRN_MAX_MEMBERS];
+	/*
+	 * The core's events raised under meta_lock (a spinlock: no netlink
+	 * message can be allocated there) wait here for event_work.
+	 */
+	bool defer_events;		/* under meta_lock */
+	spinlock_t ev_lock;		/* protects evq, evq_n, evq_dropped */
+	struct cairn_kevent_rec evq[CAIRN_EVQ_LEN];
+	unsigned int evq_n;
+	unsigned int evq_dropped;
 	u64 __percpu *counters;		/* enum cairn_counter */
 	struct bio_set bs;		/* clones for writes to new chunks */
 	mempool_t *cell_pool;
@@ -194,6 +212,9 @@ void cairn_kpool_space_freed(struct cairn_kpool *kp);
 void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io);
 u64 cairn_kpool_counter(struct cairn_kpool *kp, enum cairn_counter c);
 const char *cairn_mode_name(enum cairn_mode mode);
+
+void cairn_meta_lock(struct cairn_kpool *kp) __acquires(&kp->meta_lock);
+void cairn_meta_unlock(struct cairn_kpool *kp) __releases(&kp->meta_lock);
 
 static inline void cairn_count(struct cairn_kpool *kp, enum cairn_counter c)
 {

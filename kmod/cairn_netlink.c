@@ -248,7 +248,8 @@ static int cairn_nl_fill_pool(struct sk_buff *msg, struct cairn_kpool *kp)
 	if (!m)
 		return -EMSGSIZE;
 	for (i = CAIRN_CNT_READS; i <= CAIRN_CNT_MAX; i++)
-		if (i != CAIRN_CNT_PAD && nla_put_u64_64bit(msg, i, cairn_kpool_counter(kp, i),
+		if (i != CAIRN_CNT_PAD &&
+		    nla_put_u64_64bit(msg, i, cairn_kpool_counter(kp, i),
 				      CAIRN_CNT_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(msg, m);

@@ -115,8 +115,64 @@ static void cairn_kevent(void *ctx, const struct cairn_event *ev)
 	default:
 		return;
 	}
+	if (kp->defer_events) {
+		/* Under meta_lock: sent by event_work. */
+		spin_lock(&kp->ev_lock);
+		if (kp->evq_n < CAIRN_EVQ_LEN) {
+			struct cairn_kevent_rec *e = &kp->evq[kp->evq_n++];
+
+			e->type = type;
+			e->value = ev->value;
+			e->capacity = ev->capacity * chunk;
+			e->allocated = ev->allocated * chunk;
+		} else {
+			kp->evq_dropped++;
+		}
+		spin_unlock(&kp->ev_lock);
+		return;
+	}
 	cairn_nl_event(kp->name, type, ev->value, ev->capacity * chunk,
 		       ev->allocated * chunk);
+}
+
+/*
+ * The data path's steps on the core: the read side of txn_sem (exclusive
+ * core calls take the write side), then meta_lock.  Events the core raises
+ * meanwhile are queued and sent from event_work.
+ */
+static void cairn_meta_spin_lock(struct cairn_kpool *kp)
+	__acquires(&kp->meta_lock)
+{
+	spin_lock(&kp->meta_lock);
+	kp->defer_events = true;
+}
+
+static void cairn_meta_spin_unlock(struct cairn_kpool *kp)
+	__releases(&kp->meta_lock)
+{
+	bool queued;
+
+	kp->defer_events = false;
+	spin_unlock(&kp->meta_lock);
+	spin_lock(&kp->ev_lock);
+	queued = kp->evq_n || kp->evq_dropped;
+	spin_unlock(&kp->ev_lock);
+	if (queued)
+		schedule_work(&kp->event_work);
+}
+
+void cairn_meta_lock(struct cairn_kpool *kp)
+	__acquires(&kp->meta_lock)
+{
+	down_read(&kp->txn_sem);
+	cairn_meta_spin_lock(kp);
+}
+
+void cairn_meta_unlock(struct cairn_kpool *kp)
+	__releases(&kp->meta_lock)
+{
+	cairn_meta_spin_unlock(kp);
+	up_read(&kp->txn_sem);
 }
 
 static const struct cairn_io_ops cairn_kio_ops = {
@@ -208,6 +264,7 @@ static struct cairn_kpool *cairn_kpool_alloc(void)
 	INIT_LIST_HEAD(&kp->list);
 	INIT_LIST_HEAD(&kp->vols);
 	spin_lock_init(&kp->bio_lock);
+	spin_lock_init(&kp->ev_lock);
 	INIT_WORK(&kp->commit_work, cairn_commit_worker);
 	INIT_DELAYED_WORK(&kp->nospace_timer, cairn_nospace_timeout);
 	INIT_WORK(&kp->event_work, cairn_event_worker);
@@ -456,7 +513,9 @@ int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
 	cairn_kpool_quiesce(kp);
 	cairn_kpool_lock(kp);
 	r = cairn_pool_close(kp->core);
+	kp->core = NULL;
 	cairn_kpool_unlock(kp);
+	flush_work(&kp->event_work);	/* what the close raised */
 	if (r) {
 		DMERR("%s: final commit failed (%d): pool closed at its last commit",
 		      kp->name, r);
@@ -679,9 +738,23 @@ static void cairn_nospace_timeout(struct work_struct *work)
 static void cairn_event_worker(struct work_struct *work)
 {
 	struct cairn_kpool *kp = container_of(work, struct cairn_kpool, event_work);
-	unsigned int i;
+	struct cairn_kevent_rec evq[CAIRN_EVQ_LEN];
+	unsigned int i, nev, dropped;
 
-	for (i = 0; i < CAIRN_MAX_MEMBERS; i++) {
+	spin_lock(&kp->ev_lock);
+	nev = kp->evq_n;
+	dropped = kp->evq_dropped;
+	memcpy(evq, kp->evq, nev * sizeof(evq[0]));
+	kp->evq_n = 0;
+	kp->evq_dropped = 0;
+	spin_unlock(&kp->ev_lock);
+	for (i = 0; i < nev; i++)
+		cairn_nl_event(kp->name, evq[i].type, evq[i].value,
+			       evq[i].capacity, evq[i].allocated);
+	if (dropped)
+		DMWARN_LIMIT("%s: %u events dropped (queue full)", kp->name, dropped);
+
+	for (i = 0; i < CAIRN_MAX_MEMBERS && kp->core; i++) {
 		int n = atomic_xchg(&kp->member_errors[i], 0);
 
 		if (n)
@@ -704,29 +777,26 @@ static int cairn_group_commit(struct cairn_kpool *kp)
 	bool due;
 	int r;
 
-	down_read(&kp->txn_sem);
-	spin_lock(&kp->meta_lock);
+	cairn_meta_lock(kp);
 	r = cairn_commit_begin(kp->core, &snap);
 	if (r) {		/* read-only: nothing is committed any more */
-		spin_unlock(&kp->meta_lock);
-		up_read(&kp->txn_sem);
+		cairn_meta_unlock(kp);
 		return r;
 	}
 	snap.flush_members = xchg(&kp->dirty, 0);
 	WRITE_ONCE(kp->committing, true);
-	spin_unlock(&kp->meta_lock);
+	cairn_meta_spin_unlock(kp);
 	if (snap.flush_members || snap.bytes) {
 		r = cairn_commit_write(kp->core, &snap);
 		cairn_count(kp, CAIRN_CNT_COMMITS);
 		if (snap.flush_members)
 			cairn_count(kp, CAIRN_CNT_MEMBER_FLUSHES);
 	}
-	spin_lock(&kp->meta_lock);
+	cairn_meta_spin_lock(kp);
 	r = cairn_commit_end(kp->core, &snap, r);
 	WRITE_ONCE(kp->committing, false);
 	due = cairn_checkpoint_due(kp->core);
-	spin_unlock(&kp->meta_lock);
-	up_read(&kp->txn_sem);
+	cairn_meta_unlock(kp);
 	if (!r && due) {
 		down_write(&kp->txn_sem);
 		r = cairn_commit(kp->core);

@@ -503,8 +503,7 @@ static void cairn_publish_work(struct work_struct *work)
 	struct cairn_kpool *kp = kv->kp;
 	blk_status_t status = READ_ONCE(io->status);
 
-	down_read(&kp->txn_sem);
-	spin_lock(&kp->meta_lock);
+	cairn_meta_lock(kp);
 	if (status)
 		cairn_provision_abort(kp->core, kv->vol, io->member, io->pchunk);
 	else
@@ -516,8 +515,7 @@ static void cairn_publish_work(struct work_struct *work)
 	 */
 	if (!status)
 		WRITE_ONCE(kp->dirty, 1);
-	spin_unlock(&kp->meta_lock);
-	up_read(&kp->txn_sem);
+	cairn_meta_unlock(kp);
 	cairn_cell_put(kp, kv, io->vchunk);
 
 	if (status) {
@@ -628,12 +626,10 @@ static void cairn_prov_work(struct work_struct *work)
 	r = cairn_map_reserve(&kv->vol->map, io->vchunk);
 	mutex_unlock(&kv->map_lock);
 	if (!r) {
-		down_read(&kp->txn_sem);
-		spin_lock(&kp->meta_lock);
+		cairn_meta_lock(kp);
 		r = cairn_provision_prepare(kp->core, kv->vol, io->vchunk,
 					    &member, &pchunk);
-		spin_unlock(&kp->meta_lock);
-		up_read(&kp->txn_sem);
+		cairn_meta_unlock(kp);
 	}
 	if (r) {
 		cairn_cell_put(kp, kv, io->vchunk);
@@ -719,14 +715,12 @@ static int cairn_discard_batch(struct cairn_kvol *kv, u64 first, unsigned int n)
 	unsigned int i, hidden = 0;
 	int r = 0;
 
-	down_read(&kp->txn_sem);
-	spin_lock(&kp->meta_lock);
+	cairn_meta_lock(kp);
 	for (i = 0; i < n; i++) {
 		old[i] = cairn_unmap_begin(kv->vol, first + i);
 		hidden += !!old[i];
 	}
-	spin_unlock(&kp->meta_lock);
-	up_read(&kp->txn_sem);
+	cairn_meta_unlock(kp);
 	if (!hidden)
 		return 0;
 
@@ -737,11 +731,9 @@ static int cairn_discard_batch(struct cairn_kvol *kv, u64 first, unsigned int n)
 		if (!old[i])
 			continue;
 		if (!r) {
-			down_read(&kp->txn_sem);
-			spin_lock(&kp->meta_lock);
+			cairn_meta_lock(kp);
 			r = cairn_unmap_end(kp->core, kv->vol, first + i, old[i]);
-			spin_unlock(&kp->meta_lock);
-			up_read(&kp->txn_sem);
+			cairn_meta_unlock(kp);
 			if (r == -EAGAIN) {
 				/* The transaction is full: commit it here. */
 				down_write(&kp->txn_sem);
@@ -756,11 +748,9 @@ static int cairn_discard_batch(struct cairn_kvol *kv, u64 first, unsigned int n)
 				continue;
 			}
 		}
-		down_read(&kp->txn_sem);
-		spin_lock(&kp->meta_lock);
+		cairn_meta_lock(kp);
 		cairn_unmap_cancel(kv->vol, first + i, old[i]);
-		spin_unlock(&kp->meta_lock);
-		up_read(&kp->txn_sem);
+		cairn_meta_unlock(kp);
 	}
 	return r;
 }
