@@ -5,9 +5,18 @@
  * Members are opened exclusively (FMODE_EXCL, the pool as holder), so a
  * device that is mounted, used by another device-mapper table or by md is
  * refused, and nothing else can open it while it is a member.  Metadata
- * I/O is synchronous 4 KiB bios through a bounce page, issued with the
- * pool's mutex held, from process context (netlink handlers now, the
- * volume workers later).
+ * I/O is synchronous 4 KiB bios through a bounce page (kp->io_page), from
+ * process context, by whoever may write metadata: an exclusive core call
+ * (kp->lock and the write side of kp->txn_sem: control operations,
+ * checkpoints) or the group commit (the pool's ordered worker, the read
+ * side of txn_sem), never both at once.  The data path's own steps are in
+ * cairn_volume.c.
+ *
+ * Group commit: empty flushes, FUA writes whose mapping is not durable yet,
+ * and provisions that found the transaction full wait on the pool's lists;
+ * the ordered worker takes them all, runs one commit, and completes or
+ * resubmits them.  Whatever arrives meanwhile waits for the next one, so a
+ * flush is never completed by a commit that began before it arrived.
  *
  * Every open pool holds a reference on this module: cairn.ko can not be
  * unloaded while a pool is open.

@@ -31,6 +31,16 @@
  *      the commit is durable, a crash brings their old mapping back, so
  *      they must still hold their old data.
  *
+ * Group commit (cairn.ko's data path).  Provisions and discards go on while
+ * a commit is being written: commit_begin takes the open transaction (a
+ * second buffer becomes the open one) and switches the free generation, so
+ * chunks freed from then on (pending_free[new]) are not released by this
+ * commit's step 4, which releases pending_free[old] only.  A provision's
+ * record is added only once its chunk holds zeros and data (publish), so any
+ * commit that carries it comes after the data write completed, and step 1
+ * makes that data durable first.  Step 1 is skipped when nothing was written
+ * since the last commit (the caller knows; an idle FLUSH costs nothing).
+ *
  * Checkpoint (after a commit once half the journal is used, and at open and
  * close; the transaction is empty then, so RAM holds the committed state)
  * ----------
