@@ -635,26 +635,29 @@ u64 cairn_kpool_counter(struct cairn_kpool *kp, enum cairn_counter c)
 	return n;
 }
 
-/* An empty flush: completed by the next group commit. */
-void cairn_kpool_flush(struct cairn_kpool *kp, struct cairn_io *io)
+/* @io waits on @list for the next group commit. */
+static void cairn_kpool_wait_commit(struct cairn_kpool *kp,
+				    struct cairn_io_list *list,
+				    struct cairn_io *io)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&kp->bio_lock, flags);
-	cairn_io_list_add(&kp->flushes, io);
+	cairn_io_list_add(list, io);
 	spin_unlock_irqrestore(&kp->bio_lock, flags);
 	queue_work(kp->wq, &kp->commit_work);
+}
+
+/* An empty flush: completed by the next group commit. */
+void cairn_kpool_flush(struct cairn_kpool *kp, struct cairn_io *io)
+{
+	cairn_kpool_wait_commit(kp, &kp->flushes, io);
 }
 
 /* @io goes on (cairn_vol_resubmit()) once the next commit is durable. */
 void cairn_kpool_after_commit(struct cairn_kpool *kp, struct cairn_io *io)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&kp->bio_lock, flags);
-	cairn_io_list_add(&kp->after_commit, io);
-	spin_unlock_irqrestore(&kp->bio_lock, flags);
-	queue_work(kp->wq, &kp->commit_work);
+	cairn_kpool_wait_commit(kp, &kp->after_commit, io);
 }
 
 /* Writes waiting for space try again. */

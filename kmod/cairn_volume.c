@@ -364,16 +364,30 @@ void cairn_vol_end(struct cairn_io *io, blk_status_t status)
 	bio_endio(io->bio);
 }
 
+/* The first sector of @member's chunk @pchunk on its device. */
+static sector_t cairn_chunk_sector(struct cairn_kpool *kp, u32 member,
+				   u64 pchunk)
+{
+	struct cairn_member *m = &kp->core->members[member];
+
+	return (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
+	       (pchunk << kp->chunk_shift);
+}
+
+static struct block_device *cairn_member_bdev(struct cairn_kpool *kp,
+					      u32 member)
+{
+	return kp->bdev[kp->core->members[member].dev];
+}
+
 /* Point @bio (volume-relative) at its place in @member's @pchunk. */
 static void cairn_point(struct cairn_kpool *kp, struct bio *bio, u32 member,
 			u64 pchunk)
 {
-	struct cairn_member *m = &kp->core->members[member];
 	sector_t mask = (1ULL << kp->chunk_shift) - 1;
 
-	bio_set_dev(bio, kp->bdev[m->dev]);
-	bio->bi_iter.bi_sector = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
-				 (pchunk << kp->chunk_shift) +
+	bio_set_dev(bio, cairn_member_bdev(kp, member));
+	bio->bi_iter.bi_sector = cairn_chunk_sector(kp, member, pchunk) +
 				 (bio->bi_iter.bi_sector & mask);
 }
 
@@ -610,13 +624,11 @@ static void cairn_prov_work(struct work_struct *work)
 		cairn_cell_put(kp, kv, io->vchunk);
 		io->member = member;
 		io->pchunk = pchunk;
-		if ((bio->bi_opf & REQ_FUA) && cairn_commit_pending(kp)) {
-			io->state = CAIRN_IO_AFTER_REMAP;
-			cairn_kpool_after_commit(kp, io);
-			return;
-		}
 		io->state = CAIRN_IO_AFTER_REMAP;
-		cairn_vol_resubmit(io);
+		if ((bio->bi_opf & REQ_FUA) && cairn_commit_pending(kp))
+			cairn_kpool_after_commit(kp, io);
+		else
+			cairn_vol_resubmit(io);
 		return;
 	}
 	cairn_inflight_leave(&kv->inflight, io->epoch);
@@ -650,9 +662,8 @@ static void cairn_prov_work(struct work_struct *work)
 	io->status = BLK_STS_OK;
 	atomic_set(&io->pending, 1);
 	INIT_WORK(&io->work, cairn_publish_work);
-	bdev = kp->bdev[kp->core->members[member].dev];
-	base = (kp->core->members[member].info.data_start <<
-		(CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) + (pchunk << kp->chunk_shift);
+	bdev = cairn_member_bdev(kp, member);
+	base = cairn_chunk_sector(kp, member, pchunk);
 	cairn_prov_zero(io, bdev, base, 0, from);
 	cairn_prov_zero(io, bdev, base, to, mask + 1);
 	clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &kp->bs);
@@ -678,7 +689,6 @@ static int cairn_zero_partial(struct cairn_kvol *kv, sector_t from, sector_t to)
 {
 	struct cairn_kpool *kp = kv->kp;
 	sector_t mask = (1ULL << kp->chunk_shift) - 1;
-	struct cairn_member *m;
 	u64 pchunk;
 	u32 member;
 	int r = 0;
@@ -691,12 +701,8 @@ static int cairn_zero_partial(struct cairn_kvol *kv, sector_t from, sector_t to)
 	r = cairn_lookup(kv->vol, from >> kp->chunk_shift, &member, &pchunk);
 	rcu_read_unlock();
 	if (r) {
-		sector_t base;
-
-		m = &kp->core->members[member];
-		base = (m->info.data_start << (CAIRN_BLOCK_SHIFT - SECTOR_SHIFT)) +
-		       (pchunk << kp->chunk_shift);
-		r = blkdev_issue_zeroout(kp->bdev[m->dev], base + (from & mask),
+		r = blkdev_issue_zeroout(cairn_member_bdev(kp, member),
+					 cairn_chunk_sector(kp, member, pchunk) + (from & mask),
 					 to - from, GFP_NOIO, BLKDEV_ZERO_NOUNMAP);
 		if (r)
 			cairn_kpool_member_error(kp, member);
