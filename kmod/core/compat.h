@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/bitops.h>
 #include <asm/byteorder.h>
+#include <asm/unaligned.h>
 
 #define cairn_zalloc(n) kvzalloc(n, GFP_NOIO)
 #define cairn_free(p) kvfree(p)

@@ -2,11 +2,12 @@
 /*
  * Writes the seed corpora of the fuzz targets: valid blocks from the unit
  * tests' samples and from fuzz_metadata's image.
- * Usage: gen_seeds SUPER_DIR METADATA_DIR
+ * Usage: gen_seeds SUPER_DIR METADATA_DIR WIRE_DIR
  */
 #include <stdio.h>
 
 #include "core/super.h"
+#include "core/wire.h"
 #include "../unit/super_sample.h"
 #include "fuzz_image.h"
 
@@ -69,13 +70,78 @@ static int metadata_seeds(const char *dir)
 	return 0;
 }
 
+/*
+ * fuzz_wire's inputs: streams of messages as a peer sends them, one seed
+ * per kind of message, and one stream of a write, a flush and their acks.
+ */
+static int wire_seeds(const char *dir)
+{
+	static u8 stream[4096];
+	struct cairn_wire_msg m;
+	unsigned int cmd, n, len = 0;
+	char path[4096];
+	FILE *f;
+
+	for (cmd = CAIRN_W_HELLO; cmd < __CAIRN_W_MAX; cmd++) {
+		memset(&m, 0, sizeof(m));
+		m.cmd = cmd;
+		m.data.cookie = 1;
+		switch (cmd) {
+		case CAIRN_W_HELLO:
+			memset(m.hello.uuid, 0x11, sizeof(m.hello.uuid));
+			strcpy(m.hello.name, "vm01");
+			m.hello.size = 1ULL << 30;
+			m.hello.grain_shift = 20;
+			m.hello.disk = CAIRN_DISK_CONSISTENT;
+			m.hello.gen_current = 2;
+			break;
+		case CAIRN_W_DATA:
+			m.data.sector = 8;
+			m.data.seq = 1;
+			m.data.flags = CAIRN_WF_FUA;
+			m.data.size = 512;
+			m.payload = 512;
+			break;
+		case CAIRN_W_RS_REQUEST:
+			m.data.size = 4096;
+			break;
+		case CAIRN_W_BITMAP:
+			m.bitmap.nbits = 64;
+			m.payload = 8;
+			break;
+		case CAIRN_W_NEG_ACK:
+		case CAIRN_W_RS_NACK:
+			m.ack.status = EIO;
+			break;
+		}
+		n = cairn_wire_encode(stream + len, &m);
+		memset(stream + len + n, 0xab, m.payload);
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 cairn_wire_cmd_name(cmd));
+		f = fopen(path, "wb");
+		if (!f || fwrite(stream + len, n + m.payload, 1, f) != 1 ||
+		    fclose(f)) {
+			perror(path);
+			return 1;
+		}
+		len += n + m.payload;
+	}
+	snprintf(path, sizeof(path), "%s/stream", dir);
+	f = fopen(path, "wb");
+	if (!f || fwrite(stream, len, 1, f) != 1 || fclose(f)) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static u8 block[CAIRN_BLOCK_SIZE];
 	struct cairn_super sb;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: gen_seeds SUPER_DIR METADATA_DIR\n");
+	if (argc != 4) {
+		fprintf(stderr, "usage: gen_seeds SUPER_DIR METADATA_DIR WIRE_DIR\n");
 		return 2;
 	}
 	super_sample(&sb);
@@ -88,5 +154,7 @@ int main(int argc, char **argv)
 	cairn_super_encode(&sb, block, 0);
 	if (write_block(argv[1], "super-one-member-slot0", block))
 		return 1;
-	return metadata_seeds(argv[2]);
+	if (metadata_seeds(argv[2]))
+		return 1;
+	return wire_seeds(argv[3]);
 }

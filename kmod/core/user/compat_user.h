@@ -29,6 +29,49 @@ typedef __s64 s64;
 #define le32_to_cpu(x) le32toh((__force u32)(x))
 #define le64_to_cpu(x) le64toh((__force u64)(x))
 
+/* Big-endian fields at any alignment (the replication protocol's). */
+static inline u16 get_unaligned_be16(const void *p)
+{
+	u16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return be16toh(v);
+}
+
+static inline u32 get_unaligned_be32(const void *p)
+{
+	u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
+}
+
+static inline u64 get_unaligned_be64(const void *p)
+{
+	u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+static inline void put_unaligned_be16(u16 v, void *p)
+{
+	v = htobe16(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put_unaligned_be32(u32 v, void *p)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put_unaligned_be64(u64 v, void *p)
+{
+	v = htobe64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
 #ifndef __force
 #ifdef __CHECKER__
 #define __force __attribute__((force))
