@@ -15,8 +15,12 @@
 #include <linux/rwsem.h>
 #include <linux/completion.h>
 
+#include <linux/interval_tree.h>
+#include <linux/llist.h>
+
 #include "core/names.h"
 #include "core/pool.h"
+#include "core/wire.h"
 #include "uapi/cairn_nl.h"
 
 #define DM_MSG_PREFIX "cairn"
@@ -61,6 +65,7 @@ struct cairn_kvol {
 	struct mutex map_lock;		/* serialises map node reservations */
 	bool requeue;			/* noflush suspend: park -> requeue */
 	bool suspending;		/* flush suspend: park -> fail */
+	struct cairn_mirror *mir;	/* set under kp->lock; NULL: plain */
 };
 
 /* A device-mapper table using a volume: its holder links to the members. */
@@ -88,6 +93,74 @@ struct cairn_io {
 	atomic_t pending;		/* parts of a provision in flight */
 	blk_status_t status;		/* of those parts */
 	u64 discard_pos;		/* next chunk of a discard, in sectors */
+};
+
+/*
+ * The mirror (cairn_mirror.c; the essay is there).  A mirrored write, a
+ * flush, or a resync transfer: joined from a local and a remote half.
+ * Host I/O finds it in dm's per-bio data.
+ */
+struct sk_buff;
+
+struct cairn_mreq {
+	struct cairn_io io;		/* dm's, for I/O the mirror passes on */
+	struct cairn_io lio;		/* the local half's (a clone) */
+	struct cairn_mirror *mir;
+	struct bio *master;		/* the host's bio, or resync's read */
+	struct bio *clone;		/* the local half, until started */
+	struct bvec_iter iter;		/* master's data, before any remap */
+	struct interval_tree_node it;	/* sectors; in mir->writes */
+	struct list_head list;		/* conflicts, sendq or sent */
+	unsigned long sent_at;		/* jiffies */
+	u32 seq;			/* cookie on the wire */
+	u32 wflags;			/* CAIRN_WF_* */
+	u16 cmd;			/* CAIRN_W_DATA or CAIRN_W_FLUSH */
+	u8 kind;			/* enum cairn_mreq_kind */
+	bool in_tree;
+	bool remote_ok;			/* the peer has it */
+	atomic_t pending;		/* halves (and a sender) not done */
+	blk_status_t local;		/* the local half's status */
+};
+
+/* The link's sockets and threads, while connected. */
+struct cairn_link {
+	struct socket *data;		/* DATA, FLUSH, HELLO */
+	struct socket *meta;		/* acks and pings */
+	struct task_struct *data_rx, *meta_rx;
+	struct mutex data_tx, meta_tx;	/* one sender per socket */
+	unsigned long last_rx;		/* jiffies of the last message */
+	unsigned int ping_ms, timeout_ms;
+	struct cairn_wire_hello peer;	/* the peer's last HELLO */
+	bool dead;			/* under mir->lock */
+	int error;
+};
+
+struct cairn_mirror {
+	struct cairn_kvol *kv;
+	char peer_name[CAIRN_NAME_LEN + 1];
+	spinlock_t lock;		/* everything below */
+	u32 role;			/* enum cairn_mirror_role */
+	u32 disk;			/* enum cairn_mirror_disk */
+	struct cairn_link *link;	/* NULL while standalone */
+	struct rb_root_cached writes;	/* struct cairn_mreq in flight */
+	struct list_head conflicts;	/* waiting for an overlapping one */
+	struct list_head sendq;		/* to send, in seq order */
+	struct list_head sent;		/* waiting for their ack */
+	u32 seq;
+	unsigned int inflight;		/* mreqs and peer requests */
+	wait_queue_head_t idle;		/* inflight reached zero */
+	unsigned long *oos;		/* out-of-sync bitmap */
+	u64 nr_bits;
+	u64 oos_bits;			/* set bits */
+	unsigned int grain_shift;	/* sectors per bit, log2 */
+	u64 resync_pos;			/* next bit to look at */
+	unsigned int resync_busy;	/* resync transfers in flight */
+	bool resync_done_sent;
+	u64 sent_bytes, resynced_bytes;
+	struct llist_head acks;		/* secondary: completed, to ack */
+	struct work_struct send_work, ack_work, redrive_work, resync_work,
+			   down_work;
+	struct delayed_work ping_work;
 };
 
 /* A simple FIFO of struct cairn_io. */
@@ -267,9 +340,40 @@ void cairn_vol_end(struct cairn_io *io, blk_status_t status);
 int cairn_volume_init(void);
 void cairn_volume_exit(void);
 
+/* The mirror (cairn_mirror.c); control calls under kp->lock. */
+int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
+		     struct cairn_mreq *mr);
+void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err);
+int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
+		     bool force, const char **why);
+int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
+			 unsigned int ping_ms, unsigned int timeout_ms,
+			 const char **why);
+void cairn_mirror_disconnect(struct cairn_kvol *kv);
+void cairn_mirror_destroy(struct cairn_kvol *kv);
+int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv);
+int cairn_mirror_init(void);
+void cairn_mirror_exit(void);
+
+/* Its sockets (cairn_link.c). */
+struct socket *cairn_link_sock_get(int fd, const char **why);
+void cairn_link_sock_setup(struct socket *sock, unsigned int timeout_ms);
+void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
+int cairn_link_send(struct socket *sock, const void *buf, size_t len,
+		    bool more);
+int cairn_link_send_bio(struct socket *sock, struct bio *bio,
+			struct bvec_iter iter);
+int cairn_link_recv(struct socket *sock, void *buf, size_t len);
+int cairn_link_recv_msg(struct socket *sock, struct cairn_wire_msg *m,
+			void *body, const char **why);
+int cairn_link_send_msg(struct socket *sock, const struct cairn_wire_msg *m,
+			bool more);
+
 /* Netlink events (cairn_netlink.c). */
 void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
 		    u64 allocated);
+void cairn_nl_vol_event(const char *pool, const char *volume, u32 event,
+			u64 value);
 
 int cairn_target_init(void);
 void cairn_target_exit(void);

@@ -50,9 +50,13 @@ static int __init cairn_init(void)
 	if (r)
 		return r;
 
-	r = cairn_netlink_init();
+	r = cairn_mirror_init();
 	if (r)
 		goto out_volume;
+
+	r = cairn_netlink_init();
+	if (r)
+		goto out_mirror;
 
 	r = cairn_target_init();
 	if (r)
@@ -63,6 +67,8 @@ static int __init cairn_init(void)
 
 out_netlink:
 	cairn_netlink_exit();
+out_mirror:
+	cairn_mirror_exit();
 out_volume:
 	cairn_volume_exit();
 	return r;
@@ -72,6 +78,7 @@ static void __exit cairn_exit(void)
 {
 	cairn_target_exit();
 	cairn_netlink_exit();
+	cairn_mirror_exit();
 	cairn_volume_exit();
 	DMINFO("unloaded");
 }

@@ -22,6 +22,21 @@ static struct netlink_range_validation cairn_timeout_range = {
 	.max = 86400,
 };
 
+static struct netlink_range_validation cairn_fd_range = {
+	.min = 0,
+	.max = INT_MAX,
+};
+
+static struct netlink_range_validation cairn_ping_range = {
+	.min = 100,
+	.max = 60000,
+};
+
+static struct netlink_range_validation cairn_link_timeout_range = {
+	.min = 500,
+	.max = 300000,
+};
+
 static const struct nla_policy cairn_dev_policy[CAIRN_DEV_MAX + 1] = {
 	[CAIRN_DEV_PATH] = { .type = NLA_NUL_STRING, .len = CAIRN_PATH_MAX - 1 },
 };
@@ -57,6 +72,16 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
 	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
 	[CAIRN_ATTR_COUNTERS] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_ROLE] = NLA_POLICY_MAX(NLA_U32, CAIRN_ROLE_SECONDARY),
+	[CAIRN_ATTR_PEER_NAME] = { .type = NLA_NUL_STRING,
+				   .len = CAIRN_NAME_MAX - 1 },
+	[CAIRN_ATTR_FORCE] = { .type = NLA_FLAG },
+	[CAIRN_ATTR_SOCK_DATA] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_fd_range),
+	[CAIRN_ATTR_SOCK_META] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_fd_range),
+	[CAIRN_ATTR_PING_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_ping_range),
+	[CAIRN_ATTR_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&cairn_link_timeout_range),
+	[CAIRN_ATTR_MIRROR] = { .type = NLA_NESTED },
 };
 
 static struct genl_family cairn_genl_family;
@@ -471,7 +496,10 @@ static const char *cairn_nl_volume_name(struct genl_info *info)
 static int cairn_nl_fill_volume(struct sk_buff *msg, struct cairn_kpool *kp,
 				struct cairn_volume *v)
 {
-	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
+	struct cairn_kvol *kv = cairn_kvol_find(kp, v->name);
+
+	if ((kv && cairn_mirror_fill(msg, kv)) ||
+	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
 	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, v->name) ||
 	    nla_put(msg, CAIRN_ATTR_VOLUME_UUID, CAIRN_UUID_SIZE, v->uuid) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_SIZE, v->size, CAIRN_ATTR_PAD) ||
@@ -744,6 +772,127 @@ void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
 	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
 }
 
+void cairn_nl_vol_event(const char *pool, const char *volume, u32 event,
+			u64 value)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &cairn_genl_family, 0, CAIRN_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) ||
+	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, volume) ||
+	    nla_put_u32(msg, CAIRN_ATTR_EVENT, event) ||
+	    nla_put_u64_64bit(msg, CAIRN_ATTR_EVENT_VALUE, value, CAIRN_ATTR_PAD)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
+}
+
+/* The volume named in the request, its pool locked (cairn_nl_unlock()). */
+static struct cairn_kvol *cairn_nl_lock_kvol(struct genl_info *info,
+					     struct cairn_kpool **kpp)
+{
+	struct cairn_kpool *kp = cairn_nl_lock_pool(info);
+	struct cairn_volume *v;
+
+	*kpp = kp;
+	if (!kp)
+		return NULL;
+	v = cairn_nl_volume(info, kp);
+	if (!v) {
+		cairn_nl_unlock(kp);
+		*kpp = NULL;
+		return NULL;
+	}
+	return cairn_kvol_find(kp, v->name);
+}
+
+static int cairn_nl_mirror_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *peer = info->attrs[CAIRN_ATTR_PEER_NAME];
+	const char *why = NULL;
+	struct cairn_kpool *kp;
+	struct cairn_kvol *kv;
+	int r;
+
+	if (!info->attrs[CAIRN_ATTR_ROLE]) {
+		NL_SET_ERR_MSG(info->extack, "mirror role missing");
+		return -EINVAL;
+	}
+	if (peer && cairn_name_check(nla_data(peer), nla_len(peer))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, peer,
+				    "invalid peer name: 1-64 characters of A-Z a-z 0-9 . _ -");
+		return -EINVAL;
+	}
+	kv = cairn_nl_lock_kvol(info, &kp);
+	if (!kp)
+		return -ENOENT;
+	r = cairn_mirror_set(kv, nla_get_u32(info->attrs[CAIRN_ATTR_ROLE]),
+			     peer ? nla_data(peer) : NULL,
+			     nla_get_flag(info->attrs[CAIRN_ATTR_FORCE]), &why);
+	if (r)
+		cairn_nl_refuse(info, kv->vol->name, why);
+	else
+		r = cairn_nl_reply_volume(info, kp, kv->vol, CAIRN_CMD_MIRROR_SET);
+	cairn_nl_unlock(kp);
+	return r;
+}
+
+static int cairn_nl_mirror_connect(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	struct cairn_kpool *kp;
+	struct cairn_kvol *kv;
+	int r;
+
+	if (!info->attrs[CAIRN_ATTR_SOCK_DATA] ||
+	    !info->attrs[CAIRN_ATTR_SOCK_META]) {
+		NL_SET_ERR_MSG(info->extack, "data and meta socket descriptors needed");
+		return -EINVAL;
+	}
+	kv = cairn_nl_lock_kvol(info, &kp);
+	if (!kp)
+		return -ENOENT;
+	r = cairn_mirror_connect(kv, nla_get_u32(info->attrs[CAIRN_ATTR_SOCK_DATA]),
+				 nla_get_u32(info->attrs[CAIRN_ATTR_SOCK_META]),
+				 cairn_nl_u32(info, CAIRN_ATTR_PING_MS, 1000),
+				 cairn_nl_u32(info, CAIRN_ATTR_TIMEOUT_MS, 5000),
+				 &why);
+	if (r)
+		cairn_nl_refuse(info, kv->vol->name, why);
+	else
+		r = cairn_nl_reply_volume(info, kp, kv->vol,
+					  CAIRN_CMD_MIRROR_CONNECT);
+	cairn_nl_unlock(kp);
+	return r;
+}
+
+static int cairn_nl_mirror_disconnect(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct cairn_kpool *kp;
+	struct cairn_kvol *kv;
+	int r = 0;
+
+	kv = cairn_nl_lock_kvol(info, &kp);
+	if (!kp)
+		return -ENOENT;
+	if (!kv->mir) {
+		cairn_nl_refuse(info, kv->vol->name, "volume is not mirrored");
+		r = -EINVAL;
+	} else {
+		cairn_mirror_disconnect(kv);
+	}
+	cairn_nl_unlock(kp);
+	return r;
+}
+
 static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_GET_INFO,
@@ -800,6 +949,21 @@ static const struct genl_ops cairn_nl_ops[] = {
 		.cmd = CAIRN_CMD_VOLUME_GET,
 		.doit = cairn_nl_volume_get,
 		.dumpit = cairn_nl_volume_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_MIRROR_SET,
+		.doit = cairn_nl_mirror_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_MIRROR_CONNECT,
+		.doit = cairn_nl_mirror_connect,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_MIRROR_DISCONNECT,
+		.doit = cairn_nl_mirror_disconnect,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

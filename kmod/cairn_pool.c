@@ -509,6 +509,7 @@ out:
 
 int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
 {
+	struct cairn_kvol *kv;
 	u64 capacity, allocated;
 	int r;
 
@@ -518,6 +519,9 @@ int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
 	}
 	capacity = kp->core->capacity << kp->core->sb.chunk_shift;
 	allocated = kp->core->allocated << kp->core->sb.chunk_shift;
+	/* Links first: a peer's writes must not arrive during the close. */
+	list_for_each_entry(kv, &kp->vols, list)
+		cairn_mirror_destroy(kv);
 	/* Nothing may run and look at the core once it is gone. */
 	cairn_kpool_quiesce(kp);
 	cairn_kpool_lock(kp);

@@ -10,8 +10,9 @@
  * the volume can be deleted nor its pool closed.
  *
  * This file is only the adapter: the volume belongs to the pool and map()
- * hands each bio to the volume's entry point, cairn_vol_map() (see the
- * essay in cairn_volume.c), with dm's per-bio data as its per-I/O state.
+ * hands each bio to the volume's entry point -- through the mirror when the
+ * volume is mirrored (cairn_mirror.c), else cairn_vol_map() directly (see
+ * the essay in cairn_volume.c) -- with dm's per-bio data as its state.
  * A table reload makes a second user of the same volume object.
  */
 #include <linux/module.h>
@@ -67,7 +68,9 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto out_unlock_pool;
 	}
-	r = dm_set_target_max_io_len(ti, 1U << kp->chunk_shift);
+	/* A chunk, or what one mirror message carries. */
+	r = dm_set_target_max_io_len(ti, min_t(u32, 1U << kp->chunk_shift,
+					       CAIRN_WIRE_MAX_DATA >> SECTOR_SHIFT));
 	if (r) {
 		ti->error = "Cannot set the chunk as I/O boundary";
 		goto out_unlock_pool;
@@ -87,7 +90,7 @@ static int cairn_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->flush_supported = true;
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
-	ti->per_io_data_size = sizeof(struct cairn_io);
+	ti->per_io_data_size = sizeof(struct cairn_mreq);
 	return 0;
 
 out_unlock_pool:
@@ -115,14 +118,14 @@ static void cairn_dtr(struct dm_target *ti)
 static int cairn_map(struct dm_target *ti, struct bio *bio)
 {
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return cairn_vol_map(ti->private, bio,
-			     dm_per_bio_data(bio, sizeof(struct cairn_io)));
+	return cairn_mirror_map(ti->private, bio,
+				dm_per_bio_data(bio, sizeof(struct cairn_mreq)));
 }
 
 static int cairn_end_io(struct dm_target *ti, struct bio *bio,
 			blk_status_t *err)
 {
-	cairn_vol_end_io(dm_per_bio_data(bio, sizeof(struct cairn_io)), err);
+	cairn_mirror_end_io(dm_per_bio_data(bio, sizeof(struct cairn_mreq)), err);
 	return DM_ENDIO_DONE;
 }
 

@@ -185,6 +185,7 @@ int cairn_kvol_add(struct cairn_kpool *kp, struct cairn_volume *vol)
 
 void cairn_kvol_del(struct cairn_kvol *kv)
 {
+	cairn_mirror_destroy(kv);
 	list_del(&kv->list);
 	cairn_inflight_exit(&kv->inflight);
 	kfree(kv);

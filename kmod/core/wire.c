@@ -8,7 +8,7 @@
  */
 #include "wire.h"
 
-#define HELLO_SIZE	160
+#define HELLO_SIZE	168
 #define DATA_SIZE	32
 #define ACK_SIZE	16
 #define PING_SIZE	8
@@ -36,6 +36,8 @@ static const struct {
 	[CAIRN_W_RS_NACK] = { "RS_NACK", ACK_SIZE },
 	[CAIRN_W_BITMAP] = { "BITMAP", BITMAP_SIZE },
 };
+
+static_assert(HELLO_SIZE == CAIRN_WIRE_BODY_MAX);
 
 unsigned int cairn_wire_body_size(unsigned int cmd)
 {
@@ -124,18 +126,21 @@ static int decode_hello(const u8 *p, struct cairn_wire_hello *h,
 	for (i = 0; i < CAIRN_WIRE_NR_HISTORY; i++)
 		h->gen_history[i] = get_unaligned_be64(p + 136 + 8 * i);
 	h->dirty_bits = get_unaligned_be64(p + 152);
+	h->mapped = get_unaligned_be64(p + 160);
 
 	if (!h->size || h->size & 511 || h->size > MAX_SECTOR << 9)
 		return refuse(why, "HELLO: bad volume size");
 	if (h->grain_shift < 12 || h->grain_shift > 30)
 		return refuse(why, "HELLO: bitmap granularity out of range");
-	if (h->role > CAIRN_ROLE_PRIMARY)
+	if (h->role != CAIRN_WIRE_PRIMARY && h->role != CAIRN_WIRE_SECONDARY)
 		return refuse(why, "HELLO: unknown role");
-	if (h->disk > CAIRN_DISK_CONSISTENT)
+	if (h->disk > CAIRN_WIRE_CONSISTENT)
 		return refuse(why, "HELLO: unknown disk state");
 	bits = (h->size + (1ULL << h->grain_shift) - 1) >> h->grain_shift;
 	if (h->dirty_bits > bits)
 		return refuse(why, "HELLO: more dirty bits than the volume has");
+	if (h->mapped > h->size)
+		return refuse(why, "HELLO: more bytes mapped than the volume has");
 	return 0;
 }
 
@@ -157,6 +162,7 @@ static void encode_hello(u8 *p, const struct cairn_wire_hello *h)
 	for (i = 0; i < CAIRN_WIRE_NR_HISTORY; i++)
 		put_unaligned_be64(h->gen_history[i], p + 136 + 8 * i);
 	put_unaligned_be64(h->dirty_bits, p + 152);
+	put_unaligned_be64(h->mapped, p + 160);
 }
 
 static int decode_data(const u8 *p, struct cairn_wire_msg *m,

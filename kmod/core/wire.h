@@ -52,6 +52,8 @@
 #define CAIRN_WIRE_MAX_DATA	BIT(20)
 /* Largest BITMAP part, in bits (8 KiB of payload). */
 #define CAIRN_WIRE_MAX_BITS	BIT(16)
+/* Largest fixed body (HELLO's). */
+#define CAIRN_WIRE_BODY_MAX	168
 /* Largest body of any message, payload included. */
 #define CAIRN_WIRE_MAX_BODY	(32 + CAIRN_WIRE_MAX_DATA)
 
@@ -78,16 +80,16 @@ enum cairn_wire_cmd {
 #define CAIRN_WF_UNMAPPED	BIT(4)	/* RESYNC only: unmapped at the source */
 #define CAIRN_WF_ALL		(BIT(5) - 1)
 
-/* HELLO: roles and disk states. */
+/* HELLO: roles and disk states (the values of the netlink ABI's). */
 enum cairn_wire_role {
-	CAIRN_ROLE_SECONDARY = 0,
-	CAIRN_ROLE_PRIMARY = 1,
+	CAIRN_WIRE_PRIMARY = 1,
+	CAIRN_WIRE_SECONDARY = 2,
 };
 
 enum cairn_wire_disk {
-	CAIRN_DISK_INCONSISTENT = 0,	/* a resync target half way */
-	CAIRN_DISK_OUTDATED = 1,	/* consistent, known to be behind */
-	CAIRN_DISK_CONSISTENT = 2,	/* consistent, maybe the newest */
+	CAIRN_WIRE_INCONSISTENT = 0,	/* never synced, or a resync half way */
+	CAIRN_WIRE_OUTDATED = 1,	/* consistent, known to be behind */
+	CAIRN_WIRE_CONSISTENT = 2,	/* consistent, maybe the newest */
 };
 
 #define CAIRN_WIRE_NR_HISTORY	2
@@ -104,6 +106,7 @@ struct cairn_wire_hello {
 	u64 gen_bitmap;
 	u64 gen_history[CAIRN_WIRE_NR_HISTORY];
 	u64 dirty_bits;			/* set bits in the sender's bitmap */
+	u64 mapped;			/* bytes the volume has allocated */
 };
 
 struct cairn_wire_data {

@@ -28,10 +28,26 @@
  *                     table uses the volume
  *   VOLUME_RESIZE     POOL_NAME, VOLUME_NAME, SIZE (grow only)
  *   VOLUME_GET        POOL_NAME, VOLUME_NAME, or dump ([POOL_NAME] filters):
- *                     POOL_NAME, VOLUME_NAME, VOLUME_UUID, SIZE, MAPPED
+ *                     POOL_NAME, VOLUME_NAME, VOLUME_UUID, SIZE, MAPPED,
+ *                     [MIRROR] (a mirrored volume's state)
+ *   MIRROR_SET        POOL_NAME, VOLUME_NAME, ROLE, [PEER_NAME], [FORCE]:
+ *                     makes the volume mirrored (PRIMARY: everything it
+ *                     holds is out of sync until a peer has it; SECONDARY:
+ *                     its device refuses I/O), changes its role (promotion
+ *                     of data not known to be consistent needs FORCE), or
+ *                     with ROLE OFF makes it a plain volume again (refused
+ *                     while connected or used by a table)
+ *   MIRROR_CONNECT    POOL_NAME, VOLUME_NAME, SOCK_DATA, SOCK_META (file
+ *                     descriptors of connected, authenticated TCP sockets,
+ *                     the NBD way), [PING_MS], [TIMEOUT_MS]: the module
+ *                     exchanges HELLO with the peer (same UUID and size,
+ *                     not both primary) and takes the sockets over; reply
+ *                     as VOLUME_GET
+ *   MIRROR_DISCONNECT POOL_NAME, VOLUME_NAME: drops the link
  *
  * Multicast group CAIRN_GENL_MCAST_EVENTS carries CAIRN_CMD_EVENT messages:
- * POOL_NAME, EVENT, EVENT_VALUE, CAPACITY, ALLOCATED.
+ * POOL_NAME, EVENT, EVENT_VALUE, CAPACITY, ALLOCATED, and VOLUME_NAME for
+ * the mirror's events.
  */
 #ifndef _UAPI_CAIRN_NL_H
 #define _UAPI_CAIRN_NL_H
@@ -57,6 +73,9 @@ enum cairn_cmd {
 	CAIRN_CMD_VOLUME_DELETE,
 	CAIRN_CMD_VOLUME_RESIZE,
 	CAIRN_CMD_VOLUME_GET,
+	CAIRN_CMD_MIRROR_SET,
+	CAIRN_CMD_MIRROR_CONNECT,
+	CAIRN_CMD_MIRROR_DISCONNECT,
 
 	__CAIRN_CMD_MAX,
 };
@@ -91,6 +110,14 @@ enum cairn_attr {
 	CAIRN_ATTR_SIZE,		/* u64, bytes: nominal size, 4 KiB multiple */
 	CAIRN_ATTR_MAPPED,		/* u64, bytes */
 	CAIRN_ATTR_COUNTERS,		/* nest of CAIRN_CNT_* (u64) */
+	CAIRN_ATTR_ROLE,		/* u32, enum cairn_mirror_role */
+	CAIRN_ATTR_PEER_NAME,		/* string, 1-64 of [A-Za-z0-9._-] */
+	CAIRN_ATTR_FORCE,		/* flag */
+	CAIRN_ATTR_SOCK_DATA,		/* u32, a file descriptor */
+	CAIRN_ATTR_SOCK_META,		/* u32, a file descriptor */
+	CAIRN_ATTR_PING_MS,		/* u32, 100-60000, default 1000 */
+	CAIRN_ATTR_TIMEOUT_MS,		/* u32, 500-300000, default 5000 */
+	CAIRN_ATTR_MIRROR,		/* nest of CAIRN_MIRROR_* */
 
 	__CAIRN_ATTR_MAX,
 };
@@ -144,6 +171,45 @@ enum cairn_counter {
 
 #define CAIRN_CNT_MAX (__CAIRN_CNT_MAX - 1)
 
+/* Inside CAIRN_ATTR_MIRROR. */
+enum cairn_mirror_attr {
+	CAIRN_MIRROR_UNSPEC,
+	CAIRN_MIRROR_ROLE,		/* u32, enum cairn_mirror_role */
+	CAIRN_MIRROR_PEER,		/* string: the peer's name */
+	CAIRN_MIRROR_LINK,		/* u32, enum cairn_mirror_link */
+	CAIRN_MIRROR_DISK,		/* u32, enum cairn_mirror_disk: ours */
+	CAIRN_MIRROR_PEER_ROLE,		/* u32, when connected */
+	CAIRN_MIRROR_PEER_DISK,		/* u32, when connected */
+	CAIRN_MIRROR_OOS,		/* u64, bytes out of sync (primary) */
+	CAIRN_MIRROR_GRAIN,		/* u32, bytes per bitmap bit */
+	CAIRN_MIRROR_SENT,		/* u64, bytes of host writes sent */
+	CAIRN_MIRROR_RESYNCED,		/* u64, bytes sent by resync */
+	CAIRN_MIRROR_PAD,
+
+	__CAIRN_MIRROR_MAX,
+};
+
+#define CAIRN_MIRROR_MAX (__CAIRN_MIRROR_MAX - 1)
+
+enum cairn_mirror_role {
+	CAIRN_ROLE_OFF = 0,		/* MIRROR_SET only: not mirrored */
+	CAIRN_ROLE_PRIMARY = 1,	/* serves I/O, sends every write */
+	CAIRN_ROLE_SECONDARY = 2,	/* receives; its device refuses I/O */
+};
+
+enum cairn_mirror_link {
+	CAIRN_LINK_STANDALONE,		/* no peer connected */
+	CAIRN_LINK_CONNECTED,		/* in sync */
+	CAIRN_LINK_SYNC_SOURCE,		/* connected, sending the bitmap */
+	CAIRN_LINK_SYNC_TARGET,		/* connected, receiving a resync */
+};
+
+enum cairn_mirror_disk {
+	CAIRN_MDISK_INCONSISTENT,	/* never synced, or half way */
+	CAIRN_MDISK_OUTDATED,		/* consistent, known to be behind */
+	CAIRN_MDISK_CONSISTENT,		/* consistent; the newest as far as known */
+};
+
 enum cairn_nospace {
 	CAIRN_NOSPACE_ERROR = 0,	/* fail writes at once */
 	CAIRN_NOSPACE_WAIT = 1,		/* queue them for NOSPACE_TIMEOUT */
@@ -167,6 +233,11 @@ enum cairn_nl_event {
 	CAIRN_EVENT_METADATA_ERROR,	/* value: errno */
 	CAIRN_EVENT_MEMBER_ADDED,	/* value: member index */
 	CAIRN_EVENT_MEMBER_IO_ERROR,	/* value: member index */
+	CAIRN_EVENT_LINK_UP,		/* VOLUME_NAME; value: enum cairn_mirror_link */
+	CAIRN_EVENT_LINK_DOWN,		/* VOLUME_NAME; value: errno */
+	CAIRN_EVENT_LINK_REFUSED,	/* VOLUME_NAME; value: errno */
+	CAIRN_EVENT_RESYNC_DONE,	/* VOLUME_NAME; value: bytes resynced */
+	CAIRN_EVENT_ROLE_CHANGED,	/* VOLUME_NAME; value: enum cairn_mirror_role */
 };
 
 #endif /* _UAPI_CAIRN_NL_H */

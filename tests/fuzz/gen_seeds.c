@@ -92,7 +92,8 @@ static int wire_seeds(const char *dir)
 			strcpy(m.hello.name, "vm01");
 			m.hello.size = 1ULL << 30;
 			m.hello.grain_shift = 20;
-			m.hello.disk = CAIRN_DISK_CONSISTENT;
+			m.hello.role = CAIRN_WIRE_SECONDARY;
+			m.hello.disk = CAIRN_WIRE_CONSISTENT;
 			m.hello.gen_current = 2;
 			break;
 		case CAIRN_W_DATA:

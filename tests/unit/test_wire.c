@@ -50,13 +50,14 @@ static void test_hello(void)
 	strcpy(h->name, "vm01");
 	h->size = 2ULL << 40;
 	h->grain_shift = 20;
-	h->role = CAIRN_ROLE_PRIMARY;
-	h->disk = CAIRN_DISK_CONSISTENT;
+	h->role = CAIRN_WIRE_PRIMARY;
+	h->disk = CAIRN_WIRE_CONSISTENT;
 	h->gen_current = 0x1234567890abcdefULL;
 	h->gen_bitmap = 7;
 	h->gen_history[0] = 3;
 	h->gen_history[1] = 1;
 	h->dirty_bits = 2ULL << 20;
+	h->mapped = 1ULL << 30;
 	CHECK_EQ(round_trip(&m, &out, &why), 0);
 	CHECK(!memcmp(&out.hello, h, sizeof(*h)));
 	CHECK_EQ(out.payload, 0);
@@ -68,7 +69,7 @@ static void test_hello(void)
 	bad.hello.grain_shift = 40;
 	refused(&bad, "granularity");
 	bad = m;
-	bad.hello.role = 2;
+	bad.hello.role = 3;
 	refused(&bad, "role");
 	bad = m;
 	bad.hello.disk = 3;
@@ -76,6 +77,9 @@ static void test_hello(void)
 	bad = m;
 	bad.hello.dirty_bits = (2ULL << 20) + 1;
 	refused(&bad, "dirty bits");
+	bad = m;
+	bad.hello.mapped = h->size + 4096;
+	refused(&bad, "mapped");
 	bad = m;
 	strcpy(bad.hello.name, "a/b");
 	refused(&bad, "name");

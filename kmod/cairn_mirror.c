@@ -1,0 +1,1580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mirror: a volume on two nodes, a write complete only when both have
+ * it ("protocol C").
+ *
+ * Roles
+ * -----
+ * A mirrored volume is primary on one node and secondary on the other.  The
+ * primary serves I/O; the secondary's device refuses all I/O, and the
+ * secondary only applies what the primary sends, through the same volume
+ * entry point (cairn_vol_map()) that host I/O takes, so its writes are
+ * provisioned, accounted and committed like any other.
+ *
+ * The link
+ * --------
+ * cairnd connects two TCP sockets and authenticates the peer; the module
+ * takes them over (MIRROR_CONNECT) after an exchange of HELLO that checks
+ * the volume (same UUID and size) and the roles (never two primaries).  The
+ * data socket carries DATA, FLUSH and HELLO from a node to its peer; the
+ * meta socket carries the acks and pings, so an ack never waits behind
+ * data.  Each node runs a receiver thread per socket; sends come from
+ * workers, one sender per socket at a time.  Both nodes ping every
+ * ping_ms; a node that hears nothing for timeout_ms, or waits longer for an
+ * ack, drops the link: the primary goes on alone ("degraded"), recording
+ * what the peer missed.  Nothing waits on a dead link.
+ *
+ * A write's life (primary)
+ * ------------------------
+ *   map()  -> the write takes its range in mir->writes (an interval tree);
+ *             if an overlapping write is in flight it waits on conflicts
+ *             until that one completed on both nodes, so overlapping writes
+ *             are applied in the same order on both
+ *          -> remote half: a sequence number, then sendq (the sender
+ *             worker moves it to sent as it sends it) -- or, without a
+ *             link, its range goes into the out-of-sync bitmap at once
+ *          -> local half: a clone through cairn_vol_map()
+ *   local completion and remote completion (WRITE_ACK, NEG_ACK, or the
+ *   link dropped: then its range goes into the bitmap) each drop one
+ *   reference; the last one releases the range, wakes the conflicting
+ *   writes, and completes the host's bio with the local half's status.
+ *   A local failure also marks the range out of sync: the peer may hold
+ *   what we do not, and resync makes it ours again.
+ * cairn_mreq_put() is the one place where the halves join (DRBD's
+ * mod_rq_state() in spirit).
+ *
+ * FLUSH: a host write completes only after the peer acknowledged it, that
+ * is after the peer's own write completed; so when the peer flushes its
+ * volume on a FLUSH message, every write the host saw complete is durable
+ * there.  A host flush is a local flush joined with a FLUSH/FLUSH_ACK.  A
+ * FUA write is sent with FUA and completes once durable on both.
+ *
+ * Resync
+ * ------
+ * The bitmap (a bit per grain: the pool's chunk, at most 1 MiB) says what
+ * the peer may lack.  A new mirror starts with every bit set; a connected
+ * primary sends the set bits one grain at a time, a few at once, taking
+ * the grain's range in mir->writes like a write (so host writes and resync
+ * of one grain exclude each other), and clears a bit when the peer has
+ * acknowledged it.  Thin-aware: an unmapped grain is sent as a range
+ * without data (UNMAPPED: the peer discards it), and not at all when the
+ * peer's volume holds nothing.  When no bit is left the primary says so in
+ * a HELLO, and the secondary calls its data consistent.
+ *
+ * What is not here yet: the bitmap, the generation identifiers and the
+ * activity log are in RAM only, so a node that restarts knows nothing of
+ * its data: a secondary reports it inconsistent, and a primary made again
+ * marks everything out of sync -- a full (thin-aware) resync, never a
+ * wrong one.  Split brain can then only be recognised while both nodes are
+ * up (two primaries refuse to connect).
+ *
+ * Locks: mir->lock (a spinlock, taken in completion context) protects the
+ * mirror's lists, tree, bitmap and state; link->data_tx and link->meta_tx
+ * (mutexes) serialise the senders of a socket; no lock is held across I/O.
+ */
+#include <linux/module.h>
+#include <linux/device-mapper.h>
+#include <linux/kthread.h>
+#include <linux/net.h>
+#include <linux/file.h>
+#include <linux/vmalloc.h>
+#include <net/genetlink.h>
+
+#include "cairn.h"
+
+static struct workqueue_struct *cairn_mirror_wq;
+static struct bio_set cairn_mirror_bs;
+
+enum cairn_mreq_kind {
+	CAIRN_MREQ_HOST,		/* a host write or flush */
+	CAIRN_MREQ_RESYNC,		/* a grain sent by resync */
+};
+
+#define CAIRN_RESYNC_DEPTH	4
+#define CAIRN_BITMAP_MAX	(64UL << 20)	/* bytes: 512 TiB at 1 MiB */
+
+static const char *cairn_mirror_pool(struct cairn_mirror *mir)
+{
+	return mir->kv->kp->name;
+}
+
+static const char *cairn_mirror_vol(struct cairn_mirror *mir)
+{
+	return mir->kv->vol->name;
+}
+
+static void cairn_mirror_event(struct cairn_mirror *mir, u32 event, u64 value)
+{
+	cairn_nl_vol_event(cairn_mirror_pool(mir), cairn_mirror_vol(mir), event,
+			   value);
+}
+
+/* ---- the out-of-sync bitmap (mir->lock held) ---- */
+
+static void cairn_oos_mark(struct cairn_mirror *mir, sector_t start,
+			   sector_t last)
+{
+	u64 b = start >> mir->grain_shift, e = last >> mir->grain_shift;
+
+	for (; b <= e && b < mir->nr_bits; b++)
+		if (!__test_and_set_bit(b, mir->oos))
+			mir->oos_bits++;
+}
+
+static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
+				struct cairn_mreq *mr)
+{
+	if (mr->in_tree && mr->kind == CAIRN_MREQ_HOST)
+		cairn_oos_mark(mir, mr->it.start, mr->it.last);
+}
+
+/* ---- joining the halves ---- */
+
+static void cairn_mirror_dec_inflight(struct cairn_mirror *mir)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	if (!--mir->inflight)
+		wake_up_all(&mir->idle);
+	spin_unlock_irqrestore(&mir->lock, flags);
+}
+
+static void cairn_resync_finish(struct cairn_mreq *mr);
+
+static void cairn_mreq_put(struct cairn_mreq *mr)
+{
+	struct cairn_mirror *mir = mr->mir;
+	unsigned long flags;
+	bool redrive = false;
+
+	if (!atomic_dec_and_test(&mr->pending))
+		return;
+	if (mr->kind == CAIRN_MREQ_RESYNC) {
+		cairn_resync_finish(mr);
+		return;
+	}
+	spin_lock_irqsave(&mir->lock, flags);
+	if (mr->local && mr->cmd == CAIRN_W_DATA)
+		cairn_oos_mark_mreq(mir, mr);
+	if (mr->in_tree) {
+		interval_tree_remove(&mr->it, &mir->writes);
+		redrive = !list_empty(&mir->conflicts);
+	}
+	spin_unlock_irqrestore(&mir->lock, flags);
+	if (redrive)
+		queue_work(cairn_mirror_wq, &mir->redrive_work);
+	mr->master->bi_status = mr->local;
+	bio_endio(mr->master);
+	cairn_mirror_dec_inflight(mir);
+}
+
+/* The remote half is over: the peer has it (@ok), or it never will. */
+static void cairn_remote_done(struct cairn_mirror *mir, struct cairn_mreq *mr,
+			      bool ok)
+{
+	unsigned long flags;
+
+	mr->remote_ok = ok;
+	if (!ok) {
+		spin_lock_irqsave(&mir->lock, flags);
+		cairn_oos_mark_mreq(mir, mr);
+		spin_unlock_irqrestore(&mir->lock, flags);
+	}
+	cairn_mreq_put(mr);
+}
+
+static void cairn_local_endio(struct bio *clone)
+{
+	struct cairn_mreq *mr = clone->bi_private;
+	blk_status_t status = clone->bi_status;
+
+	cairn_vol_end_io(&mr->lio, &status);
+	bio_put(clone);
+	mr->local = status;
+	cairn_mreq_put(mr);
+}
+
+/* Start @mr's local half: its clone through the volume. */
+static void cairn_mreq_local(struct cairn_mreq *mr)
+{
+	struct cairn_kvol *kv = mr->mir->kv;
+	struct bio *clone = mr->clone;
+
+	mr->clone = NULL;
+	clone->bi_iter = mr->iter;
+	clone->bi_end_io = cairn_local_endio;
+	clone->bi_private = mr;
+	switch (cairn_vol_map(kv, clone, &mr->lio)) {
+	case DM_MAPIO_REMAPPED:
+		submit_bio_noacct(clone);
+		break;
+	case DM_MAPIO_SUBMITTED:
+		break;
+	default:
+		clone->bi_status = BLK_STS_IOERR;
+		bio_endio(clone);
+		break;
+	}
+}
+
+/*
+ * Start @mr's remote half, mir->lock held: onto the send queue while a
+ * peer is connected as secondary; otherwise it is over at once (and its
+ * range out of sync).
+ */
+static bool cairn_remote_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	struct cairn_link *link = mir->link;
+
+	if (!link || link->dead || link->peer.role != CAIRN_WIRE_SECONDARY) {
+		cairn_oos_mark_mreq(mir, mr);
+		return false;
+	}
+	mr->seq = ++mir->seq;
+	list_add_tail(&mr->list, &mir->sendq);
+	return true;
+}
+
+/*
+ * Take @mr's range and start both halves; or, if an overlapping write is
+ * in flight, queue it behind (it is started again when that completes).
+ */
+static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	unsigned long flags;
+	bool remote, kick;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	if (mr->in_tree &&
+	    interval_tree_iter_first(&mir->writes, mr->it.start, mr->it.last)) {
+		list_add_tail(&mr->list, &mir->conflicts);
+		spin_unlock_irqrestore(&mir->lock, flags);
+		return;
+	}
+	if (mr->in_tree)
+		interval_tree_insert(&mr->it, &mir->writes);
+	kick = list_empty(&mir->sendq);
+	remote = cairn_remote_start(mir, mr);
+	spin_unlock_irqrestore(&mir->lock, flags);
+
+	/* Both halves, plus this function's own reference. */
+	atomic_set(&mr->pending, 3);
+	if (remote) {
+		if (kick)
+			queue_work(cairn_mirror_wq, &mir->send_work);
+	} else {
+		mr->remote_ok = false;
+		atomic_dec(&mr->pending);
+	}
+	cairn_mreq_local(mr);
+	cairn_mreq_put(mr);
+}
+
+/* The clone could not be had without waiting: get it here, then start. */
+static void cairn_mreq_alloc_work(struct work_struct *work)
+{
+	struct cairn_mreq *mr = container_of(work, struct cairn_mreq, io.work);
+
+	mr->clone = bio_alloc_clone(mr->master->bi_bdev, mr->master, GFP_NOIO,
+				    &cairn_mirror_bs);
+	cairn_mreq_start(mr->mir, mr);
+}
+
+/* Writes that waited for an overlapping one: try them again, in order. */
+static void cairn_redrive_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						redrive_work);
+	struct cairn_mreq *mr, *next;
+	LIST_HEAD(again);
+
+	spin_lock_irq(&mir->lock);
+	list_splice_init(&mir->conflicts, &again);
+	spin_unlock_irq(&mir->lock);
+	list_for_each_entry_safe(mr, next, &again, list) {
+		list_del_init(&mr->list);
+		cairn_mreq_start(mir, mr);
+	}
+	queue_work(cairn_mirror_wq, &mir->resync_work);
+}
+
+/* ---- the entry point (primary) ---- */
+
+int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
+		     struct cairn_mreq *mr)
+{
+	struct cairn_mirror *mir = READ_ONCE(kv->mir);
+	unsigned long flags;
+	bool empty_flush;
+
+	mr->mir = NULL;
+	if (!mir)
+		return cairn_vol_map(kv, bio, &mr->io);
+	if (READ_ONCE(mir->role) != CAIRN_ROLE_PRIMARY)
+		return DM_MAPIO_KILL;
+	empty_flush = op_is_flush(bio->bi_opf) && !bio_sectors(bio);
+	if (!op_is_write(bio_op(bio)) && !empty_flush)
+		return cairn_vol_map(kv, bio, &mr->io);
+
+	mr->mir = mir;
+	mr->master = bio;
+	mr->iter = bio->bi_iter;
+	mr->kind = CAIRN_MREQ_HOST;
+	mr->local = BLK_STS_OK;
+	mr->remote_ok = false;
+	mr->wflags = 0;
+	INIT_LIST_HEAD(&mr->list);
+	if (empty_flush) {
+		mr->cmd = CAIRN_W_FLUSH;
+		mr->in_tree = false;
+	} else {
+		mr->cmd = CAIRN_W_DATA;
+		mr->in_tree = true;
+		mr->it.start = bio->bi_iter.bi_sector;
+		mr->it.last = bio_end_sector(bio) - 1;
+		if (bio->bi_opf & REQ_FUA)
+			mr->wflags |= CAIRN_WF_FUA;
+		if (bio_op(bio) == REQ_OP_DISCARD)
+			mr->wflags |= CAIRN_WF_DISCARD;
+		else if (bio_op(bio) == REQ_OP_WRITE_ZEROES)
+			mr->wflags |= CAIRN_WF_ZEROES;
+	}
+	spin_lock_irqsave(&mir->lock, flags);
+	mir->inflight++;
+	spin_unlock_irqrestore(&mir->lock, flags);
+	/*
+	 * The local half is a clone.  map() never sleeps: if the clone can
+	 * not be had at once, a worker waits for the bioset's reserve.
+	 */
+	mr->clone = bio_alloc_clone(bio->bi_bdev, bio, GFP_NOWAIT,
+				    &cairn_mirror_bs);
+	if (!mr->clone) {
+		INIT_WORK(&mr->io.work, cairn_mreq_alloc_work);
+		queue_work(cairn_mirror_wq, &mr->io.work);
+		return DM_MAPIO_SUBMITTED;
+	}
+	cairn_mreq_start(mir, mr);
+	return DM_MAPIO_SUBMITTED;
+}
+
+void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err)
+{
+	/* A mirrored bio's volume I/O was its clone's, accounted there. */
+	if (!mr->mir)
+		cairn_vol_end_io(&mr->io, err);
+}
+
+/* ---- the link: failure ---- */
+
+/* Drop the link (any thread or worker): the down worker tears it down. */
+static void cairn_link_fail(struct cairn_mirror *mir, int err)
+{
+	struct cairn_link *link;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	link = mir->link;
+	if (!link || link->dead) {
+		spin_unlock_irqrestore(&mir->lock, flags);
+		return;
+	}
+	link->dead = true;
+	link->error = err;
+	spin_unlock_irqrestore(&mir->lock, flags);
+	kernel_sock_shutdown(link->data, SHUT_RDWR);
+	kernel_sock_shutdown(link->meta, SHUT_RDWR);
+	queue_work(cairn_mirror_wq, &mir->down_work);
+}
+
+static void cairn_protocol_error(struct cairn_mirror *mir, const char *why)
+{
+	DMERR_LIMIT("%s/%s: protocol error from peer %s: %s",
+		    cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		    mir->peer_name, why);
+	cairn_link_fail(mir, -EPROTO);
+}
+
+/* Every bit set: the peer may hold anything (a full, thin-aware resync). */
+static void cairn_oos_all(struct cairn_mirror *mir)
+{
+	bitmap_fill(mir->oos, mir->nr_bits);
+	mir->oos_bits = mir->nr_bits;
+	mir->resync_pos = 0;
+	mir->resync_done_sent = false;
+}
+
+static void cairn_down_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						down_work);
+	struct cairn_mreq *mr, *next;
+	struct cairn_link *link;
+	LIST_HEAD(lost);
+
+	link = mir->link;
+	if (!link)
+		return;
+	kthread_stop(link->data_rx);
+	kthread_stop(link->meta_rx);
+	put_task_struct(link->data_rx);
+	put_task_struct(link->meta_rx);
+	cancel_delayed_work_sync(&mir->ping_work);
+	cancel_work_sync(&mir->send_work);
+	cancel_work_sync(&mir->resync_work);
+
+	spin_lock_irq(&mir->lock);
+	mir->link = NULL;
+	list_splice_tail_init(&mir->sent, &lost);
+	list_splice_tail_init(&mir->sendq, &lost);
+	spin_unlock_irq(&mir->lock);
+	/* Acks still to send are dropped: the peer's writes are done. */
+	flush_work(&mir->ack_work);
+	list_for_each_entry_safe(mr, next, &lost, list) {
+		list_del_init(&mr->list);
+		cairn_remote_done(mir, mr, false);
+	}
+	sockfd_put(link->data);
+	sockfd_put(link->meta);
+	DMWARN("%s/%s: link to %s down (error %d)%s", cairn_mirror_pool(mir),
+	       cairn_mirror_vol(mir), mir->peer_name, link->error,
+	       mir->role == CAIRN_ROLE_PRIMARY ? ": primary goes on alone" : "");
+	cairn_mirror_event(mir, CAIRN_EVENT_LINK_DOWN, -link->error);
+	kfree(link);
+}
+
+/* ---- sending (primary) ---- */
+
+static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
+{
+	struct cairn_wire_msg m = { .cmd = mr->cmd };
+	u32 size = 0;
+	int r;
+
+	if (mr->cmd == CAIRN_W_FLUSH) {
+		m.ack.cookie = mr->seq;
+		m.ack.seq = mr->seq;
+	} else {
+		size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+		m.data.sector = mr->it.start;
+		m.data.cookie = mr->seq;
+		m.data.seq = mr->seq;
+		m.data.flags = mr->wflags;
+		m.data.size = size;
+		if (mr->wflags & (CAIRN_WF_DISCARD | CAIRN_WF_ZEROES |
+				  CAIRN_WF_UNMAPPED))
+			size = 0;
+		m.payload = size;
+	}
+	mutex_lock(&link->data_tx);
+	r = cairn_link_send_msg(link->data, &m, size);
+	if (!r && size)
+		r = cairn_link_send_bio(link->data, mr->master, mr->iter);
+	mutex_unlock(&link->data_tx);
+	return r;
+}
+
+static void cairn_send_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						send_work);
+	struct cairn_link *link;
+	struct cairn_mreq *mr;
+	int r;
+
+	for (;;) {
+		spin_lock_irq(&mir->lock);
+		link = mir->link;
+		if (!link || link->dead || list_empty(&mir->sendq)) {
+			spin_unlock_irq(&mir->lock);
+			return;
+		}
+		mr = list_first_entry(&mir->sendq, struct cairn_mreq, list);
+		list_move_tail(&mr->list, &mir->sent);
+		mr->sent_at = jiffies;
+		/* The sender's own reference: the ack may come first. */
+		atomic_inc(&mr->pending);
+		if (mr->cmd == CAIRN_W_DATA && mr->kind == CAIRN_MREQ_HOST)
+			mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
+					   SECTOR_SHIFT;
+		spin_unlock_irq(&mir->lock);
+		r = cairn_send_mreq(link, mr);
+		cairn_mreq_put(mr);
+		if (r) {
+			cairn_link_fail(mir, r);
+			return;
+		}
+	}
+}
+
+/* Our HELLO: who we are, our role and data, our bitmap. */
+static void cairn_hello_fill(struct cairn_mirror *mir, struct cairn_wire_msg *m)
+{
+	struct cairn_kvol *kv = mir->kv;
+	struct cairn_wire_hello *h = &m->hello;
+
+	memset(m, 0, sizeof(*m));
+	m->cmd = CAIRN_W_HELLO;
+	memcpy(h->uuid, kv->vol->uuid, sizeof(h->uuid));
+	memcpy(h->node_uuid, kv->kp->core->sb.pool_uuid, sizeof(h->node_uuid));
+	strscpy(h->name, kv->vol->name, sizeof(h->name));
+	h->size = kv->vol->size;
+	h->grain_shift = mir->grain_shift + SECTOR_SHIFT;
+	h->role = mir->role;
+	h->disk = mir->disk;
+	h->dirty_bits = mir->oos_bits;
+	h->mapped = min(READ_ONCE(kv->vol->nr_mapped) << kv->kp->core->sb.chunk_shift,
+			kv->vol->size);
+}
+
+static int cairn_send_hello(struct cairn_mirror *mir, struct cairn_link *link)
+{
+	struct cairn_wire_msg m;
+	int r;
+
+	spin_lock_irq(&mir->lock);
+	cairn_hello_fill(mir, &m);
+	spin_unlock_irq(&mir->lock);
+	mutex_lock(&link->data_tx);
+	r = cairn_link_send_msg(link->data, &m, false);
+	mutex_unlock(&link->data_tx);
+	return r;
+}
+
+/* ---- resync (primary) ---- */
+
+static void cairn_resync_free(struct cairn_mreq *mr)
+{
+	struct bio_vec *bv;
+	struct bvec_iter_all iter;
+
+	if (mr->master) {
+		bio_for_each_segment_all(bv, mr->master, iter)
+			__free_page(bv->bv_page);
+		bio_put(mr->master);
+	}
+	kfree(mr);
+}
+
+static void cairn_resync_finish(struct cairn_mreq *mr)
+{
+	struct cairn_mirror *mir = mr->mir;
+	u64 bit = mr->it.start >> mir->grain_shift;
+	unsigned long flags;
+	bool redrive;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	interval_tree_remove(&mr->it, &mir->writes);
+	mir->resync_busy--;
+	if (mr->remote_ok && !mr->local) {
+		if (__test_and_clear_bit(bit, mir->oos))
+			mir->oos_bits--;
+		mir->resynced_bytes += (mr->it.last - mr->it.start + 1) <<
+				       SECTOR_SHIFT;
+	}
+	redrive = !list_empty(&mir->conflicts);
+	if (!--mir->inflight)
+		wake_up_all(&mir->idle);
+	spin_unlock_irqrestore(&mir->lock, flags);
+	cairn_resync_free(mr);
+	if (redrive)
+		queue_work(cairn_mirror_wq, &mir->redrive_work);
+	else
+		queue_work(cairn_mirror_wq, &mir->resync_work);
+}
+
+/* Queue a resync transfer for sending (or finish it, link gone). */
+static void cairn_resync_send(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	unsigned long flags;
+	bool queued, kick;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	kick = list_empty(&mir->sendq);
+	queued = mir->link && !mir->link->dead &&
+		 mir->link->peer.role == CAIRN_WIRE_SECONDARY;
+	if (queued) {
+		mr->seq = ++mir->seq;
+		list_add_tail(&mr->list, &mir->sendq);
+	}
+	spin_unlock_irqrestore(&mir->lock, flags);
+	if (!queued)
+		cairn_remote_done(mir, mr, false);
+	else if (kick)
+		queue_work(cairn_mirror_wq, &mir->send_work);
+}
+
+static void cairn_resync_read_endio(struct bio *bio)
+{
+	struct cairn_mreq *mr = bio->bi_private;
+	blk_status_t status = bio->bi_status;
+
+	cairn_vol_end_io(&mr->lio, &status);
+	if (status) {
+		mr->local = status;
+		cairn_remote_done(mr->mir, mr, false);
+		return;
+	}
+	cairn_resync_send(mr->mir, mr);
+}
+
+/* Read @mr's grain (mapped) and send it once read. */
+static int cairn_resync_read(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	u32 size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+	unsigned int i, nr = DIV_ROUND_UP(size, PAGE_SIZE);
+	struct bio *bio;
+
+	bio = bio_alloc(NULL, nr, REQ_OP_READ, GFP_NOIO);
+	for (i = 0; i < nr; i++) {
+		struct page *page = alloc_page(GFP_NOIO);
+		unsigned int len = min_t(u32, size - i * PAGE_SIZE, PAGE_SIZE);
+
+		if (!page || !bio_add_page(bio, page, len, 0)) {
+			if (page)
+				__free_page(page);
+			mr->master = bio;
+			return -ENOMEM;
+		}
+	}
+	bio->bi_iter.bi_sector = mr->it.start;
+	bio->bi_end_io = cairn_resync_read_endio;
+	bio->bi_private = mr;
+	mr->master = bio;
+	mr->iter = bio->bi_iter;
+	switch (cairn_vol_map(mir->kv, bio, &mr->lio)) {
+	case DM_MAPIO_REMAPPED:
+		submit_bio_noacct(bio);
+		break;
+	case DM_MAPIO_SUBMITTED:
+		break;
+	default:
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		break;
+	}
+	return 0;
+}
+
+/* Start resync transfers while there is room; a few candidates per run. */
+static void cairn_resync_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						resync_work);
+	struct cairn_kvol *kv = mir->kv;
+	sector_t vol_sectors = kv->vol->size >> SECTOR_SHIFT;
+	struct cairn_link *link;
+	unsigned int tries = 64;
+	bool wrapped = false, peer_empty;
+	struct cairn_mreq *mr;
+	u64 bit, pchunk;
+	u32 member;
+	int mapped;
+
+	while (tries--) {
+		mr = kzalloc(sizeof(*mr), GFP_NOIO);
+		if (!mr)
+			return;
+		spin_lock_irq(&mir->lock);
+		link = mir->link;
+		if (!link || link->dead || mir->role != CAIRN_ROLE_PRIMARY ||
+		    link->peer.role != CAIRN_WIRE_SECONDARY ||
+		    mir->resync_busy >= CAIRN_RESYNC_DEPTH)
+			goto out_unlock;
+		if (!mir->oos_bits) {
+			if (mir->resync_busy || mir->resync_done_sent)
+				goto out_unlock;
+			mir->resync_done_sent = true;
+			spin_unlock_irq(&mir->lock);
+			kfree(mr);
+			DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
+			       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			       mir->peer_name, mir->resynced_bytes);
+			if (cairn_send_hello(mir, link))
+				cairn_link_fail(mir, -EPIPE);
+			cairn_mirror_event(mir, CAIRN_EVENT_RESYNC_DONE,
+					   mir->resynced_bytes);
+			return;
+		}
+		bit = find_next_bit(mir->oos, mir->nr_bits, mir->resync_pos);
+		if (bit >= mir->nr_bits) {
+			if (wrapped)
+				goto out_unlock;
+			wrapped = true;
+			mir->resync_pos = 0;
+			spin_unlock_irq(&mir->lock);
+			kfree(mr);
+			continue;
+		}
+		mir->resync_pos = bit + 1;
+		mr->it.start = bit << mir->grain_shift;
+		mr->it.last = min_t(sector_t, mr->it.start + (1ULL << mir->grain_shift),
+				    vol_sectors) - 1;
+		if (interval_tree_iter_first(&mir->writes, mr->it.start,
+					     mr->it.last)) {
+			spin_unlock_irq(&mir->lock);
+			kfree(mr);
+			continue;	/* a write has it: later */
+		}
+		interval_tree_insert(&mr->it, &mir->writes);
+		mr->in_tree = true;
+		mir->resync_busy++;
+		mir->inflight++;
+		peer_empty = !link->peer.mapped;
+		spin_unlock_irq(&mir->lock);
+
+		mr->mir = mir;
+		mr->kind = CAIRN_MREQ_RESYNC;
+		mr->cmd = CAIRN_W_DATA;
+		mr->wflags = CAIRN_WF_RESYNC;
+		INIT_LIST_HEAD(&mr->list);
+		atomic_set(&mr->pending, 1);
+		rcu_read_lock();
+		mapped = cairn_lookup(kv->vol, mr->it.start >> kv->kp->chunk_shift,
+				      &member, &pchunk);
+		rcu_read_unlock();
+		if (mapped) {
+			if (cairn_resync_read(mir, mr)) {
+				mr->local = BLK_STS_RESOURCE;
+				cairn_remote_done(mir, mr, false);
+				return;
+			}
+		} else if (peer_empty) {
+			/* Unmapped here and nothing there: in sync. */
+			cairn_remote_done(mir, mr, true);
+		} else {
+			mr->wflags |= CAIRN_WF_UNMAPPED;
+			cairn_resync_send(mir, mr);
+		}
+	}
+	return;
+
+out_unlock:
+	spin_unlock_irq(&mir->lock);
+	kfree(mr);
+}
+
+/* ---- applying the peer's writes (secondary) ---- */
+
+/* A write or flush from the peer, applied here in parts of one chunk. */
+struct cairn_preq {
+	struct llist_node node;		/* in mir->acks, once done */
+	struct cairn_mirror *mir;
+	u64 cookie;
+	u32 seq;
+	u16 ack;			/* WRITE_ACK or FLUSH_ACK */
+	atomic_t pending;
+	blk_status_t status;
+	unsigned int nr_pages;
+	struct page **pages;
+	unsigned int nr_parts;
+	struct cairn_ppart {
+		struct cairn_io io;
+		struct cairn_preq *preq;
+	} parts[];
+};
+
+static void cairn_preq_free(struct cairn_preq *pr)
+{
+	unsigned int i;
+
+	for (i = 0; i < pr->nr_pages; i++)
+		if (pr->pages[i])
+			__free_page(pr->pages[i]);
+	kvfree(pr->pages);
+	kfree(pr);
+}
+
+static void cairn_preq_put(struct cairn_preq *pr)
+{
+	struct cairn_mirror *mir = pr->mir;
+
+	if (!atomic_dec_and_test(&pr->pending))
+		return;
+	llist_add(&pr->node, &mir->acks);
+	queue_work(cairn_mirror_wq, &mir->ack_work);
+}
+
+static void cairn_ppart_endio(struct bio *bio)
+{
+	struct cairn_ppart *pp = bio->bi_private;
+	struct cairn_preq *pr = pp->preq;
+	blk_status_t status = bio->bi_status;
+
+	cairn_vol_end_io(&pp->io, &status);
+	if (status)
+		WRITE_ONCE(pr->status, status);
+	bio_put(bio);
+	cairn_preq_put(pr);
+}
+
+static void cairn_ppart_submit(struct cairn_mirror *mir, struct cairn_ppart *pp,
+			       struct bio *bio)
+{
+	bio->bi_end_io = cairn_ppart_endio;
+	bio->bi_private = pp;
+	atomic_inc(&pp->preq->pending);
+	switch (cairn_vol_map(mir->kv, bio, &pp->io)) {
+	case DM_MAPIO_REMAPPED:
+		submit_bio_noacct(bio);
+		break;
+	case DM_MAPIO_SUBMITTED:
+		break;
+	default:
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		break;
+	}
+}
+
+/*
+ * A bio for payload bytes [@off, @off + @len) of @pr, written at @sector.
+ */
+static struct bio *cairn_preq_bio(struct cairn_preq *pr, u32 off, u32 len,
+				  sector_t sector, blk_opf_t opf)
+{
+	unsigned int first = off / PAGE_SIZE;
+	unsigned int last = (off + len - 1) / PAGE_SIZE;
+	struct bio *bio = bio_alloc(NULL, last - first + 1, opf, GFP_NOIO);
+
+	bio->bi_iter.bi_sector = sector;
+	while (len) {
+		unsigned int poff = off % PAGE_SIZE;
+		unsigned int n = min_t(u32, len, PAGE_SIZE - poff);
+
+		__bio_add_page(bio, pr->pages[off / PAGE_SIZE], n, poff);
+		off += n;
+		len -= n;
+	}
+	return bio;
+}
+
+/*
+ * Apply a DATA (or FLUSH) of the peer: read its payload, submit it through
+ * the volume in chunk-sized parts, ack when every part completed.
+ */
+static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
+		       const struct cairn_wire_msg *m)
+{
+	struct cairn_kvol *kv = mir->kv;
+	const struct cairn_wire_data *d = &m->data;
+	sector_t chunk = 1ULL << kv->kp->chunk_shift;
+	sector_t sector = d->sector, end;
+	struct cairn_preq *pr;
+	unsigned int nr_parts, i;
+	blk_opf_t opf;
+	u32 off = 0;
+	int r;
+
+	if (m->cmd == CAIRN_W_FLUSH) {
+		nr_parts = 1;
+	} else {
+		end = sector + (d->size >> SECTOR_SHIFT);
+		if (end > kv->vol->size >> SECTOR_SHIFT) {
+			cairn_protocol_error(mir, "DATA past the volume's end");
+			return -EPROTO;
+		}
+		if (d->size > CAIRN_MAX_DISCARD_SECTORS << SECTOR_SHIFT) {
+			cairn_protocol_error(mir, "DATA range too large");
+			return -EPROTO;
+		}
+		nr_parts = (d->flags & (CAIRN_WF_DISCARD | CAIRN_WF_UNMAPPED |
+					CAIRN_WF_ZEROES)) ? 1 :
+			   ((end - 1) >> kv->kp->chunk_shift) -
+			   (sector >> kv->kp->chunk_shift) + 1;
+	}
+	pr = kzalloc(struct_size(pr, parts, nr_parts), GFP_NOIO);
+	if (!pr)
+		return -ENOMEM;
+	pr->mir = mir;
+	pr->nr_parts = nr_parts;
+	atomic_set(&pr->pending, 1);
+	if (m->cmd == CAIRN_W_FLUSH) {
+		pr->cookie = m->ack.cookie;
+		pr->seq = m->ack.seq;
+		pr->ack = CAIRN_W_FLUSH_ACK;
+	} else {
+		pr->cookie = d->cookie;
+		pr->seq = d->seq;
+		pr->ack = CAIRN_W_WRITE_ACK;
+	}
+	if (m->payload) {
+		pr->nr_pages = DIV_ROUND_UP(m->payload, PAGE_SIZE);
+		pr->pages = kvcalloc(pr->nr_pages, sizeof(*pr->pages), GFP_NOIO);
+		if (!pr->pages) {
+			kfree(pr);
+			return -ENOMEM;
+		}
+		for (i = 0; i < pr->nr_pages; i++) {
+			u32 len = min_t(u32, m->payload - i * PAGE_SIZE, PAGE_SIZE);
+
+			pr->pages[i] = alloc_page(GFP_NOIO);
+			r = pr->pages[i] ? cairn_link_recv(sock,
+					page_address(pr->pages[i]), len) : -ENOMEM;
+			if (r) {
+				cairn_preq_free(pr);
+				return r;
+			}
+		}
+	}
+	for (i = 0; i < nr_parts; i++)
+		pr->parts[i].preq = pr;
+
+	spin_lock_irq(&mir->lock);
+	mir->inflight++;
+	spin_unlock_irq(&mir->lock);
+
+	if (m->cmd == CAIRN_W_FLUSH) {
+		cairn_ppart_submit(mir, &pr->parts[0],
+				   bio_alloc(NULL, 0, REQ_OP_WRITE | REQ_PREFLUSH,
+					     GFP_NOIO));
+	} else if (!m->payload) {
+		struct bio *bio;
+
+		opf = (d->flags & CAIRN_WF_ZEROES) ? REQ_OP_WRITE_ZEROES :
+						     REQ_OP_DISCARD;
+		bio = bio_alloc(NULL, 0, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector;
+		bio->bi_iter.bi_size = d->size;
+		cairn_ppart_submit(mir, &pr->parts[0], bio);
+	} else {
+		opf = REQ_OP_WRITE | ((d->flags & CAIRN_WF_FUA) ? REQ_FUA : 0);
+		for (i = 0; i < nr_parts; i++) {
+			sector_t next = min_t(sector_t, end,
+					      (sector | (chunk - 1)) + 1);
+			u32 len = (next - sector) << SECTOR_SHIFT;
+
+			cairn_ppart_submit(mir, &pr->parts[i],
+					   cairn_preq_bio(pr, off, len, sector, opf));
+			off += len;
+			sector = next;
+		}
+	}
+	cairn_preq_put(pr);
+	return 0;
+}
+
+/* Send the acks of the peer's completed requests, in completion order. */
+static void cairn_ack_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						ack_work);
+	struct llist_node *list = llist_reverse_order(llist_del_all(&mir->acks));
+	struct cairn_preq *pr, *next;
+	struct cairn_wire_msg m;
+	struct cairn_link *link;
+	int r = 0;
+
+	spin_lock_irq(&mir->lock);
+	link = mir->link;
+	if (link && link->dead)
+		link = NULL;
+	spin_unlock_irq(&mir->lock);
+
+	if (link)
+		mutex_lock(&link->meta_tx);
+	llist_for_each_entry_safe(pr, next, list, node) {
+		if (link && !r) {
+			memset(&m, 0, sizeof(m));
+			m.cmd = pr->status ? CAIRN_W_NEG_ACK : pr->ack;
+			m.ack.cookie = pr->cookie;
+			m.ack.seq = pr->seq;
+			m.ack.status = pr->status ?
+				       -blk_status_to_errno(pr->status) : 0;
+			r = cairn_link_send_msg(link->meta, &m, !!next);
+		}
+		cairn_preq_free(pr);
+		cairn_mirror_dec_inflight(mir);
+	}
+	if (link)
+		mutex_unlock(&link->meta_tx);
+	if (r)
+		cairn_link_fail(mir, r);
+}
+
+/* ---- receiving ---- */
+
+/* The peer's HELLO after the handshake: its role or data changed. */
+static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
+			     const struct cairn_wire_hello *h)
+{
+	bool split = false, resync = false;
+
+	spin_lock_irq(&mir->lock);
+	link->peer = *h;
+	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_PRIMARY)
+		split = true;
+	else if (h->role == CAIRN_WIRE_PRIMARY)
+		mir->disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :
+					    CAIRN_MDISK_CONSISTENT;
+	else if (mir->role == CAIRN_ROLE_PRIMARY)
+		resync = true;
+	spin_unlock_irq(&mir->lock);
+	if (split) {
+		DMERR("%s/%s: peer %s became primary too: link dropped",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      mir->peer_name);
+		cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, EBUSY);
+		cairn_link_fail(mir, -EBUSY);
+	}
+	if (resync)
+		queue_work(cairn_mirror_wq, &mir->resync_work);
+}
+
+static int cairn_data_rx_thread(void *arg)
+{
+	struct cairn_mirror *mir = arg;
+	struct cairn_link *link = mir->link;
+	u8 body[CAIRN_WIRE_BODY_MAX];
+	struct cairn_wire_msg m;
+	const char *why = NULL;
+	int r;
+
+	while (!kthread_should_stop()) {
+		r = cairn_link_recv_msg(link->data, &m, body, &why);
+		if (r == -EPROTO) {
+			cairn_protocol_error(mir, why);
+			break;
+		}
+		if (r) {
+			cairn_link_fail(mir, r);
+			break;
+		}
+		WRITE_ONCE(link->last_rx, jiffies);
+		switch (m.cmd) {
+		case CAIRN_W_HELLO:
+			cairn_peer_hello(mir, link, &m.hello);
+			continue;
+		case CAIRN_W_DATA:
+		case CAIRN_W_FLUSH:
+			if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY) {
+				cairn_protocol_error(mir, "writes sent to the primary");
+				break;
+			}
+			if (m.cmd == CAIRN_W_DATA && m.data.flags & CAIRN_WF_RESYNC)
+				WRITE_ONCE(mir->disk, CAIRN_MDISK_INCONSISTENT);
+			r = cairn_apply(mir, link->data, &m);
+			if (r) {
+				cairn_link_fail(mir, r);
+				break;
+			}
+			continue;
+		default:
+			cairn_protocol_error(mir, "unexpected message on the data socket");
+			break;
+		}
+		break;
+	}
+	/* Wait for cairn_down_work() to stop us. */
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+/* An ack of the peer: find its request (by sequence number) and join it. */
+static int cairn_peer_ack(struct cairn_mirror *mir, const struct cairn_wire_msg *m)
+{
+	struct cairn_mreq *mr, *found = NULL;
+	u16 want = m->cmd == CAIRN_W_FLUSH_ACK ? CAIRN_W_FLUSH : CAIRN_W_DATA;
+	bool full = false;
+
+	spin_lock_irq(&mir->lock);
+	list_for_each_entry(mr, &mir->sent, list) {
+		if (mr->seq != m->ack.cookie)
+			continue;
+		if (m->cmd == CAIRN_W_NEG_ACK || mr->cmd == want) {
+			found = mr;
+			list_del_init(&mr->list);
+		}
+		break;
+	}
+	if (found && m->cmd == CAIRN_W_NEG_ACK) {
+		/* What the peer holds is not known any more. */
+		mir->link->peer.mapped = mir->kv->vol->size;
+		if (found->cmd == CAIRN_W_FLUSH) {
+			cairn_oos_all(mir);
+			full = true;
+		}
+	}
+	spin_unlock_irq(&mir->lock);
+	if (!found)
+		return -EPROTO;
+	if (m->cmd == CAIRN_W_NEG_ACK)
+		DMERR_LIMIT("%s/%s: peer %s failed a %s (error %u)%s",
+			    cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			    mir->peer_name, cairn_wire_cmd_name(found->cmd),
+			    m->ack.status, full ? ": full resync" : "");
+	cairn_remote_done(mir, found, m->cmd != CAIRN_W_NEG_ACK);
+	if (full)
+		cairn_link_fail(mir, -EIO);
+	return 0;
+}
+
+static int cairn_meta_rx_thread(void *arg)
+{
+	struct cairn_mirror *mir = arg;
+	struct cairn_link *link = mir->link;
+	u8 body[CAIRN_WIRE_BODY_MAX];
+	struct cairn_wire_msg m;
+	const char *why = NULL;
+	int r;
+
+	while (!kthread_should_stop()) {
+		r = cairn_link_recv_msg(link->meta, &m, body, &why);
+		if (r == -EPROTO) {
+			cairn_protocol_error(mir, why);
+			break;
+		}
+		if (r) {
+			cairn_link_fail(mir, r);
+			break;
+		}
+		WRITE_ONCE(link->last_rx, jiffies);
+		switch (m.cmd) {
+		case CAIRN_W_PING:
+			m.cmd = CAIRN_W_PING_ACK;
+			mutex_lock(&link->meta_tx);
+			r = cairn_link_send_msg(link->meta, &m, false);
+			mutex_unlock(&link->meta_tx);
+			if (r) {
+				cairn_link_fail(mir, r);
+				break;
+			}
+			continue;
+		case CAIRN_W_PING_ACK:
+			continue;
+		case CAIRN_W_WRITE_ACK:
+		case CAIRN_W_NEG_ACK:
+		case CAIRN_W_FLUSH_ACK:
+			if (!cairn_peer_ack(mir, &m))
+				continue;
+			cairn_protocol_error(mir, "ack of nothing sent");
+			break;
+		default:
+			cairn_protocol_error(mir, "unexpected message on the meta socket");
+			break;
+		}
+		break;
+	}
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+/* Pings, and the timeouts of a silent peer and of a missing ack. */
+static void cairn_ping_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(to_delayed_work(work),
+						struct cairn_mirror, ping_work);
+	struct cairn_wire_msg m = { .cmd = CAIRN_W_PING };
+	struct cairn_link *link;
+	unsigned long timeout;
+	bool late = false;
+	int r;
+
+	spin_lock_irq(&mir->lock);
+	link = mir->link;
+	if (!link || link->dead) {
+		spin_unlock_irq(&mir->lock);
+		return;
+	}
+	timeout = msecs_to_jiffies(link->timeout_ms);
+	if (!list_empty(&mir->sent)) {
+		struct cairn_mreq *mr = list_first_entry(&mir->sent,
+							 struct cairn_mreq, list);
+
+		late = time_after(jiffies, mr->sent_at + timeout);
+	}
+	spin_unlock_irq(&mir->lock);
+	if (late || time_after(jiffies, READ_ONCE(link->last_rx) + timeout)) {
+		DMERR("%s/%s: peer %s silent for %u ms", cairn_mirror_pool(mir),
+		      cairn_mirror_vol(mir), mir->peer_name, link->timeout_ms);
+		cairn_link_fail(mir, -ETIMEDOUT);
+		return;
+	}
+	m.ack.cookie = jiffies;
+	mutex_lock(&link->meta_tx);
+	r = cairn_link_send_msg(link->meta, &m, false);
+	mutex_unlock(&link->meta_tx);
+	if (r) {
+		cairn_link_fail(mir, r);
+		return;
+	}
+	queue_delayed_work(cairn_mirror_wq, &mir->ping_work,
+			   msecs_to_jiffies(link->ping_ms));
+}
+
+/* ---- control (kp->lock held) ---- */
+
+static int cairn_refuse(const char **why, const char *reason, int r)
+{
+	*why = reason;
+	return r;
+}
+
+static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
+					     const char **why)
+{
+	unsigned int chunk_shift = kv->kp->chunk_shift;
+	struct cairn_mirror *mir;
+	u64 nr_bits;
+
+	mir = kzalloc(sizeof(*mir), GFP_KERNEL);
+	if (!mir)
+		return NULL;
+	/* A bit per chunk, or per MiB of a larger chunk. */
+	mir->grain_shift = min_t(unsigned int, chunk_shift,
+				 ilog2(CAIRN_WIRE_MAX_DATA) - SECTOR_SHIFT);
+	nr_bits = DIV_ROUND_UP_ULL(kv->vol->size >> SECTOR_SHIFT,
+				   1ULL << mir->grain_shift);
+	if (BITS_TO_LONGS(nr_bits) * sizeof(long) > CAIRN_BITMAP_MAX) {
+		kfree(mir);
+		*why = "volume too large to mirror (its out-of-sync bitmap would exceed 64 MiB)";
+		return ERR_PTR(-EFBIG);
+	}
+	mir->oos = kvzalloc(BITS_TO_LONGS(nr_bits) * sizeof(long), GFP_KERNEL);
+	if (!mir->oos) {
+		kfree(mir);
+		return NULL;
+	}
+	mir->nr_bits = nr_bits;
+	mir->kv = kv;
+	mir->role = role;
+	spin_lock_init(&mir->lock);
+	mir->writes = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&mir->conflicts);
+	INIT_LIST_HEAD(&mir->sendq);
+	INIT_LIST_HEAD(&mir->sent);
+	init_waitqueue_head(&mir->idle);
+	init_llist_head(&mir->acks);
+	INIT_WORK(&mir->send_work, cairn_send_work);
+	INIT_WORK(&mir->ack_work, cairn_ack_work);
+	INIT_WORK(&mir->redrive_work, cairn_redrive_work);
+	INIT_WORK(&mir->resync_work, cairn_resync_work);
+	INIT_WORK(&mir->down_work, cairn_down_work);
+	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
+	if (role == CAIRN_ROLE_PRIMARY) {
+		/* Its data is the reference; the peer has none of it yet. */
+		mir->disk = CAIRN_MDISK_CONSISTENT;
+		cairn_oos_all(mir);
+	} else {
+		mir->disk = CAIRN_MDISK_INCONSISTENT;
+	}
+	return mir;
+}
+
+/* Tell a connected peer our new role or state. */
+static void cairn_mirror_announce(struct cairn_mirror *mir)
+{
+	struct cairn_link *link;
+
+	spin_lock_irq(&mir->lock);
+	link = mir->link && !mir->link->dead ? mir->link : NULL;
+	spin_unlock_irq(&mir->lock);
+	if (link && cairn_send_hello(mir, link))
+		cairn_link_fail(mir, -EPIPE);
+}
+
+int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
+		     bool force, const char **why)
+{
+	struct cairn_mirror *mir = kv->mir;
+	struct cairn_link *link;
+	int r = 0;
+
+	if (role == CAIRN_ROLE_OFF) {
+		if (!mir)
+			return 0;
+		if (mir->link)
+			return cairn_refuse(why, "volume is connected: disconnect it first",
+					    -EBUSY);
+		if (kv->users)
+			return cairn_refuse(why, "volume in use by a device-mapper table",
+					    -EBUSY);
+		cairn_mirror_destroy(kv);
+		return 0;
+	}
+	if (!mir) {
+		mir = cairn_mirror_new(kv, role, why);
+		if (IS_ERR(mir))
+			return PTR_ERR(mir);
+		if (!mir)
+			return cairn_refuse(why, "out of memory", -ENOMEM);
+		if (peer)
+			strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
+		WRITE_ONCE(kv->mir, mir);
+		cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
+		return 0;
+	}
+	if (peer)
+		strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
+	if (role == mir->role)
+		return 0;
+
+	spin_lock_irq(&mir->lock);
+	link = mir->link && !mir->link->dead ? mir->link : NULL;
+	if (role == CAIRN_ROLE_PRIMARY) {
+		if (link && link->peer.role == CAIRN_WIRE_PRIMARY) {
+			r = cairn_refuse(why, "the peer is primary: demote it first", -EBUSY);
+		} else if (mir->disk != CAIRN_MDISK_CONSISTENT && !force) {
+			r = cairn_refuse(why, mir->disk == CAIRN_MDISK_OUTDATED ?
+					 "data is outdated: promote with force to use it anyway" :
+					 "data is not known to be consistent (never synced, or a resync half way): promote with force to use it anyway",
+					 -EPERM);
+		} else {
+			if (mir->disk != CAIRN_MDISK_CONSISTENT) {
+				/* Forced: ours is the reference now. */
+				mir->disk = CAIRN_MDISK_CONSISTENT;
+				cairn_oos_all(mir);
+			}
+			WRITE_ONCE(mir->role, role);
+		}
+	} else {
+		WRITE_ONCE(mir->role, role);
+	}
+	spin_unlock_irq(&mir->lock);
+	if (r)
+		return r;
+	if (role == CAIRN_ROLE_SECONDARY)	/* no new writes; old ones end */
+		wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	DMINFO("%s/%s: now %s", kv->kp->name, kv->vol->name,
+	       role == CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
+	cairn_mirror_announce(mir);
+	if (role == CAIRN_ROLE_PRIMARY)
+		queue_work(cairn_mirror_wq, &mir->resync_work);
+	cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
+	return 0;
+}
+
+static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
+			   const char **why)
+{
+	struct cairn_kvol *kv = mir->kv;
+	u8 body[CAIRN_WIRE_BODY_MAX];
+	struct cairn_wire_msg m;
+	int r;
+
+	r = cairn_send_hello(mir, link);
+	if (r)
+		return cairn_refuse(why, "could not send HELLO to the peer", r);
+	cairn_link_sock_rcvtimeo(link->data, link->timeout_ms);
+	r = cairn_link_recv_msg(link->data, &m, body, why);
+	cairn_link_sock_rcvtimeo(link->data, 0);
+	if (r == -EPROTO)
+		return r;	/* *why says what was wrong */
+	if (r)
+		return cairn_refuse(why, r == -EAGAIN ?
+				    "no HELLO from the peer in time" :
+				    "connection lost during the handshake", r);
+	if (m.cmd != CAIRN_W_HELLO)
+		return cairn_refuse(why, "peer did not start with HELLO", -EPROTO);
+	if (memcmp(m.hello.uuid, kv->vol->uuid, sizeof(m.hello.uuid)))
+		return cairn_refuse(why, "peer's volume has another UUID", -EINVAL);
+	if (m.hello.size != kv->vol->size)
+		return cairn_refuse(why, "peer's volume has another size", -EINVAL);
+	if (m.hello.role == CAIRN_WIRE_PRIMARY &&
+	    READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY)
+		return cairn_refuse(why, "both nodes are primary (split brain)",
+				    -EBUSY);
+	link->peer = m.hello;
+	return 0;
+}
+
+int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
+			 unsigned int ping_ms, unsigned int timeout_ms,
+			 const char **why)
+{
+	struct cairn_mirror *mir = kv->mir;
+	struct cairn_link *link;
+	int r;
+
+	if (!mir)
+		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
+	flush_work(&mir->down_work);	/* a link still being torn down */
+	if (mir->link)
+		return cairn_refuse(why, "volume is already connected to its peer",
+				    -EBUSY);
+	if (data_fd == meta_fd)
+		return cairn_refuse(why, "data and meta sockets must differ", -EINVAL);
+	link = kzalloc(sizeof(*link), GFP_KERNEL);
+	if (!link)
+		return cairn_refuse(why, "out of memory", -ENOMEM);
+	mutex_init(&link->data_tx);
+	mutex_init(&link->meta_tx);
+	link->ping_ms = ping_ms;
+	link->timeout_ms = timeout_ms;
+	r = -EINVAL;
+	link->data = cairn_link_sock_get(data_fd, why);
+	if (!link->data)
+		goto out_free;
+	link->meta = cairn_link_sock_get(meta_fd, why);
+	if (!link->meta)
+		goto out_put_data;
+	cairn_link_sock_setup(link->data, timeout_ms);
+	cairn_link_sock_setup(link->meta, timeout_ms);
+
+	r = cairn_handshake(mir, link, why);
+	if (r) {
+		DMERR("%s/%s: link to %s refused: %s", kv->kp->name,
+		      kv->vol->name, mir->peer_name, *why);
+		cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, -r);
+		goto out_put_meta;
+	}
+
+	link->data_rx = kthread_create(cairn_data_rx_thread, mir, "cairn_drx");
+	if (IS_ERR(link->data_rx)) {
+		r = PTR_ERR(link->data_rx);
+		goto out_put_meta;
+	}
+	link->meta_rx = kthread_create(cairn_meta_rx_thread, mir, "cairn_mrx");
+	if (IS_ERR(link->meta_rx)) {
+		r = PTR_ERR(link->meta_rx);
+		kthread_stop(link->data_rx);
+		goto out_put_meta;
+	}
+	get_task_struct(link->data_rx);
+	get_task_struct(link->meta_rx);
+
+	spin_lock_irq(&mir->lock);
+	if (mir->role == CAIRN_ROLE_PRIMARY &&
+	    link->peer.disk != CAIRN_WIRE_CONSISTENT)
+		cairn_oos_all(mir);	/* it may hold anything */
+	mir->resync_done_sent = !mir->oos_bits;
+	link->last_rx = jiffies;
+	mir->link = link;
+	spin_unlock_irq(&mir->lock);
+	wake_up_process(link->data_rx);
+	wake_up_process(link->meta_rx);
+
+	DMINFO("%s/%s: connected to %s as %s", kv->kp->name, kv->vol->name,
+	       mir->peer_name,
+	       mir->role == CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
+	/* Our bitmap, now decided: the secondary learns whether it is in sync. */
+	cairn_mirror_announce(mir);
+	queue_delayed_work(cairn_mirror_wq, &mir->ping_work,
+			   msecs_to_jiffies(ping_ms));
+	queue_work(cairn_mirror_wq, &mir->resync_work);
+	cairn_mirror_event(mir, CAIRN_EVENT_LINK_UP, CAIRN_LINK_CONNECTED);
+	return 0;
+
+out_put_meta:
+	sockfd_put(link->meta);
+out_put_data:
+	sockfd_put(link->data);
+out_free:
+	kfree(link);
+	return r;
+}
+
+void cairn_mirror_disconnect(struct cairn_kvol *kv)
+{
+	struct cairn_mirror *mir = kv->mir;
+
+	if (!mir)
+		return;
+	cairn_link_fail(mir, -ECONNABORTED);
+	flush_work(&mir->down_work);
+}
+
+/* Make @kv a plain volume again: no table uses it (kp->lock held). */
+void cairn_mirror_destroy(struct cairn_kvol *kv)
+{
+	struct cairn_mirror *mir = kv->mir;
+
+	if (!mir)
+		return;
+	cairn_mirror_disconnect(kv);
+	WRITE_ONCE(kv->mir, NULL);
+	wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	cancel_work_sync(&mir->redrive_work);
+	cancel_work_sync(&mir->resync_work);
+	cancel_work_sync(&mir->send_work);
+	flush_work(&mir->ack_work);
+	cancel_delayed_work_sync(&mir->ping_work);
+	kvfree(mir->oos);
+	kfree(mir);
+}
+
+static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
+{
+	if (!mir->link || mir->link->dead)
+		return CAIRN_LINK_STANDALONE;
+	if (mir->role == CAIRN_ROLE_PRIMARY && mir->oos_bits)
+		return CAIRN_LINK_SYNC_SOURCE;
+	if (mir->role == CAIRN_ROLE_SECONDARY &&
+	    mir->disk != CAIRN_MDISK_CONSISTENT)
+		return CAIRN_LINK_SYNC_TARGET;
+	return CAIRN_LINK_CONNECTED;
+}
+
+/* The mirror's state into a VOLUME_GET reply (registry lock held). */
+int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
+{
+	struct cairn_mirror *mir = kv->mir;
+	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain;
+	u64 oos, sent, resynced;
+	struct nlattr *nest;
+
+	if (!mir)
+		return 0;
+	spin_lock_irq(&mir->lock);
+	role = mir->role;
+	disk = mir->disk;
+	link = cairn_mirror_link_state(mir);
+	if (link != CAIRN_LINK_STANDALONE) {
+		peer_role = mir->link->peer.role;
+		peer_disk = mir->link->peer.disk;
+	}
+	grain = 1U << (mir->grain_shift + SECTOR_SHIFT);
+	oos = min(mir->oos_bits << (mir->grain_shift + SECTOR_SHIFT),
+		  kv->vol->size);
+	sent = mir->sent_bytes;
+	resynced = mir->resynced_bytes;
+	spin_unlock_irq(&mir->lock);
+
+	nest = nla_nest_start(msg, CAIRN_ATTR_MIRROR);
+	if (!nest ||
+	    nla_put_u32(msg, CAIRN_MIRROR_ROLE, role) ||
+	    nla_put_string(msg, CAIRN_MIRROR_PEER, mir->peer_name) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_LINK, link) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_DISK, disk) ||
+	    (link != CAIRN_LINK_STANDALONE &&
+	     (nla_put_u32(msg, CAIRN_MIRROR_PEER_ROLE, peer_role) ||
+	      nla_put_u32(msg, CAIRN_MIRROR_PEER_DISK, peer_disk))) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_OOS, oos, CAIRN_MIRROR_PAD) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_GRAIN, grain) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_SENT, sent, CAIRN_MIRROR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_RESYNCED, resynced,
+			      CAIRN_MIRROR_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+int __init cairn_mirror_init(void)
+{
+	int r;
+
+	cairn_mirror_wq = alloc_workqueue("cairn_mirror",
+					  WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!cairn_mirror_wq)
+		return -ENOMEM;
+	r = bioset_init(&cairn_mirror_bs, BIO_POOL_SIZE, 0, 0);
+	if (r)
+		destroy_workqueue(cairn_mirror_wq);
+	return r;
+}
+
+void cairn_mirror_exit(void)
+{
+	bioset_exit(&cairn_mirror_bs);
+	destroy_workqueue(cairn_mirror_wq);
+}
