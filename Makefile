@@ -63,7 +63,7 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad \
+user: $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad $(B)/tests/bin/mlink \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
@@ -119,6 +119,10 @@ $(B)/bin/cairn-check: $(B)/rel/userland/cairn-check/cairn-check.o $(B)/libcairn.
 $(B)/tests/bin/pcut: tests/vm/tools/pcut.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(B)/tests/bin/mlink: $(B)/rel/tests/vm/tools/mlink.o $(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
 
 $(B)/tests/bin/nlbad: tests/vm/tools/nlbad.c
 	@mkdir -p $(dir $@)

@@ -231,7 +231,7 @@ static bool cairn_remote_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 		cairn_oos_mark_mreq(mir, mr);
 		return false;
 	}
-	mr->seq = ++mir->seq;
+	mr->seq = ++mir->seq ?: ++mir->seq;	/* never 0 */
 	list_add_tail(&mr->list, &mir->sendq);
 	return true;
 }
@@ -569,8 +569,9 @@ static void cairn_resync_finish(struct cairn_mreq *mr)
 	if (mr->remote_ok && !mr->local) {
 		if (__test_and_clear_bit(bit, mir->oos))
 			mir->oos_bits--;
-		mir->resynced_bytes += (mr->it.last - mr->it.start + 1) <<
-				       SECTOR_SHIFT;
+		if (mr->seq)	/* sent, not skipped */
+			mir->resynced_bytes += (mr->it.last - mr->it.start + 1) <<
+					       SECTOR_SHIFT;
 	}
 	redrive = !list_empty(&mir->conflicts);
 	if (!--mir->inflight)
@@ -594,7 +595,7 @@ static void cairn_resync_send(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	queued = mir->link && !mir->link->dead &&
 		 mir->link->peer.role == CAIRN_WIRE_SECONDARY;
 	if (queued) {
-		mr->seq = ++mir->seq;
+		mr->seq = ++mir->seq ?: ++mir->seq;	/* never 0 */
 		list_add_tail(&mr->list, &mir->sendq);
 	}
 	spin_unlock_irqrestore(&mir->lock, flags);
@@ -998,18 +999,25 @@ static void cairn_ack_work(struct work_struct *work)
 static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 			     const struct cairn_wire_hello *h)
 {
-	bool split = false, resync = false;
+	bool split = false, resync = false, changed = false;
+	u32 disk;
 
 	spin_lock_irq(&mir->lock);
 	link->peer = *h;
-	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_PRIMARY)
+	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_PRIMARY) {
 		split = true;
-	else if (h->role == CAIRN_WIRE_PRIMARY)
-		mir->disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :
-					    CAIRN_MDISK_CONSISTENT;
-	else if (mir->role == CAIRN_ROLE_PRIMARY)
+	} else if (h->role == CAIRN_WIRE_PRIMARY) {
+		disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :
+				       CAIRN_MDISK_CONSISTENT;
+		changed = disk != mir->disk;
+		mir->disk = disk;
+	} else if (mir->role == CAIRN_ROLE_PRIMARY) {
 		resync = true;
+	}
 	spin_unlock_irq(&mir->lock);
+	/* The primary shows what we have (and may be promoted on it). */
+	if (changed && cairn_send_hello(mir, link))
+		cairn_link_fail(mir, -EPIPE);
 	if (split) {
 		DMERR("%s/%s: peer %s became primary too: link dropped",
 		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
@@ -1051,8 +1059,15 @@ static int cairn_data_rx_thread(void *arg)
 				cairn_protocol_error(mir, "writes sent to the primary");
 				break;
 			}
-			if (m.cmd == CAIRN_W_DATA && m.data.flags & CAIRN_WF_RESYNC)
+			if (m.cmd == CAIRN_W_DATA &&
+			    m.data.flags & CAIRN_WF_RESYNC &&
+			    READ_ONCE(mir->disk) != CAIRN_MDISK_INCONSISTENT) {
 				WRITE_ONCE(mir->disk, CAIRN_MDISK_INCONSISTENT);
+				if (cairn_send_hello(mir, link)) {
+					cairn_link_fail(mir, -EPIPE);
+					break;
+				}
+			}
 			r = cairn_apply(mir, link->data, &m);
 			if (r) {
 				cairn_link_fail(mir, r);

@@ -37,7 +37,7 @@ static const struct {
 	[CAIRN_W_BITMAP] = { "BITMAP", BITMAP_SIZE },
 };
 
-static_assert(HELLO_SIZE == CAIRN_WIRE_BODY_MAX);
+static_assert(HELLO_SIZE == CAIRN_WIRE_BODY_MAX, "HELLO is the largest body");
 
 unsigned int cairn_wire_body_size(unsigned int cmd)
 {

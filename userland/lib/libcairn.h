@@ -107,17 +107,36 @@ int cairn_nl_events(struct cairn_nl *nl,
 		    int (*cb)(const struct cairn_event_desc *ev, void *arg),
 		    void *arg);
 
+/* A mirrored volume's state (see enum cairn_mirror_* in the uapi). */
+struct cairn_mirror_desc {
+	bool mirrored;
+	uint32_t role;			/* enum cairn_mirror_role */
+	char peer[65];
+	uint32_t link;			/* enum cairn_mirror_link */
+	uint32_t disk;			/* enum cairn_mirror_disk */
+	uint32_t peer_role, peer_disk;	/* when connected */
+	uint32_t grain;			/* bytes per bitmap bit */
+	uint64_t oos;			/* bytes out of sync */
+	uint64_t sent, resynced;	/* bytes */
+};
+
 struct cairn_volume_desc {
 	char pool[65];
 	char name[65];
 	uint8_t uuid[16];
 	uint64_t size;			/* bytes */
 	uint64_t mapped;		/* bytes */
+	struct cairn_mirror_desc mirror;
 };
 
 int cairn_nl_volume_create(struct cairn_nl *nl, const char *pool,
 			   const char *name, uint64_t size,
 			   struct cairn_volume_desc *out);
+/* The same, with the volume's UUID given (a mirror's replica). */
+int cairn_nl_volume_create_uuid(struct cairn_nl *nl, const char *pool,
+				const char *name, uint64_t size,
+				const uint8_t *uuid,
+				struct cairn_volume_desc *out);
 int cairn_nl_volume_delete(struct cairn_nl *nl, const char *pool,
 			   const char *name);
 int cairn_nl_volume_resize(struct cairn_nl *nl, const char *pool,
@@ -129,6 +148,24 @@ int cairn_nl_volume_get(struct cairn_nl *nl, const char *pool,
 int cairn_nl_volume_list(struct cairn_nl *nl, const char *pool,
 			 int (*cb)(const struct cairn_volume_desc *v, void *arg),
 			 void *arg);
+
+/*
+ * Mirroring (MIRROR_* of the uapi): make a volume mirrored or change its
+ * role (@peer may be NULL), hand it the connected sockets of its link, or
+ * drop the link.
+ */
+int cairn_nl_mirror_set(struct cairn_nl *nl, const char *pool,
+			const char *name, uint32_t role, const char *peer,
+			bool force, struct cairn_volume_desc *out);
+int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
+			    const char *name, int data_fd, int meta_fd,
+			    uint32_t ping_ms, uint32_t timeout_ms,
+			    struct cairn_volume_desc *out);
+int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
+			       const char *name);
+const char *cairn_mirror_role_name(uint32_t role);
+const char *cairn_mirror_link_name(uint32_t link);
+const char *cairn_mirror_disk_name(uint32_t disk);
 
 /*
  * The volume's block device, /dev/mapper/cairn-<pool>-<volume>, through

@@ -120,6 +120,20 @@ static struct nla_policy cairn_reply_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_SIZE] = { .type = NLA_U64 },
 	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
 	[CAIRN_ATTR_COUNTERS] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_MIRROR] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
+	[CAIRN_MIRROR_ROLE] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_PEER] = { .type = NLA_STRING, .maxlen = CAIRN_NAME_MAX },
+	[CAIRN_MIRROR_LINK] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_DISK] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_PEER_ROLE] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_PEER_DISK] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_OOS] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_GRAIN] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_SENT] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_RESYNCED] = { .type = NLA_U64 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -271,6 +285,30 @@ static int cairn_parse_pool(struct nlattr **attrs, void *arg)
 	return 0;
 }
 
+static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
+{
+	struct nlattr *tb[CAIRN_MIRROR_MAX + 1];
+
+	if (!nest)
+		return 0;
+	if (nla_parse_nested(tb, CAIRN_MIRROR_MAX, nest, cairn_mirror_policy) < 0)
+		return -EPROTO;
+	m->mirrored = true;
+	m->role = get_u32(tb[CAIRN_MIRROR_ROLE]);
+	if (tb[CAIRN_MIRROR_PEER])
+		snprintf(m->peer, sizeof(m->peer), "%s",
+			 nla_get_string(tb[CAIRN_MIRROR_PEER]));
+	m->link = get_u32(tb[CAIRN_MIRROR_LINK]);
+	m->disk = get_u32(tb[CAIRN_MIRROR_DISK]);
+	m->peer_role = get_u32(tb[CAIRN_MIRROR_PEER_ROLE]);
+	m->peer_disk = get_u32(tb[CAIRN_MIRROR_PEER_DISK]);
+	m->grain = get_u32(tb[CAIRN_MIRROR_GRAIN]);
+	m->oos = get_u64(tb[CAIRN_MIRROR_OOS]);
+	m->sent = get_u64(tb[CAIRN_MIRROR_SENT]);
+	m->resynced = get_u64(tb[CAIRN_MIRROR_RESYNCED]);
+	return 0;
+}
+
 static int cairn_parse_volume(struct nlattr **attrs, void *arg)
 {
 	struct cairn_volume_desc *v = arg;
@@ -286,7 +324,7 @@ static int cairn_parse_volume(struct nlattr **attrs, void *arg)
 		memcpy(v->uuid, nla_data(attrs[CAIRN_ATTR_VOLUME_UUID]), 16);
 	v->size = get_u64(attrs[CAIRN_ATTR_SIZE]);
 	v->mapped = get_u64(attrs[CAIRN_ATTR_MAPPED]);
-	return 0;
+	return cairn_parse_mirror(attrs[CAIRN_ATTR_MIRROR], &v->mirror);
 }
 
 static int cairn_volume_req(struct cairn_nl *nl, uint8_t cmd, const char *pool,
@@ -313,6 +351,116 @@ int cairn_nl_volume_create(struct cairn_nl *nl, const char *pool,
 	if (size > INT64_MAX)
 		return -EFBIG;
 	return cairn_volume_req(nl, CAIRN_CMD_VOLUME_CREATE, pool, name, size, out);
+}
+
+int cairn_nl_volume_create_uuid(struct cairn_nl *nl, const char *pool,
+				const char *name, uint64_t size,
+				const uint8_t *uuid,
+				struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_msg(nl, CAIRN_CMD_VOLUME_CREATE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (size > INT64_MAX) {
+		nlmsg_free(msg);
+		return -EFBIG;
+	}
+	if (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) < 0 ||
+	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, name) < 0 ||
+	    nla_put_u64(msg, CAIRN_ATTR_SIZE, size) < 0 ||
+	    nla_put(msg, CAIRN_ATTR_VOLUME_UUID, 16, uuid) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+/* A MIRROR_* request on @pool/@name with the attributes the caller adds. */
+static struct nl_msg *cairn_mirror_msg(struct cairn_nl *nl, uint8_t cmd,
+				       const char *pool, const char *name)
+{
+	struct nl_msg *msg = cairn_msg(nl, cmd, 0);
+
+	if (msg && (nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) < 0 ||
+		    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, name) < 0)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int cairn_nl_mirror_set(struct cairn_nl *nl, const char *pool,
+			const char *name, uint32_t role, const char *peer,
+			bool force, struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_SET, pool, name);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CAIRN_ATTR_ROLE, role) < 0 ||
+	    (peer && nla_put_string(msg, CAIRN_ATTR_PEER_NAME, peer) < 0) ||
+	    (force && nla_put_flag(msg, CAIRN_ATTR_FORCE) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
+			    const char *name, int data_fd, int meta_fd,
+			    uint32_t ping_ms, uint32_t timeout_ms,
+			    struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_CONNECT, pool,
+					      name);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CAIRN_ATTR_SOCK_DATA, data_fd) < 0 ||
+	    nla_put_u32(msg, CAIRN_ATTR_SOCK_META, meta_fd) < 0 ||
+	    (ping_ms && nla_put_u32(msg, CAIRN_ATTR_PING_MS, ping_ms) < 0) ||
+	    (timeout_ms && nla_put_u32(msg, CAIRN_ATTR_TIMEOUT_MS, timeout_ms) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
+			       const char *name)
+{
+	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_DISCONNECT,
+					      pool, name);
+
+	if (!msg)
+		return -ENOMEM;
+	return cairn_nl_request(nl, msg, NULL, NULL);
+}
+
+const char *cairn_mirror_role_name(uint32_t role)
+{
+	static const char *const names[] = { "off", "primary", "secondary" };
+
+	return role < 3 ? names[role] : "unknown";
+}
+
+const char *cairn_mirror_link_name(uint32_t link)
+{
+	static const char *const names[] = {
+		"standalone", "connected", "sync-source", "sync-target",
+	};
+
+	return link < 4 ? names[link] : "unknown";
+}
+
+const char *cairn_mirror_disk_name(uint32_t disk)
+{
+	static const char *const names[] = {
+		"inconsistent", "outdated", "consistent",
+	};
+
+	return disk < 3 ? names[disk] : "unknown";
 }
 
 int cairn_nl_volume_delete(struct cairn_nl *nl, const char *pool,

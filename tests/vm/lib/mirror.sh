@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Guest-side helpers of the two-node mirror tests (tests/vm/mirror/):
+# sourced by the scripts each node runs.  /run/cairn is the node's share
+# with the host, which passes files between the nodes.
+
+export PATH=$PWD/build/user/bin:$PWD/build/user/tests/bin:$PATH
+export CAIRN_CONFIG=/tmp/cairn.json
+
+fail() {
+	echo "FAIL: $(hostname): $*"
+	exit 1
+}
+
+must() {
+	"$@" || fail "'$*' failed with status $?"
+}
+
+# waitfile NAME SECONDS: until the host creates /run/cairn/NAME.
+waitfile() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		[ -e "/run/cairn/$1" ] && return 0
+		sleep 0.2
+	done
+	fail "no /run/cairn/$1 within $2 s"
+}
+
+# say NAME: tell the host (creates /run/cairn/NAME).
+say() {
+	touch "/run/cairn/$1.tmp" && mv "/run/cairn/$1.tmp" "/run/cairn/$1"
+}
+
+# The interface on the mirror LAN (10.77.0.0/24).
+lan_dev() {
+	ip -o -4 addr show to 10.77.0.0/24 | awk '{print $2; exit}'
+}
+
+# md5 of the whole volume device of a primary.
+vol_md5() {
+	md5sum <"/dev/mapper/cairn-$1-$2" | cut -d' ' -f1
+}
+
+# The kernel log goes to the share as it is written: a node the host kills
+# (or that hangs) leaves its log behind.
+cat /dev/kmsg >/run/cairn/kmsg 2>/dev/null &

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlink - drive a volume's mirror through libcairn, for the in-VM tests of
+ * the kernel's mirror until cairnd connects links itself: connect the two
+ * TCP sockets of a link (one node listens, the other connects; the first
+ * connection is the data socket, the second the meta socket) and hand them
+ * to the module, set roles, print the state.
+ *
+ *   mlink create POOL VOL SIZE UUID        a volume with the given UUID
+ *   mlink set POOL VOL ROLE [force] [peer=NAME]
+ *   mlink connect POOL VOL listen PORT | connect ADDR PORT [TIMEOUT_MS]
+ *   mlink disconnect POOL VOL
+ *   mlink status POOL VOL                  key=value on one line
+ *   mlink wait POOL VOL KEY=VALUE SECONDS  until the status shows it
+ *   mlink uuid POOL VOL                    the volume's UUID, in hex
+ *
+ * Exit status: 0, 1 refused (the kernel's message on stderr), 2 usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "libcairn.h"
+#include "uapi/cairn_nl.h"
+
+static struct cairn_nl *nl;
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: mlink create|set|connect|disconnect|status|wait|uuid POOL VOL ...\n");
+	return 2;
+}
+
+static int refused(const char *what, int r)
+{
+	const char *msg = cairn_nl_error(nl);
+
+	fprintf(stderr, "mlink: %s: %s\n", what,
+		msg && *msg ? msg : strerror(-r));
+	return 1;
+}
+
+static int status_line(const char *pool, const char *vol, char *buf, size_t len)
+{
+	struct cairn_volume_desc v;
+	const struct cairn_mirror_desc *m = &v.mirror;
+	int r = cairn_nl_volume_get(nl, pool, vol, &v);
+
+	if (r)
+		return r;
+	if (!m->mirrored) {
+		snprintf(buf, len, "role=off mapped=%llu",
+			 (unsigned long long)v.mapped);
+		return 0;
+	}
+	snprintf(buf, len,
+		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu",
+		 cairn_mirror_role_name(m->role), cairn_mirror_link_name(m->link),
+		 cairn_mirror_disk_name(m->disk),
+		 m->link ? cairn_mirror_role_name(m->peer_role) : "-",
+		 m->link ? cairn_mirror_disk_name(m->peer_disk) : "-",
+		 (unsigned long long)m->oos, (unsigned long long)m->resynced,
+		 (unsigned long long)m->sent, m->grain,
+		 (unsigned long long)v.mapped);
+	return 0;
+}
+
+/* Two connections to ADDR:PORT, or two accepted on PORT. */
+static int link_sockets(int listen_mode, const char *addr, const char *port,
+			int fds[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int one = 1, i, s;
+
+	sin.sin_port = htons(atoi(port));
+	if (listen_mode) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) || listen(s, 2)) {
+			perror("mlink: listen");
+			return -1;
+		}
+		for (i = 0; i < 2; i++) {
+			fds[i] = accept(s, NULL, NULL);
+			if (fds[i] < 0) {
+				perror("mlink: accept");
+				return -1;
+			}
+		}
+		close(s);
+		return 0;
+	}
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "mlink: bad address %s\n", addr);
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		int tries;
+
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		for (tries = 0; tries < 300; tries++) {
+			if (!connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)))
+				break;
+			usleep(100000);
+		}
+		if (tries == 300) {
+			perror("mlink: connect");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_uuid(const char *hex, uint8_t *uuid)
+{
+	unsigned int i, b;
+
+	for (i = 0; i < 16; i++) {
+		while (*hex == '-')
+			hex++;
+		if (sscanf(hex, "%2x", &b) != 1)
+			return -1;
+		uuid[i] = b;
+		hex += 2;
+	}
+	return *hex ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd, *pool, *vol;
+	char line[512];
+	int r, fds[2];
+
+	if (argc < 4)
+		return usage();
+	cmd = argv[1];
+	pool = argv[2];
+	vol = argv[3];
+	r = cairn_nl_open(&nl);
+	if (r) {
+		fprintf(stderr, "mlink: no cairn module: %s\n", strerror(-r));
+		return 1;
+	}
+	if (!strcmp(cmd, "create") && argc == 6) {
+		uint8_t uuid[16];
+
+		if (parse_uuid(argv[5], uuid))
+			return usage();
+		r = cairn_nl_volume_create_uuid(nl, pool, vol,
+						strtoull(argv[4], NULL, 0), uuid,
+						NULL);
+		return r ? refused("create", r) : 0;
+	}
+	if (!strcmp(cmd, "uuid")) {
+		struct cairn_volume_desc v;
+		int i;
+
+		r = cairn_nl_volume_get(nl, pool, vol, &v);
+		if (r)
+			return refused("uuid", r);
+		for (i = 0; i < 16; i++)
+			printf("%02x", v.uuid[i]);
+		printf("\n");
+		return 0;
+	}
+	if (!strcmp(cmd, "set") && argc >= 5) {
+		const char *peer = NULL;
+		uint32_t role;
+		int force = 0, i;
+
+		if (!strcmp(argv[4], "primary"))
+			role = CAIRN_ROLE_PRIMARY;
+		else if (!strcmp(argv[4], "secondary"))
+			role = CAIRN_ROLE_SECONDARY;
+		else if (!strcmp(argv[4], "off"))
+			role = CAIRN_ROLE_OFF;
+		else
+			return usage();
+		for (i = 5; i < argc; i++) {
+			if (!strcmp(argv[i], "force"))
+				force = 1;
+			else if (!strncmp(argv[i], "peer=", 5))
+				peer = argv[i] + 5;
+			else
+				return usage();
+		}
+		r = cairn_nl_mirror_set(nl, pool, vol, role, peer, force, NULL);
+		return r ? refused("set", r) : 0;
+	}
+	if (!strcmp(cmd, "connect") && argc >= 6) {
+		int listen_mode = !strcmp(argv[4], "listen");
+		uint32_t timeout = 0;
+
+		if (listen_mode ? argc > 7 : argc < 7)
+			return usage();
+		if (argc == (listen_mode ? 7 : 8))
+			timeout = atoi(argv[argc - 1]);
+		if (link_sockets(listen_mode, listen_mode ? NULL : argv[5],
+				 argv[listen_mode ? 5 : 6], fds))
+			return 1;
+		r = cairn_nl_mirror_connect(nl, pool, vol, fds[0], fds[1], 0,
+					    timeout, NULL);
+		close(fds[0]);
+		close(fds[1]);
+		return r ? refused("connect", r) : 0;
+	}
+	if (!strcmp(cmd, "disconnect")) {
+		r = cairn_nl_mirror_disconnect(nl, pool, vol);
+		return r ? refused("disconnect", r) : 0;
+	}
+	if (!strcmp(cmd, "status")) {
+		r = status_line(pool, vol, line, sizeof(line));
+		if (r)
+			return refused("status", r);
+		printf("%s\n", line);
+		return 0;
+	}
+	if (!strcmp(cmd, "wait") && argc == 6) {
+		int tenths = atoi(argv[5]) * 10;
+		char want[128];
+
+		snprintf(want, sizeof(want), " %s ", argv[4]);
+		while (tenths-- > 0) {
+			char padded[520];
+
+			r = status_line(pool, vol, line, sizeof(line));
+			if (r)
+				return refused("status", r);
+			snprintf(padded, sizeof(padded), " %s ", line);
+			if (strstr(padded, want))
+				return 0;
+			usleep(100000);
+		}
+		fprintf(stderr, "mlink: %s not reached: %s\n", argv[4], line);
+		return 1;
+	}
+	return usage();
+}
