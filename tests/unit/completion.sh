@@ -27,6 +27,7 @@ source "$script"
 PATH=$(dirname "$cairnctl"):$PATH
 
 # compopt only works under readline; here it has nothing to change.
+# shellcheck disable=SC2317 # called by _cairnctl
 compopt() { :; }
 
 # complete LINE: run the completion function as readline would with the
