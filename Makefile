@@ -64,7 +64,7 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 .SECONDARY:
 
 .PHONY: all modules user progs setup check check-unit check-vm lint demo install \
-	install-module install-progs deb clean bench-core bench
+	install-module install-progs install-dkms-src deb clean bench-core bench
 
 all: modules user
 
