@@ -12,6 +12,14 @@
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
+#                     (install-module, install-progs; PREFIX, DESTDIR)
+#   make deb          Debian packages cairn-dkms and cairn-utils, built with
+#                     debhelper from a copy of the tree, checked by lintian,
+#                     under build/deb/
+#
+# The release number is the one line of VERSION: cairn.ko (kmod/Kbuild),
+# cairnctl, the manual pages, dkms.conf and debian/changelog take it from
+# there.
 #
 # Kernel objects are built by Kbuild next to their sources in kmod/;
 # userspace objects go under build/user/ (build/user/san for the
@@ -20,13 +28,17 @@
 KVER ?= $(shell cat build/kernel/KVER 2>/dev/null)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 PREFIX ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+VERSION := $(shell cat VERSION)
 
 B := build/user
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter \
 	-Wno-missing-field-initializers
-CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib
+CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib \
+	-DCAIRN_VERSION='"$(VERSION)"' $(CPPFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit
@@ -51,8 +63,8 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .SECONDARY:
 
-.PHONY: all modules user setup check check-unit check-vm lint demo install clean bench-core \
-	bench
+.PHONY: all modules user progs setup check check-unit check-vm lint demo install \
+	install-module install-progs install-dkms-src deb clean bench-core bench
 
 all: modules user
 
@@ -63,15 +75,20 @@ modules:
 	@test -n "$(KVER)" || { echo "no kernel ABI known: run make setup" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-check $(B)/tests/bin/pcut $(B)/tests/bin/nlbad $(B)/tests/bin/mlink \
+# What is installed: the programs and the generated manual page.
+PROGS := $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-check
+
+progs: $(PROGS)
+
+user: $(PROGS) $(B)/tests/bin/pcut $(B)/tests/bin/nlbad $(B)/tests/bin/mlink \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
-$(B)/rel/%.o: %.c
+$(B)/rel/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS_ALL) $(NL_CFLAGS) -MMD -c -o $@ $<
 
-$(B)/san/%.o: %.c
+$(B)/san/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(CPPFLAGS_ALL) -MMD -c -o $@ $<
 
@@ -99,7 +116,7 @@ $(B)/libcairncore.a: $(CORE_OBJS)
 
 $(B)/bin/cairnctl: $(CAIRNCTL_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(NL_LIBS) -lpthread
 
 # The manual page comes from cairnctl's command table.
 $(B)/man/cairnctl.8: $(B)/bin/cairnctl
@@ -108,12 +125,12 @@ $(B)/man/cairnctl.8: $(B)/bin/cairnctl
 
 $(B)/bin/cairnd: $(CAIRND_OBJS) $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(NL_LIBS) -lpthread
 
 $(B)/bin/cairn-check: $(B)/rel/userland/cairn-check/cairn-check.o $(B)/libcairn.a \
 		      $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
 
 # Helpers of the in-VM tests.
 $(B)/tests/bin/pcut: tests/vm/tools/pcut.c
@@ -167,15 +184,43 @@ bench: all bench-core
 demo: all
 	tools/demo
 
-install: all
+install: install-module install-progs
+
+install-module: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+# The programs, their manual pages, the systemd unit (ExecStart names
+# $(PREFIX)/sbin/cairnd), bash completion and the configuration directory
+# (mode 0700: the configuration holds CHAP secrets).
+install-progs: progs
 	install -D -m 0755 $(B)/bin/cairnctl $(DESTDIR)$(PREFIX)/sbin/cairnctl
 	install -D -m 0755 $(B)/bin/cairn-check $(DESTDIR)$(PREFIX)/sbin/cairn-check
 	install -D -m 0755 $(B)/bin/cairnd $(DESTDIR)$(PREFIX)/sbin/cairnd
-	install -D -m 0644 userland/cairnd/cairnd.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/cairnd.service
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userland/cairnd/cairnd.service \
+		>$(DESTDIR)$(UNITDIR)/cairnd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cairnd.service
 	install -D -m 0644 userland/cairnd/cairnd.8 $(DESTDIR)$(PREFIX)/share/man/man8/cairnd.8
+	install -D -m 0644 userland/cairn-check/cairn-check.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/cairn-check.8
 	install -D -m 0644 $(B)/man/cairnctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/cairnctl.8
+	install -D -m 0644 userland/cairnctl/cairnctl.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/cairnctl
+	install -d -m 0700 $(DESTDIR)/etc/cairn
+
+# The module's source as DKMS builds it: /usr/src/cairn-$(VERSION)/ holds
+# Kbuild, VERSION and kmod/ (without the userspace shims); dkms.conf is
+# debian/cairn-dkms.dkms.
+DKMS_SRCS := Kbuild VERSION kmod/Kbuild $(wildcard kmod/*.[ch]) \
+	$(filter-out kmod/core/user/%,$(wildcard kmod/core/*.[ch])) $(wildcard kmod/uapi/*.h)
+
+install-dkms-src:
+	for f in $(DKMS_SRCS); do \
+		install -D -m 0644 $$f $(DESTDIR)/usr/src/cairn-$(VERSION)/$$f || exit 1; \
+	done
+
+deb:
+	tools/deb
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

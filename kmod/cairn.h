@@ -25,7 +25,11 @@
 
 #define DM_MSG_PREFIX "cairn"
 
-#define CAIRN_MODULE_VERSION "0.4.0"
+/* The release, from the VERSION file (kmod/Kbuild passes it). */
+#ifndef CAIRN_VERSION
+#error "CAIRN_VERSION is not defined: build with kmod/Kbuild"
+#endif
+#define CAIRN_MODULE_VERSION CAIRN_VERSION
 
 #define CAIRN_TARGET_MAJOR 0
 #define CAIRN_TARGET_MINOR 4

@@ -19,6 +19,8 @@ packages=(
 	linux-headers-amd64 linux-source-6.1
 	# lint
 	sparse shellcheck
+	# Debian packages (make deb) and what tests/vm/pkg installs them with
+	git debhelper dh-dkms dkms lintian bash-completion
 	# userland libraries
 	libnl-3-dev libnl-genl-3-dev libdevmapper-dev libkmod-dev liburcu-dev
 	libjson-c-dev libedit-dev

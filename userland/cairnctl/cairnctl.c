@@ -25,6 +25,7 @@
  * usage.  After every change the configuration (/etc/cairn/cairn.json, or
  * $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <editline/readline.h>
 
@@ -822,6 +824,83 @@ static void comp_clear(void)
 		free(comp_list[--comp_n]);
 }
 
+/*
+ * Block devices (and directories on the way to them) completing the path
+ * at the end of @val, after its last comma when @list; each candidate is
+ * printed after @pfx and the part of @val before the path.
+ */
+static void comp_devices(const char *pfx, const char *val, bool list)
+{
+	const char *last = list ? strrchr(val, ',') : NULL, *slash;
+	char dir[2048], path[4096], buf[8192];
+	struct dirent *e;
+	struct stat st;
+	DIR *dh;
+	int keep;
+
+	last = last ? last + 1 : val;
+	keep = last - val;
+	slash = strrchr(last, '/');
+	if (!slash) {
+		if (!strncmp("/dev/", last, strlen(last))) {
+			snprintf(buf, sizeof(buf), "%s%.*s/dev/", pfx, keep, val);
+			comp_add(buf);
+		}
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - last + 1), last);
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	while ((e = readdir(dh))) {
+		if (e->d_name[0] == '.' ||
+		    strncmp(e->d_name, slash + 1, strlen(slash + 1)))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", dir, e->d_name);
+		if (stat(path, &st) || !(S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)))
+			continue;
+		snprintf(buf, sizeof(buf), "%s%.*s%s%s", pfx, keep, val, path,
+			 S_ISDIR(st.st_mode) ? "/" : "");
+		comp_add(buf);
+	}
+	closedir(dh);
+}
+
+/*
+ * Candidates for the value @val of parameter @p of @cmd at the node
+ * @comp[0..d-1], each printed after @pfx: pool and volume names for pool=
+ * and volume=, the names under the node for what delete removes, block
+ * devices for device= and devices=.
+ */
+static void comp_values(const struct command *cmd, const struct param *p,
+			comp_t *comp, unsigned int d, const char *pfx,
+			const char *val)
+{
+	char node[1][CAIRN_WWN_LEN], buf[4096];
+	struct child *ch = NULL;
+	unsigned int i;
+
+	if (!strcmp(p->key, "device") || !strcmp(p->key, "devices")) {
+		comp_devices(pfx, val, !strcmp(p->key, "devices"));
+		return;
+	}
+	if (!strcmp(p->key, "pool") || !strcmp(p->key, "volume")) {
+		snprintf(node[0], sizeof(node[0]), "%ss", p->key);
+		if (children(shell_ctx, node, 1, &ch))
+			return;
+	} else if (!strcmp(cmd->verb, "delete") && (p->flags & P_POSITIONAL)) {
+		if (children(shell_ctx, comp, d, &ch))
+			return;
+	}
+	for (i = 0; ch && ch[i].name[0]; i++) {
+		if (strncmp(ch[i].name, val, strlen(val)))
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s", pfx, ch[i].name);
+		comp_add(buf);
+	}
+	free(ch);
+}
+
 /* Candidates for the word @text being typed after the words of @line. */
 static void comp_fill(const char *line, int start, const char *text)
 {
@@ -831,6 +910,8 @@ static void comp_fill(const char *line, int start, const char *text)
 	unsigned int d, i, t, nw = 0;
 	struct child *ch = NULL;
 	size_t tl = strlen(text);
+	bool bare = false;
+	const char *eq;
 
 	snprintf(buf, sizeof(buf), "%.*s", start, line);
 	for (tok = strtok_r(buf, " \t", &save); tok && nw < MAX_ARGS;
@@ -890,10 +971,32 @@ static void comp_fill(const char *line, int start, const char *text)
 		return;
 	}
 	cmd = find_command(comp, d, words[0]);
-	for (i = 0; cmd && i < nr_params(cmd); i++) {
-		snprintf(buf, sizeof(buf), "%s=", cmd->params[i].key);
+	if (!cmd)
+		return;
+	eq = strchr(text, '=');
+	for (i = 0; i < nr_params(cmd); i++) {
+		const struct param *p = &cmd->params[i];
+
+		if (eq) {	/* key=value: complete the value */
+			if (strlen(p->key) == (size_t)(eq - text) &&
+			    !strncmp(p->key, text, eq - text)) {
+				snprintf(buf, sizeof(buf), "%.*s", (int)(eq - text + 1),
+					 text);
+				comp_values(cmd, p, comp, d, buf, eq + 1);
+			}
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s=", p->key);
 		if (!strncmp(buf, text, tl))
 			comp_add(buf);
+		/* The first bare word is the positional parameter's value. */
+		if ((p->flags & P_POSITIONAL) && !bare) {
+			for (t = 1; t < nw && !strchr(words[t], '='); t++)
+				;
+			bare = true;
+			if (t == nw)
+				comp_values(cmd, p, comp, d, "", text);
+		}
 	}
 }
 
@@ -971,6 +1074,47 @@ static int shell(struct ctx *c)
 	comp_clear();
 	free(comp_list);
 	return status;
+}
+
+/*
+ * cairnctl __complete [WORD...] CURRENT: the candidates for the word
+ * CURRENT of a one-shot command after the words before it, one a line, as
+ * the shell's tab completes them (for cairnctl.bash-completion; hidden
+ * from the usage and the manual).
+ */
+static int complete_words(struct ctx *c, int argc, char **argv)
+{
+	static const char *const opts[] = { "-j", "--json", "--help", "--man" };
+	char line[4096];
+	const char *text;
+	unsigned int i;
+	int a = 0;
+	size_t o = 0;
+
+	if (argc < 1)
+		return 0;
+	text = argv[argc - 1];
+	while (a < argc - 1 && (!strcmp(argv[a], "-j") || !strcmp(argv[a], "--json")))
+		a++;
+	if (a == argc - 1 && text[0] == '-') {
+		for (i = 0; i < ARRAY_SIZE(opts); i++)
+			if (!strncmp(opts[i], text, strlen(text)))
+				puts(opts[i]);
+		return 0;
+	}
+	line[0] = '\0';
+	for (; a < argc - 1 && o < sizeof(line); a++)
+		o += snprintf(line + o, sizeof(line) - o, "%s ", argv[a]);
+	if (o >= sizeof(line))
+		return 2;
+	shell_ctx = c;
+	c->names_only = true;
+	comp_fill(line, o, text);
+	for (i = 0; i < comp_n; i++)
+		puts(comp_list[i]);
+	comp_clear();
+	free(comp_list);
+	return 0;
 }
 
 /* ---- the manual page, from the command table ---- */
@@ -1117,6 +1261,10 @@ int main(int argc, char **argv)
 	struct ctx c = { 0 };
 	int ch, r;
 
+	if (argc > 1 && !strcmp(argv[1], "__complete")) {
+		r = complete_words(&c, argc - 2, argv + 2);
+		goto out;
+	}
 	while ((ch = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -1139,6 +1287,7 @@ int main(int argc, char **argv)
 		r = err_msg("too many arguments") + 1;
 	else
 		r = run(&c, argc - optind, argv + optind);
+out:
 	if (c.nl)
 		cairn_nl_close(c.nl);
 	if (c.cfg_loaded)

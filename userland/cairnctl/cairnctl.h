@@ -16,7 +16,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define CAIRNCTL_VERSION "0.3.0"
+/* The release, from the VERSION file (the Makefile passes it). */
+#define CAIRNCTL_VERSION CAIRN_VERSION
 #define MAX_DEPTH 8
 #define MAX_ARGS 16
 

@@ -858,7 +858,8 @@ int cairn_config_save(const char *path, const struct cairn_config *cfg,
 		path = cairn_config_path();
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	/* Only root may enter, as the package makes /etc/cairn: secrets. */
+	if (mkdir(dir, 0700) && errno != EEXIST) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
 		return r;
