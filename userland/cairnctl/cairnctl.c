@@ -4,6 +4,7 @@
  *
  *   cairnctl [-j] [PATH] VERB [ARG...]     one command, for scripts
  *   cairnctl                               the interactive tree shell
+ *   cairnctl <<EOF ... EOF                 the shell's commands, for scripts
  *
  * The tree:
  *   /pools                     storage pools (cairn.ko)
@@ -20,10 +21,17 @@
  * its first bare word (/iscsi create iqn...).  The command table below
  * carries the help text; `cairnctl --man` prints the manual page from it.
  *
- * Exit status: 0 on success; 1 when the request failed, with one message
- * on stderr (the kernel's own when it comes from the kernel); 2 on bad
- * usage.  After every change the configuration (/etc/cairn/cairn.json, or
- * $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
+ * Exit status (EXIT_* in cairnctl.h): 0 done; 1 refused or failed, the
+ * command being well formed (an object named as a value is missing or
+ * exists, the kernel or LIO refused, cairn.ko is not loaded), with one
+ * message on stderr, the kernel's own when it comes from the kernel; 2 bad
+ * usage, decided before anything is done (a path that does not exist, a
+ * verb or parameter the node does not have, a malformed or out-of-range
+ * value).  After every change the configuration (/etc/cairn/cairn.json,
+ * or $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
+ *
+ * On a pipe or a here-document the commands are read one per line, as in
+ * the shell without prompts; the first failure ends the run.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -1464,10 +1472,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cairnctl [-j] [PATH] VERB [KEY=VALUE...]   one command\n"
 		"       cairnctl                                   interactive shell\n"
+		"       cairnctl <FILE                             the shell's commands, no prompts\n"
 		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
 		"  -j, --json    JSON output\n"
 		"  --man         print the manual page\n"
-		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n");
+		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n"
+		"Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 
 int main(int argc, char **argv)

@@ -999,9 +999,13 @@ static int volume_set(struct ctx *c)
 	uint64_t bytes, old;
 	int r;
 
-	r = size_arg("size", size + rel, &bytes);
+	r = parse_size(size + rel, &bytes);
+	if (r == -ERANGE)
+		return err_usage("size: '%s' is too large (sizes stop below 16E)",
+				 size);
 	if (r)
-		return r;
+		return err_usage("size: '%s' is not a size (e.g. 100G, 2T, +1G)",
+				 size);
 	if (!bytes)
 		return err_usage("size: '%s' would not grow the volume", size);
 	if (find_volume(c, c->path[1], &v) || nl_get(c, &nl))
@@ -1021,8 +1025,8 @@ static int volume_set(struct ctx *c)
 		print_json(volume_json(&v));
 		return 0;
 	}
-	cairn_human_size(old, was, sizeof(was));
-	cairn_human_size(v.size, now, sizeof(now));
+	exact_size(old, was, sizeof(was));
+	exact_size(v.size, now, sizeof(now));
 	cairn_dm_name(v.pool, v.name, dev, sizeof(dev));
 	printf("Resized volume %s: size %s -> %s (pool %s, /dev/mapper/%s).\n",
 	       v.name, was, now, v.pool, dev);
