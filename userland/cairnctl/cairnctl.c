@@ -119,13 +119,22 @@ int cfg_get(struct ctx *c, struct cairn_config **cfg)
 	return 0;
 }
 
-int cfg_save(struct ctx *c)
+int cfg_save(struct ctx *c, bool after_change)
 {
 	struct cairn_config *cfg;
 	char err[512];
 
-	if (cfg_get(c, &cfg) || capture_storage(c))
-		return 1;
+	if (cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	/*
+	 * Pools and volumes are recorded as the kernel has them.  Without
+	 * cairn.ko no pool is open: after a change that did not need it (an
+	 * iSCSI target) they stay as recorded; saveconfig needs it.
+	 */
+	if (c->nl || !after_change || cairn_nl_open(&c->nl) != -ENOENT) {
+		if (capture_storage(c))
+			return EXIT_REFUSED;
+	}
 	if (cairn_config_save(NULL, cfg, err, sizeof(err)))
 		return err_msg("saving the configuration: %s", err);
 	return 0;
@@ -689,8 +698,8 @@ static int do_events(struct ctx *c)
 
 static int do_saveconfig(struct ctx *c)
 {
-	if (cfg_save(c))
-		return 1;
+	if (cfg_save(c, false))
+		return EXIT_REFUSED;
 	printf("Saved the configuration to %s.\n", cairn_config_path());
 	return 0;
 }
@@ -1059,7 +1068,7 @@ static int run(struct ctx *c, int argc, char **argv)
 	}
 	r = cmd->fn(c);
 	if (!r && (cmd->flags & C_CHANGES))
-		r = cfg_save(c);
+		r = cfg_save(c, true);
 	return r;
 }
 

@@ -90,7 +90,11 @@ int err_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int err_nl(struct ctx *c, const char *what, int r);
 int nl_get(struct ctx *c, struct cairn_nl **nl);
 int cfg_get(struct ctx *c, struct cairn_config **cfg);
-int cfg_save(struct ctx *c);
+/*
+ * Record the kernel's pools and volumes and save the configuration;
+ * @after_change: without cairn.ko, keep the recorded pools as they are.
+ */
+int cfg_save(struct ctx *c, bool after_change);
 void print_json(struct json_object *o);
 /*
  * "4096", "64K", "1m", "2GiB", "1.5tb": bytes or a unit K M G T P E in

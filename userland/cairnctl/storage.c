@@ -215,9 +215,9 @@ static void pool_text(const struct cairn_pool_desc *d)
 	cairn_human_size(d->allocated, alloc, sizeof(alloc));
 	cairn_uuid_str(d->uuid, uuid);
 	printf("pool %s %s\n", d->name, uuid);
-	printf("  mode %s, capacity %s, allocated %s (%u%%), chunk %s, %u volumes\n",
+	printf("  mode %s, capacity %s, allocated %s (%u%%), chunk %s, %u volume%s\n",
 	       cairn_mode_name(d->mode), cap, alloc, pct(d->allocated, d->capacity),
-	       chunk, d->volume_count);
+	       chunk, d->volume_count, d->volume_count == 1 ? "" : "s");
 	printf("  threshold %u%%, when full: %s", d->threshold,
 	       d->nospace_policy ? "wait" : "error");
 	if (d->nospace_policy)
@@ -675,8 +675,8 @@ static int pools_delete(struct ctx *c)
 	if (forget_pool(c, name))
 		r = 1;
 	if (!r)
-		printf("Deleted pool %s; its %u device%s are free.\n", name,
-		       d->nr_members, d->nr_members == 1 ? "" : "s");
+		printf("Deleted pool %s; its %u device%s free.\n", name,
+		       d->nr_members, d->nr_members == 1 ? " is" : "s are");
 out:
 	free(d);
 	return r;
