@@ -1406,6 +1406,7 @@ static void man(FILE *f)
 		"cairnctl <<EOF",
 		"cd /volumes",
 		"vm01 set size=+1G",
+		"vm01 status",
 		"EOF",
 		".fi",
 		".SH FILES",

@@ -1069,7 +1069,7 @@ static int volume_deactivate(struct ctx *c)
 const struct command storage_commands[] = {
 	{ "/pools", "create", pools_create, "make a pool from blank devices",
 	  { { "name", "the pool's name", P_REQUIRED | P_POSITIONAL },
-	    { "devices", "comma-separated block devices, e.g. /dev/vdb,/dev/vdc",
+	    { "devices", "comma-separated block devices, e.g. /dev/vda,/dev/vdb",
 	      P_REQUIRED },
 	    { "chunk_size", "allocation unit: a power of two, 64K to 16M (default 1M)",
 	      0, "chunk" },
