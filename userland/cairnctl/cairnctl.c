@@ -4,6 +4,7 @@
  *
  *   cairnctl [-j] [PATH] VERB [ARG...]     one command, for scripts
  *   cairnctl                               the interactive tree shell
+ *   cairnctl <<EOF ... EOF                 the shell's commands, for scripts
  *
  * The tree:
  *   /pools                     storage pools (cairn.ko)
@@ -20,11 +21,19 @@
  * its first bare word (/iscsi create iqn...).  The command table below
  * carries the help text; `cairnctl --man` prints the manual page from it.
  *
- * Exit status: 0 on success; 1 when the request failed, with one message
- * on stderr (the kernel's own when it comes from the kernel); 2 on bad
- * usage.  After every change the configuration (/etc/cairn/cairn.json, or
- * $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
+ * Exit status (EXIT_* in cairnctl.h): 0 done; 1 refused or failed, the
+ * command being well formed (an object named as a value is missing or
+ * exists, the kernel or LIO refused, cairn.ko is not loaded), with one
+ * message on stderr, the kernel's own when it comes from the kernel; 2 bad
+ * usage, decided before anything is done (a path that does not exist, a
+ * verb or parameter the node does not have, a malformed or out-of-range
+ * value).  After every change the configuration (/etc/cairn/cairn.json,
+ * or $CAIRN_CONFIG) is saved, so cairnd restores it at boot.
+ *
+ * On a pipe or a here-document the commands are read one per line, as in
+ * the shell without prompts; the first failure ends the run.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -33,26 +42,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include <editline/readline.h>
 
 #include "cairnctl.h"
+#include "uapi/cairn_nl.h"
 
 /* ---- helpers shared by the handlers ---- */
+
+static void verr(const char *fmt, va_list ap)
+{
+	fputs("cairnctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
 
 int err_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cairnctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	return EXIT_REFUSED;
+}
+
+int err_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
 }
 
 int err_nl(struct ctx *c, const char *what, int r)
@@ -70,8 +98,7 @@ int nl_get(struct ctx *c, struct cairn_nl **nl)
 	if (!c->nl) {
 		r = cairn_nl_open(&c->nl);
 		if (r == -ENOENT)
-			return err_msg("generic netlink family \"cairn\" not found: "
-				       "is cairn.ko loaded?");
+			return err_msg(NO_MODULE_MSG);
 		if (r < 0)
 			return err_msg("cannot open a generic netlink socket: %s",
 				       strerror(-r));
@@ -94,13 +121,22 @@ int cfg_get(struct ctx *c, struct cairn_config **cfg)
 	return 0;
 }
 
-int cfg_save(struct ctx *c)
+int cfg_save(struct ctx *c, bool after_change)
 {
 	struct cairn_config *cfg;
 	char err[512];
 
-	if (cfg_get(c, &cfg) || capture_storage(c))
-		return 1;
+	if (cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	/*
+	 * Pools and volumes are recorded as the kernel has them.  Without
+	 * cairn.ko no pool is open: after a change that did not need it (an
+	 * iSCSI target) they stay as recorded; saveconfig needs it.
+	 */
+	if (c->nl || !after_change || cairn_nl_open(&c->nl) != -ENOENT) {
+		if (capture_storage(c))
+			return EXIT_REFUSED;
+	}
 	if (cairn_config_save(NULL, cfg, err, sizeof(err)))
 		return err_msg("saving the configuration: %s", err);
 	return 0;
@@ -113,31 +149,79 @@ void print_json(struct json_object *o)
 	json_object_put(o);
 }
 
-uint64_t parse_size(const char *s)
+int parse_size(const char *s, uint64_t *out)
 {
 	static const char units[] = "KMGTPE";
-	const char *u;
-	char *end;
-	double v;
+	uint64_t ip = 0, frac = 0, div = 1, mult = 1, v;
+	const char *p = s, *u;
+	unsigned int i;
 
-	if (!*s || *s == '-' || *s == '+')
-		return 0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return 0;
-	if (*end) {
-		u = strchr(units, *end);
-		if (!u || !*u || (end[1] && strcmp(end + 1, "iB") &&
-				  strcmp(end + 1, "B")))
-			return 0;
-		v *= (double)(1ULL << (10 * (u - units + 1)));
-	} else if (strchr(s, '.')) {
-		return 0;	/* fractional bytes */
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(ip, 10, &ip) ||
+		    __builtin_add_overflow(ip, *p - '0', &ip))
+			return -ERANGE;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		/* Nine digits are more than any unit needs. */
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (div < 1000000000ULL) {
+				frac = frac * 10 + (*p - '0');
+				div *= 10;
+			}
+		}
 	}
-	if (v >= 18446744073709551615.0)
-		return 0;
-	return (uint64_t)v;
+	if (*p) {
+		u = strchr(units, toupper((unsigned char)*p));
+		if (!u)
+			return -EINVAL;
+		for (i = 0; i <= (unsigned int)(u - units); i++)
+			mult <<= 10;
+		p++;
+		if (!strcasecmp(p, "iB"))
+			p += 2;
+		else if (!strcasecmp(p, "B"))
+			p++;
+		if (*p)
+			return -EINVAL;
+	}
+	if (frac && mult == 1)
+		return -EINVAL;		/* fractional bytes */
+	/* frac < div <= 10^9 and mult <= 2^60: frac / div * mult, exactly. */
+	if (__builtin_mul_overflow(ip, mult, &v) ||
+	    __builtin_add_overflow(v, mult / div * frac +
+				   mult % div * frac / div, &v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int size_arg(const char *key, const char *s, uint64_t *out)
+{
+	int r = parse_size(s, out);
+
+	if (r == -ERANGE)
+		return err_usage("%s: '%s' is too large (sizes stop below 16E)", key, s);
+	if (r)
+		return err_usage("%s: '%s' is not a size (e.g. 64K, 100G, 2T)",
+				 key, s);
+	return 0;
+}
+
+void exact_size(uint64_t bytes, char *out, size_t len)
+{
+	static const char *const unit[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+	unsigned int u = 0;
+
+	while (bytes && !(bytes & 1023) && u < 6) {
+		bytes >>= 10;
+		u++;
+	}
+	snprintf(out, len, "%" PRIu64 " %s", bytes, unit[u]);
 }
 
 int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -264,14 +348,81 @@ static void path_str(comp_t *comp, unsigned int depth,
 		snprintf(buf, len, "/");
 }
 
+/* Edit distance of @a and @b, stopping at 3 (enough to call it a typo). */
+static unsigned int distance(const char *a, const char *b)
+{
+	unsigned int d[CAIRN_WWN_LEN + 1], i, j, diag, up;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > CAIRN_WWN_LEN || lb > CAIRN_WWN_LEN)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = d[j];
+			d[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d[j])
+				d[j] = up + 1;
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return d[lb] < 3 ? d[lb] : 3;
+}
+
+/*
+ * What the user may have meant by @bad among the children @ch of @parent:
+ * "did you mean /pools?" for a near miss, else the children there are.
+ */
+static void suggest(const struct child *ch, const char *parent,
+		    const char *bad, char *out, size_t len)
+{
+	const char *sep = strcmp(parent, "/") ? "/" : "";
+	unsigned int i, n = 0;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (i = 0; ch && ch[i].name[0]; i++) {
+		if (distance(bad, ch[i].name) > 2 &&
+		    strncmp(bad, ch[i].name, strlen(bad)))
+			continue;
+		o += snprintf(out + o, o < len ? len - o : 0, "%s%s%s%s",
+			      n++ ? " or " : "did you mean ", parent, sep,
+			      ch[i].name);
+	}
+	if (n) {
+		snprintf(out + o, o < len ? len - o : 0, "?");
+		return;
+	}
+	if (!ch || !ch[0].name[0]) {
+		snprintf(out, len, "%s is empty", parent);
+		return;
+	}
+	o = snprintf(out, len, "%s has", parent);
+	for (i = 0; ch[i].name[0] && o < len; i++)
+		o += snprintf(out + o, len - o, "%s %s", i ? "," : "",
+			      ch[i].name);
+}
+
 /*
  * Resolve @p (absolute, or relative to @cwd; "..", "." allowed) into
- * @comp, checking that every node exists.  Returns 1 after an error.
+ * @comp, checking that every node exists.  Returns the exit status after
+ * an error: EXIT_USAGE for a path that does not exist.
  */
 static int resolve(struct ctx *c, const char *cwd, const char *p,
 		   comp_t *comp, unsigned int *depth)
 {
-	char buf[2048], *tok, *save = NULL, shown[2048];
+	static const char *const what[][2] = {
+		{ "pools", "pool" }, { "volumes", "volume" },
+		{ "iscsi", "iscsi target" }, { "loopback", "loopback target" },
+	};
+	char buf[2048], *tok, *save = NULL, shown[2048], parent[2048];
+	char hint[4096];
+	bool names_only = c->names_only;
 	struct child *ch;
 	unsigned int d = 0, i, k;
 	int r;
@@ -287,44 +438,32 @@ static int resolve(struct ctx *c, const char *cwd, const char *p,
 			continue;
 		}
 		if (d == MAX_DEPTH || strlen(tok) >= CAIRN_WWN_LEN)
-			return err_msg("no such path: %s", p);
+			return err_usage("no such path: %s", p);
 		snprintf(comp[d++], CAIRN_WWN_LEN, "%s", tok);
 	}
 	for (k = 0; k < d; k++) {
-		if (k == 0) {	/* the fixed top level: no kernel needed */
-			static const char *const top[] = {
-				"pools", "volumes", "iscsi", "loopback"
-			};
-
-			for (i = 0; i < ARRAY_SIZE(top); i++)
-				if (!strcmp(top[i], comp[0]))
-					break;
-			if (i == ARRAY_SIZE(top))
-				return err_msg("no such path: /%s", comp[0]);
-			continue;
-		}
+		/* The top level is fixed: no kernel needed. */
+		c->names_only = names_only || k == 0;
 		r = children(c, comp, k, &ch);
+		c->names_only = names_only;
 		if (r)
 			return r;
 		for (i = 0; ch && ch[i].name[0]; i++)
 			if (!strcmp(ch[i].name, comp[k]))
 				break;
-		r = !ch || !ch[i].name[0];
-		free(ch);
-		if (r) {
-			static const char *const what[][2] = {
-				{ "pools", "pool" }, { "volumes", "volume" },
-				{ "iscsi", "iscsi target" },
-				{ "loopback", "loopback target" },
-			};
-
-			path_str(comp, k + 1, shown, sizeof(shown));
-			for (i = 0; k == 1 && i < ARRAY_SIZE(what); i++)
-				if (!strcmp(comp[0], what[i][0]))
-					return err_msg("no %s %s (no such path: %s)",
-						       what[i][1], comp[1], shown);
-			return err_msg("no such path: %s", shown);
+		if (ch && ch[i].name[0]) {
+			free(ch);
+			continue;
 		}
+		path_str(comp, k + 1, shown, sizeof(shown));
+		path_str(comp, k, parent, sizeof(parent));
+		suggest(ch, parent, comp[k], hint, sizeof(hint));
+		free(ch);
+		for (i = 0; k == 1 && i < ARRAY_SIZE(what); i++)
+			if (!strcmp(comp[0], what[i][0]))
+				return err_usage("no %s %s (no such path: %s; %s)",
+						 what[i][1], comp[1], shown, hint);
+		return err_usage("no such path: %s (%s)", shown, hint);
 	}
 	*depth = d;
 	return 0;
@@ -365,29 +504,38 @@ static int ls_tree(struct ctx *c, comp_t *comp,
 	return r;
 }
 
-static struct json_object *json_tree(struct ctx *c,
-				     comp_t *comp,
-				     unsigned int depth, const char *name,
-				     const char *summary)
+/* The listing of the node as JSON in *@out, or the exit status. */
+static int json_tree(struct ctx *c, comp_t *comp, unsigned int depth,
+		     const char *name, const char *summary,
+		     struct json_object **out)
 {
-	struct json_object *o = json_object_new_object(), *arr;
+	struct json_object *o = json_object_new_object(), *arr, *sub;
 	struct child *ch = NULL;
 	unsigned int i;
+	int r = 0;
 
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "status", json_object_new_string(summary));
-	if (depth < MAX_DEPTH && !children(c, comp, depth, &ch) && ch) {
+	if (depth < MAX_DEPTH)
+		r = children(c, comp, depth, &ch);
+	if (!r && ch) {
 		arr = json_object_new_array();
-		for (i = 0; ch[i].name[0]; i++) {
-			snprintf(comp[depth], CAIRN_WWN_LEN, "%s", ch[i].name);
-			json_object_array_add(arr, json_tree(c, comp, depth + 1,
-							     ch[i].name,
-							     ch[i].summary));
-		}
 		json_object_object_add(o, "children", arr);
+		for (i = 0; !r && ch[i].name[0]; i++) {
+			snprintf(comp[depth], CAIRN_WWN_LEN, "%s", ch[i].name);
+			r = json_tree(c, comp, depth + 1, ch[i].name,
+				      ch[i].summary, &sub);
+			if (!r)
+				json_object_array_add(arr, sub);
+		}
 	}
 	free(ch);
-	return o;
+	if (r) {
+		json_object_put(o);
+		return r;
+	}
+	*out = o;
+	return 0;
 }
 
 static int do_ls(struct ctx *c)
@@ -395,6 +543,7 @@ static int do_ls(struct ctx *c)
 	char comp[MAX_DEPTH][CAIRN_WWN_LEN], cwd[2048], name[CAIRN_WWN_LEN];
 	const char *p = arg(c, "path");
 	struct json_object *o;
+	struct cairn_nl *nl;
 	unsigned int depth = c->depth;
 	int r;
 
@@ -405,6 +554,10 @@ static int do_ls(struct ctx *c)
 		if (r)
 			return r;
 	}
+	/* Nothing is printed when the listing needs the kernel without it. */
+	if ((!depth || !strcmp(comp[0], "pools") ||
+	     !strcmp(comp[0], "volumes")) && nl_get(c, &nl))
+		return EXIT_REFUSED;
 	if (c->json && depth == 1 && !strcmp(comp[0], "pools")) {
 		r = pools_json(c, &o);
 		if (!r)
@@ -419,8 +572,10 @@ static int do_ls(struct ctx *c)
 	}
 	snprintf(name, sizeof(name), "%s", depth ? comp[depth - 1] : "/");
 	if (c->json) {
-		print_json(json_tree(c, comp, depth, name, ""));
-		return 0;
+		r = json_tree(c, comp, depth, name, "", &o);
+		if (!r)
+			print_json(o);
+		return r;
 	}
 	return ls_tree(c, comp, depth, name, "", "", true, true);
 }
@@ -429,20 +584,34 @@ static int do_ls(struct ctx *c)
 
 static int do_version(struct ctx *c)
 {
+	struct json_object *o = NULL;
 	struct cairn_info info;
 	struct cairn_nl *nl;
 	int r;
 
-	if (nl_get(c, &nl))
-		return 1;
-	r = cairn_nl_get_info(nl, &info);
-	if (r < 0)
-		return err_nl(c, "version", r);
+	/* cairnctl's own version, whether or not the module is there. */
 	if (c->json) {
-		struct json_object *o = json_object_new_object();
-
+		o = json_object_new_object();
 		json_object_object_add(o, "cairnctl",
 				       json_object_new_string(CAIRNCTL_VERSION));
+	} else {
+		printf("cairnctl %s\n", CAIRNCTL_VERSION);
+		fflush(stdout);
+	}
+	r = nl_get(c, &nl);
+	if (!r) {
+		r = cairn_nl_get_info(nl, &info);
+		if (r < 0)
+			r = err_nl(c, "version", r);
+	}
+	if (r) {
+		if (o) {
+			json_object_object_add(o, "module", NULL);
+			print_json(o);
+		}
+		return r;
+	}
+	if (c->json) {
 		json_object_object_add(o, "module",
 				       json_object_new_string(info.module_version));
 		json_object_object_add(o, "genl_family_id",
@@ -455,7 +624,6 @@ static int do_version(struct ctx *c)
 				       json_object_new_int64(info.pool_count));
 		print_json(o);
 	} else {
-		printf("cairnctl %s\n", CAIRNCTL_VERSION);
 		printf("module cairn %s: netlink family cairn v%u (id %d), ",
 		       info.module_version, info.genl_version, info.family_id);
 		printf("dm target cairn v%s, %u pools\n",
@@ -464,13 +632,24 @@ static int do_version(struct ctx *c)
 	return 0;
 }
 
+/*
+ * One line per event.  Text: the local time it arrived, the pool, the
+ * event, what it carries and the pool's allocation in binary units; JSON
+ * keeps bytes and adds the time in seconds since the epoch.
+ */
 static int print_event(const struct cairn_event_desc *ev, void *arg)
 {
+	char when[64], alloc[32], cap[32], what[128] = "";
 	struct ctx *c = arg;
+	struct timespec ts;
+	struct tm tm;
+	int e;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 
+		json_object_object_add(o, "time", json_object_new_int64(ts.tv_sec));
 		json_object_object_add(o, "pool", json_object_new_string(ev->pool));
 		json_object_object_add(o, "event",
 				       json_object_new_string(cairn_event_name(ev->event)));
@@ -481,11 +660,29 @@ static int print_event(const struct cairn_event_desc *ev, void *arg)
 				       json_object_new_int64(ev->allocated));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
-	} else {
-		printf("%s %s value=%" PRIu64 " allocated=%" PRIu64 " capacity=%" PRIu64 "\n",
-		       ev->pool, cairn_event_name(ev->event), ev->value,
-		       ev->allocated, ev->capacity);
+		fflush(stdout);
+		return 0;
 	}
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	cairn_human_size(ev->allocated, alloc, sizeof(alloc));
+	cairn_human_size(ev->capacity, cap, sizeof(cap));
+	switch (ev->event) {
+	case CAIRN_EVENT_MODE_CHANGED:
+		snprintf(what, sizeof(what), " to %s", cairn_mode_name(ev->value));
+		break;
+	case CAIRN_EVENT_METADATA_ERROR:
+		e = (int)ev->value;
+		snprintf(what, sizeof(what), ": %s", strerror(e < 0 ? -e : e));
+		break;
+	case CAIRN_EVENT_MEMBER_ADDED:
+	case CAIRN_EVENT_MEMBER_IO_ERROR:
+		snprintf(what, sizeof(what), ": member %" PRIu64, ev->value);
+		break;
+	}
+	printf("%s %s %s%s, %s of %s allocated (%u%%)\n", when, ev->pool,
+	       cairn_event_name(ev->event), what, alloc, cap,
+	       ev->capacity ? (unsigned int)(ev->allocated * 100 / ev->capacity) : 0);
 	fflush(stdout);
 	return 0;
 }
@@ -503,8 +700,8 @@ static int do_events(struct ctx *c)
 
 static int do_saveconfig(struct ctx *c)
 {
-	if (cfg_save(c))
-		return 1;
+	if (cfg_save(c, false))
+		return EXIT_REFUSED;
 	printf("Saved the configuration to %s.\n", cairn_config_path());
 	return 0;
 }
@@ -653,8 +850,11 @@ static void verb_usage(const struct command *cmd, FILE *f)
 	}
 	fprintf(f, "\n  %s\n", cmd->summary);
 	for (i = 0; i < n; i++)
-		fprintf(f, "    %-16s %s%s\n", cmd->params[i].key,
+		fprintf(f, "    %-16s %s%s%s%s%s\n", cmd->params[i].key,
 			cmd->params[i].help,
+			cmd->params[i].alias ? " (also " : "",
+			cmd->params[i].alias ? cmd->params[i].alias : "",
+			cmd->params[i].alias ? "=)" : "",
 			cmd->params[i].flags & P_REQUIRED ? " (required)" : "");
 }
 
@@ -668,8 +868,8 @@ static int do_help(struct ctx *c)
 	if (verb) {
 		cmd = find_command(c->path, c->depth, verb);
 		if (!cmd)
-			return err_msg("%s: no verb '%s' here (try: help)", where,
-				       verb);
+			return err_usage("%s: no verb '%s' here (try: help)",
+					 where, verb);
 		verb_usage(cmd, stdout);
 		return 0;
 	}
@@ -686,7 +886,7 @@ static unsigned int cwd_depth;
 static int do_cd(struct ctx *c)
 {
 	if (!c->interactive)
-		return err_msg("cd only means something in the interactive shell");
+		return err_usage("cd only means something in the interactive shell");
 	/* The path was resolved like any other: the node exists. */
 	memcpy(cwd_comp, c->path, sizeof(cwd_comp));
 	cwd_depth = c->path_given ? c->depth : 0;
@@ -694,9 +894,12 @@ static int do_cd(struct ctx *c)
 		char where[2048];
 		unsigned int d;
 
+		int r;
+
 		path_str(c->path, c->depth, where, sizeof(where));
-		if (resolve(c, where, arg(c, "path"), cwd_comp, &d))
-			return 1;
+		r = resolve(c, where, arg(c, "path"), cwd_comp, &d);
+		if (r)
+			return r;
 		cwd_depth = d;
 	}
 	return 0;
@@ -709,13 +912,84 @@ static bool is_path(const char *w)
 }
 
 /*
+ * Is @w, which is not a verb here, a child of the current node (the
+ * shell's "vm01 status" at /volumes)?  Returns 0 (no), 1 (yes) or the
+ * negated exit status after an error.
+ */
+static int is_child(struct ctx *c, const char *w)
+{
+	struct child *ch;
+	unsigned int i;
+	int r;
+
+	c->names_only = true;
+	r = children(c, cwd_comp, cwd_depth, &ch);
+	c->names_only = false;
+	if (r)
+		return -r;
+	for (i = 0; ch && ch[i].name[0]; i++)
+		if (!strcmp(ch[i].name, w))
+			break;
+	r = ch && ch[i].name[0];
+	free(ch);
+	return r;
+}
+
+/*
+ * A verb that is not at @comp: if the node one level up has it with a
+ * positional parameter (/pools/p0 delete), say how to say it there.
+ */
+static int no_verb(comp_t *comp, unsigned int depth, const char *where,
+		   const char *verb)
+{
+	const struct command *up;
+	char parent[2048];
+
+	up = depth ? find_command(comp, depth - 1, verb) : NULL;
+	if (up && strcmp(up->node, ANY)) {
+		path_str(comp, depth - 1, parent, sizeof(parent));
+		if (!strcmp(verb, "delete"))
+			return err_usage("%s: no verb 'delete' here; delete %s "
+					 "from %s: cairnctl %s delete %s", where,
+					 comp[depth - 1], parent, parent,
+					 comp[depth - 1]);
+		return err_usage("%s: no verb '%s' here; %s has it "
+				 "(cairnctl help %s %s)", where, verb, parent,
+				 parent, verb);
+	}
+	err_usage("%s: no verb '%s' here; the verbs are:", where, verb);
+	list_verbs(comp, depth, stderr);
+	return EXIT_USAGE;
+}
+
+/* Does argument @w ("key=value") name parameter @p (or its alias)? */
+static bool param_is(const struct param *p, const char *w, const char *eq)
+{
+	size_t n = eq - w;
+
+	return (strlen(p->key) == n && !strncmp(p->key, w, n)) ||
+	       (p->alias && strlen(p->alias) == n && !strncmp(p->alias, w, n));
+}
+
+static void param_names(const struct command *cmd, char *buf, size_t len)
+{
+	unsigned int i, n = nr_params(cmd);
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++)
+		o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+			      cmd->params[i].key);
+}
+
+/*
  * Run one command: words[0] may be a path; then the verb and its
  * arguments.  Returns the exit status.
  */
 static int run(struct ctx *c, int argc, char **argv)
 {
 	const struct command *cmd;
-	char where[2048];
+	char where[2048], names[512];
 	unsigned int i, n;
 	int r, a = 0;
 
@@ -723,10 +997,18 @@ static int run(struct ctx *c, int argc, char **argv)
 	c->depth = cwd_depth;
 	memset(c->val, 0, sizeof(c->val));
 	c->path_given = false;
-	if (argc && is_path(argv[0])) {
+	if (argc && !is_path(argv[0]) &&
+	    !find_command(cwd_comp, cwd_depth, argv[0])) {
+		r = is_child(c, argv[0]);
+		if (r < 0)
+			return -r;
+		c->path_given = r;
+	}
+	if (argc && (c->path_given || is_path(argv[0]))) {
 		path_str(cwd_comp, cwd_depth, where, sizeof(where));
-		if (resolve(c, where, argv[0], c->path, &c->depth))
-			return 1;
+		r = resolve(c, where, argv[0], c->path, &c->depth);
+		if (r)
+			return r;
 		c->path_given = true;
 		a++;
 	}
@@ -736,18 +1018,15 @@ static int run(struct ctx *c, int argc, char **argv)
 				   c->interactive ? "cd" : "ls");
 	} else {
 		cmd = find_command(c->path, c->depth, argv[a]);
-		if (!cmd) {
-			err_msg("%s: no verb '%s' here; the verbs are:", where,
-				argv[a]);
-			list_verbs(c->path, c->depth, stderr);
-			return 2;
-		}
+		if (!cmd)
+			return no_verb(c->path, c->depth, where, argv[a]);
 		a++;
 		/* help PATH [VERB] */
 		if (cmd->fn == do_help && a < argc &&
 		    is_path(argv[a])) {
-			if (resolve(c, where, argv[a], c->path, &c->depth))
-				return 1;
+			r = resolve(c, where, argv[a], c->path, &c->depth);
+			if (r)
+				return r;
 			path_str(c->path, c->depth, where, sizeof(where));
 			a++;
 		}
@@ -758,32 +1037,28 @@ static int run(struct ctx *c, int argc, char **argv)
 		char *eq = strchr(argv[a], '=');
 
 		for (i = 0; i < n; i++) {
-			const char *k = cmd->params[i].key;
-
-			if (eq ? (strlen(k) == (size_t)(eq - argv[a]) &&
-				  !strncmp(k, argv[a], eq - argv[a])) :
+			if (eq ? param_is(&cmd->params[i], argv[a], eq) :
 			    (cmd->params[i].flags & P_POSITIONAL) && !c->val[i])
 				break;
 		}
 		if (i == n) {
-			err_msg("%s %s: unexpected argument '%s'", where,
-				cmd->verb, argv[a]);
-			verb_usage(cmd, stderr);
-			return 2;
+			param_names(cmd, names, sizeof(names));
+			return err_usage("%s %s: unexpected argument '%s' "
+					 "(the parameters are: %s)", where,
+					 cmd->verb, argv[a],
+					 n ? names : "none");
 		}
-		if (c->val[i]) {
-			err_msg("%s %s: %s given twice", where, cmd->verb,
-				cmd->params[i].key);
-			return 2;
-		}
+		if (c->val[i])
+			return err_usage("%s %s: %s given twice", where,
+					 cmd->verb, cmd->params[i].key);
 		c->val[i] = eq ? eq + 1 : argv[a];
 	}
 	for (i = 0; i < n; i++) {
 		if ((cmd->params[i].flags & P_REQUIRED) && !c->val[i]) {
-			err_msg("%s %s: %s is required", where, cmd->verb,
-				cmd->params[i].key);
+			err_usage("%s %s: %s is required", where, cmd->verb,
+				  cmd->params[i].key);
 			verb_usage(cmd, stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	/* A configuration that cannot be saved refuses the change up front. */
@@ -791,11 +1066,11 @@ static int run(struct ctx *c, int argc, char **argv)
 		struct cairn_config *cfg;
 
 		if (cfg_get(c, &cfg))
-			return 1;
+			return EXIT_REFUSED;
 	}
 	r = cmd->fn(c);
 	if (!r && (cmd->flags & C_CHANGES))
-		r = cfg_save(c);
+		r = cfg_save(c, true);
 	return r;
 }
 
@@ -1025,11 +1300,68 @@ static char **complete(const char *text, int start, int end)
 	return comp_n ? rl_completion_matches(text, comp_gen) : NULL;
 }
 
+/* Split @line into @words; returns how many, or -1 if too many. */
+static int split(char *line, char **words)
+{
+	char *tok, *save = NULL;
+	int n = 0;
+
+	for (tok = strtok_r(line, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == MAX_ARGS + 1)
+			return -1;
+		words[n++] = tok;
+	}
+	return n;
+}
+
+/* Run one line of the shell; *@quit is set by exit or quit. */
+static int shell_line(struct ctx *c, char *line, bool *quit)
+{
+	char *words[MAX_ARGS + 1];
+	int n, r = 0;
+
+	n = split(line, words);
+	if (n < 0)
+		return err_usage("too many arguments");
+	if (n && words[0][0] == '#')
+		return 0;
+	if (n == 1 && (!strcmp(words[0], "exit") || !strcmp(words[0], "quit")))
+		*quit = true;
+	else if (n)
+		r = run(c, n, words);
+	/* The configuration is reread for the next command. */
+	if (c->cfg_loaded) {
+		cairn_config_free(&c->cfg);
+		c->cfg_loaded = false;
+	}
+	return r;
+}
+
+/*
+ * Commands from a pipe or a here-document, one per line, as in the
+ * shell but without prompts: the first that fails ends the run with its
+ * status; blank lines and # comments are skipped.
+ */
+static int script(struct ctx *c)
+{
+	size_t cap = 0;
+	char *line = NULL;
+	bool quit = false;
+	int r = 0;
+
+	c->interactive = true;
+	while (!r && !quit && getline(&line, &cap, stdin) >= 0)
+		r = shell_line(c, line, &quit);
+	free(line);
+	return r;
+}
+
 static int shell(struct ctx *c)
 {
 	char hist[4096], prompt[2200], where[2048], *line;
 	const char *home = getenv("HOME");
-	int status = 0;
+	bool quit = false;
 
 	shell_ctx = c;
 	c->interactive = true;
@@ -1040,10 +1372,7 @@ static int shell(struct ctx *c)
 	rl_readline_name = "cairnctl";
 	printf("cairnctl %s: `help` lists the verbs here, `exit` leaves.\n",
 	       CAIRNCTL_VERSION);
-	for (;;) {
-		char *words[MAX_ARGS + 2], *save = NULL, *tok;
-		int n = 0;
-
+	while (!quit) {
 		path_str(cwd_comp, cwd_depth, where, sizeof(where));
 		snprintf(prompt, sizeof(prompt), "cairn %s> ", where);
 		line = readline(prompt);
@@ -1051,29 +1380,14 @@ static int shell(struct ctx *c)
 			break;
 		if (*line)
 			add_history(line);
-		for (tok = strtok_r(line, " \t", &save); tok && n < MAX_ARGS + 2;
-		     tok = strtok_r(NULL, " \t", &save))
-			words[n++] = tok;
-		if (n == 1 && (!strcmp(words[0], "exit") ||
-			       !strcmp(words[0], "quit"))) {
-			free(line);
-			break;
-		}
-		if (n > MAX_ARGS + 1)
-			status = err_msg("too many arguments");
-		else if (n)
-			status = run(c, n, words);
+		/* Each command said how it went; leaving is not a failure. */
+		shell_line(c, line, &quit);
 		free(line);
-		/* The configuration is reread for the next command. */
-		if (c->cfg_loaded) {
-			cairn_config_free(&c->cfg);
-			c->cfg_loaded = false;
-		}
 	}
 	write_history(hist);
 	comp_clear();
 	free(comp_list);
-	return status;
+	return 0;
 }
 
 /*
@@ -1119,19 +1433,19 @@ static int complete_words(struct ctx *c, int argc, char **argv)
 
 /* ---- the manual page, from the command table ---- */
 
-static void man_text(const char *s)
+static void man_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
-			fputs("\\e", stdout);
+			fputs("\\e", f);
 		else if (*s == '-')
-			fputs("\\-", stdout);
+			fputs("\\-", f);
 		else
-			putchar(*s);
+			fputc(*s, f);
 	}
 }
 
-static void man(void)
+static void man(FILE *f)
 {
 	static const char *const head[] = {
 		".TH CAIRNCTL 8 \"2026-11\" \"cairn " CAIRNCTL_VERSION "\" \"Cairn\"",
@@ -1154,7 +1468,16 @@ static void man(void)
 		"Without arguments it is an interactive shell over a tree "
 		"(history; tab completes paths, verbs and parameters); with "
 		"arguments it runs one command and exits, for scripts. A path "
-		"alone lists (or, in the shell, moves to) that node.",
+		"alone lists (or, in the shell, moves to) that node; in the "
+		"shell a child of the current node may stand for the path "
+		"(\\fBvm01 status\\fR at /volumes).",
+		".PP",
+		"When standard input is not a terminal (a pipe, a "
+		"here\\-document), cairnctl reads commands from it, one per "
+		"line, as the shell does but without prompts; blank lines and "
+		"lines starting with # are skipped; the first command that "
+		"fails ends the run with its exit status, and \\fBexit\\fR or "
+		"\\fBquit\\fR ends it with 0.",
 		".PP",
 		"The tree: \\fB/pools\\fR, \\fB/pools/\\fIPOOL\\fR; "
 		"\\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names "
@@ -1162,8 +1485,13 @@ static void man(void)
 		"\\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, "
 		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.",
 		".PP",
-		"Sizes are given as bytes or with a suffix K, M, G, T, P, E "
-		"(powers of 1024; \"1.5T\" works) and printed in binary units. "
+		"Sizes are given as bytes or with a unit K, M, G, T, P or E in "
+		"any case, optionally followed by B or iB (10g, 10G, 10GB and "
+		"10GiB are the same; units are always powers of 1024, as in "
+		"targetcli and lvm; \"1.5T\" works; exponents such as 1e3 do "
+		"not); sizes stop below 16E. A volume's new size may be "
+		"relative: \\fBsize=+1G\\fR grows it by 1 GiB. Sizes are printed "
+		"in binary units. "
 		"After every change cairnctl prints one line saying what it did "
 		"and saves the configuration file, which \\fBcairnd\\fR(8) "
 		"restores at boot.",
@@ -1176,7 +1504,9 @@ static void man(void)
 		"Usage.",
 		".TP",
 		".B \\-\\-man",
-		"This page, generated from the command table.",
+		"This page, generated from the command table: formatted through "
+		"\\fBman\\fR(1) and its pager when standard output is a "
+		"terminal, else the roff source.",
 	};
 	static const char *const tail[] = {
 		".SH ENVIRONMENT",
@@ -1184,12 +1514,32 @@ static void man(void)
 		".B CAIRN_CONFIG",
 		"The configuration file (default /etc/cairn/cairn.json).",
 		".SH EXIT STATUS",
-		"0 on success; 1 when a request failed, after one message on "
-		"standard error (the kernel's own where it comes from the "
-		"kernel); 2 on bad usage.",
+		".TP",
+		".B 0",
+		"Done.",
+		".TP",
+		".B 1",
+		"Refused or failed: the command was well formed, but what it "
+		"asks cannot be done now (an object it names as a value does "
+		"not exist or already exists, the kernel or LIO refused it, "
+		"cairn.ko is not loaded). One message on standard error, the "
+		"kernel's own where it comes from the kernel; nothing changed.",
+		".TP",
+		".B 2",
+		"Bad usage: a path that does not exist (with the names there "
+		"are), a verb the node does not have, an unknown or missing "
+		"parameter, a value that is malformed or out of range (a size, "
+		"a percentage, a name's syntax). Nothing is done.",
+		".PP",
+		"Every command that needs cairn.ko fails without it with status "
+		"1 and the message \"cairn kernel module not loaded: run "
+		"'modprobe cairn' or start cairnd\", in text and JSON mode "
+		"alike (nothing on standard output); \\fBversion\\fR prints "
+		"cairnctl's own version first.",
 		".SH EXAMPLES",
 		".nf",
-		"cairnctl /pools create name=p0 devices=/dev/vdb,/dev/vdc chunk=1M",
+		"modprobe cairn",
+		"cairnctl /pools create name=p0 devices=/dev/vda,/dev/vdb chunk_size=1M",
 		"cairnctl /volumes create pool=p0 name=vm01 size=2T",
 		"cairnctl /iscsi create iqn.2026\\-11.org.example:vm01",
 		"cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/luns create volume=vm01",
@@ -1197,6 +1547,11 @@ static void man(void)
 		"    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456",
 		"cairnctl ls",
 		"cairnctl /pools/p0 status",
+		"cairnctl <<EOF",
+		"cd /volumes",
+		"vm01 set size=+1G",
+		"vm01 status",
+		"EOF",
 		".fi",
 		".SH FILES",
 		"/etc/cairn/cairn.json",
@@ -1208,35 +1563,62 @@ static void man(void)
 	unsigned int t, i, k;
 
 	for (i = 0; i < ARRAY_SIZE(head); i++)
-		puts(head[i]);
-	puts(".SH COMMANDS");
+		fprintf(f, "%s\n", head[i]);
+	fputs(".SH COMMANDS\n", f);
 	for (t = 0; t < ARRAY_SIZE(tables); t++) {
 		for (i = 0; i < *tables[t].nr; i++) {
 			const struct command *cmd = &tables[t].cmds[i];
 
-			printf(".TP\n.B \"");
-			man_text(strcmp(cmd->node, ANY) ? cmd->node : "[PATH]");
-			printf(" %s\"", cmd->verb);
+			fprintf(f, ".TP\n.B \"");
+			man_text(f, strcmp(cmd->node, ANY) ? cmd->node : "[PATH]");
+			fprintf(f, " %s\"", cmd->verb);
 			for (k = 0; k < nr_params(cmd); k++) {
-				printf(" \"%s", cmd->params[k].flags & P_REQUIRED ? "" : "[");
-				man_text(cmd->params[k].key);
-				printf("=%s\"", cmd->params[k].flags & P_REQUIRED ? "" : "]");
+				fprintf(f, " \"%s", cmd->params[k].flags & P_REQUIRED ? "" : "[");
+				man_text(f, cmd->params[k].key);
+				fprintf(f, "=%s\"", cmd->params[k].flags & P_REQUIRED ? "" : "]");
 			}
-			printf("\n");
-			man_text(cmd->summary);
-			printf(".\n");
+			fprintf(f, "\n");
+			man_text(f, cmd->summary);
+			fprintf(f, ".\n");
 			for (k = 0; k < nr_params(cmd); k++) {
-				printf(".br\n\\fB");
-				man_text(cmd->params[k].key);
-				printf("\\fR: ");
-				man_text(cmd->params[k].help);
-				printf("%s\n", cmd->params[k].flags & P_REQUIRED ?
-				       " (required)" : "");
+				fprintf(f, ".br\n\\fB");
+				man_text(f, cmd->params[k].key);
+				fprintf(f, "\\fR: ");
+				man_text(f, cmd->params[k].help);
+				if (cmd->params[k].alias)
+					fprintf(f, " (also %s=)", cmd->params[k].alias);
+				fprintf(f, "%s\n", cmd->params[k].flags & P_REQUIRED ?
+					" (required)" : "");
 			}
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(tail); i++)
-		puts(tail[i]);
+		fprintf(f, "%s\n", tail[i]);
+}
+
+/*
+ * --man: on a terminal, formatted by man(1) through its pager; else the
+ * roff source (the build installs it as cairnctl.8).
+ */
+static int man_page(void)
+{
+	FILE *f = NULL;
+	int r;
+
+	fflush(stdout);
+	if (isatty(1))
+		f = popen("man -l - 2>/dev/null", "w");
+	if (!f) {
+		man(stdout);
+		return 0;
+	}
+	man(f);
+	r = pclose(f);
+	if (r == -1 || !WIFEXITED(r) || WEXITSTATUS(r)) {
+		/* No man(1): the source is better than nothing. */
+		man(stdout);
+	}
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -1244,10 +1626,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cairnctl [-j] [PATH] VERB [KEY=VALUE...]   one command\n"
 		"       cairnctl                                   interactive shell\n"
+		"       cairnctl <FILE                             the shell's commands, no prompts\n"
 		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
 		"  -j, --json    JSON output\n"
 		"  --man         print the manual page\n"
-		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n");
+		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n"
+		"Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 
 int main(int argc, char **argv)
@@ -1274,17 +1658,16 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'm':
-			man();
-			return 0;
+			return man_page();
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind == argc)
-		r = isatty(0) ? shell(&c) : (usage(stderr), 2);
+		r = isatty(0) ? shell(&c) : script(&c);
 	else if (argc - optind > MAX_ARGS + 1)
-		r = err_msg("too many arguments") + 1;
+		r = err_usage("too many arguments");
 	else
 		r = run(&c, argc - optind, argv + optind);
 out:

@@ -29,6 +29,7 @@ struct param {
 	const char *key;
 	const char *help;
 	unsigned int flags;
+	const char *alias;	/* another name accepted for key= */
 };
 
 #define P_REQUIRED	0x1	/* must be given */
@@ -70,16 +71,42 @@ struct ctx {
 	const char *val[8];
 };
 
-/* Print one error line on stderr; returns 1 (the exit status). */
+/*
+ * Exit status: 0 done; 1 refused or failed (the request was understood);
+ * 2 bad usage (a path, verb or parameter that does not exist, a value
+ * that is malformed or out of range).
+ */
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+
+/* The one message for every command that needs cairn.ko without it. */
+#define NO_MODULE_MSG \
+	"cairn kernel module not loaded: run 'modprobe cairn' or start cairnd"
+
+/* Print one error line on stderr; returns EXIT_REFUSED. */
 int err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for bad usage; returns EXIT_USAGE. */
+int err_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The kernel's extack text when there is one, else strerror(). */
 int err_nl(struct ctx *c, const char *what, int r);
 int nl_get(struct ctx *c, struct cairn_nl **nl);
 int cfg_get(struct ctx *c, struct cairn_config **cfg);
-int cfg_save(struct ctx *c);
+/*
+ * Record the kernel's pools and volumes and save the configuration;
+ * @after_change: without cairn.ko, keep the recorded pools as they are.
+ */
+int cfg_save(struct ctx *c, bool after_change);
 void print_json(struct json_object *o);
-/* "64K", "1M", "2G", "1.5T" or bytes; 0 when malformed. */
-uint64_t parse_size(const char *s);
+/*
+ * "4096", "64K", "1m", "2GiB", "1.5tb": bytes or a unit K M G T P E in
+ * any case, optionally followed by B or iB, always powers of 1024.
+ * Returns 0, -EINVAL (not a size) or -ERANGE (above 2^64 - 1).
+ */
+int parse_size(const char *s, uint64_t *out);
+/* parse_size() for parameter @key, printing the error: 0 or EXIT_USAGE. */
+int size_arg(const char *key, const char *s, uint64_t *out);
+/* @bytes in the largest binary unit that holds it exactly: "1 MiB". */
+void exact_size(uint64_t bytes, char *out, size_t len);
 int parse_uint(const char *s, unsigned long max, unsigned long *out);
 const char *arg(struct ctx *c, const char *key);
 

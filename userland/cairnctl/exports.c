@@ -217,10 +217,11 @@ static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 	if (cfg_get(c, &cfg))
 		return 1;
 	if (!cairn_lio_valid_wwn(f, wwn, err, sizeof(err)))
-		return err_msg("%s", err);
+		return err_usage("%s", err);
 	if (cairn_config_target(cfg, f, wwn))
 		return err_msg("%s target %s already exists", fabric_name(f), wwn);
-	if (cairn_kmod_load_all(true, err, sizeof(err)))
+	/* LIO only: a target needs no pool, nor cairn.ko. */
+	if (cairn_kmod_load_lio(err, sizeof(err)))
 		return err_msg("%s", err);
 	if (cairn_lio_target_exists(f, wwn) > 0)
 		return err_msg("%s target %s already exists in LIO (made by another tool)",
@@ -338,7 +339,8 @@ static int parse_lun(const char *s, uint32_t *lun)
 	if (!strncmp(s, "lun", 3))
 		s += 3;
 	if (parse_uint(s, MAX_LUN, &v))
-		return err_msg("lun: '%s' is not a LUN number (0-%d)", s, MAX_LUN);
+		return err_usage("lun: '%s' is not a LUN number (0-%d)", s,
+				 MAX_LUN);
 	*lun = v;
 	return 0;
 }
@@ -395,14 +397,17 @@ static int luns_create(struct ctx *c)
 	struct cairn_volume_desc v;
 	struct cairn_cfg_lun *l;
 	char err[512];
+	unsigned int i;
 	bool made;
 	uint32_t lun = 0;
+	int r;
 
 	if (!t)
-		return 1;
+		return EXIT_REFUSED;
 	if (arg(c, "lun")) {
-		if (parse_lun(arg(c, "lun"), &lun))
-			return 1;
+		r = parse_lun(arg(c, "lun"), &lun);
+		if (r)
+			return r;
 		if (find_lun(t, lun))
 			return err_msg("%s: LUN %u already exists", t->wwn, lun);
 	} else {
@@ -412,7 +417,13 @@ static int luns_create(struct ctx *c)
 			return err_msg("%s: no free LUN number", t->wwn);
 	}
 	if (find_volume(c, arg(c, "volume"), &v))
-		return 1;
+		return EXIT_REFUSED;
+	/* One volume, one LUN of a target: a second would be the same disk. */
+	for (i = 0; i < t->nr_luns; i++)
+		if (!strcmp(t->luns[i].volume, v.name))
+			return err_msg("%s: volume %s is already LUN %u "
+				       "(lun%u); nothing changed", t->wwn,
+				       v.name, t->luns[i].lun, t->luns[i].lun);
 	if (cairn_lio_target_exists(f, t->wwn) <= 0)
 		return err_msg("%s target %s is not in the kernel: run restoreconfig",
 			       fabric_name(f), t->wwn);
@@ -441,9 +452,13 @@ static int luns_delete(struct ctx *c)
 	char err[512], vol[CAIRN_NAME_LEN];
 	struct cairn_cfg_lun *l;
 	uint32_t lun;
+	int r;
 
-	if (!t || parse_lun(arg(c, "lun"), &lun))
-		return 1;
+	if (!t)
+		return EXIT_REFUSED;
+	r = parse_lun(arg(c, "lun"), &lun);
+	if (r)
+		return r;
 	l = find_lun(t, lun);
 	if (!l)
 		return err_msg("%s: no LUN %u", t->wwn, lun);
@@ -463,12 +478,12 @@ static int check_secret(const char *what, const char *s, size_t min)
 	const char *p;
 
 	if (strlen(s) < min || strlen(s) >= CAIRN_SECRET_LEN)
-		return err_msg("%s: %zu to %d characters", what, min,
-			       CAIRN_SECRET_LEN - 1);
+		return err_usage("%s: %zu to %d characters", what, min,
+				 CAIRN_SECRET_LEN - 1);
 	for (p = s; *p; p++)
 		if (*p <= ' ' || *p > '~')
-			return err_msg("%s: printable characters without spaces only",
-				       what);
+			return err_usage("%s: printable characters without spaces only",
+					 what);
 	return 0;
 }
 
@@ -497,17 +512,17 @@ static int acl_creds(struct ctx *c, struct cairn_cfg_acl *a)
 		if (!v)
 			continue;
 		if (*v && check_secret(k[i].key, v, k[i].min))
-			return 1;
+			return EXIT_USAGE;
 		snprintf((char *)a + k[i].off, CAIRN_SECRET_LEN, "%s", v);
 	}
 	if (!a->userid[0] != !a->password[0])
-		return err_msg("CHAP needs both userid= and password=");
+		return err_usage("CHAP needs both userid= and password=");
 	if (!a->mutual_userid[0] != !a->mutual_password[0])
-		return err_msg("mutual CHAP needs both mutual_userid= and mutual_password=");
+		return err_usage("mutual CHAP needs both mutual_userid= and mutual_password=");
 	if (a->mutual_userid[0] && !a->userid[0])
-		return err_msg("mutual CHAP needs CHAP (userid=, password=) too");
+		return err_usage("mutual CHAP needs CHAP (userid=, password=) too");
 	if (a->mutual_password[0] && !strcmp(a->password, a->mutual_password))
-		return err_msg("mutual_password must differ from password");
+		return err_usage("mutual_password must differ from password");
 	return 0;
 }
 
@@ -551,16 +566,19 @@ static int acls_create(struct ctx *c)
 	int r;
 
 	if (!t)
-		return 1;
+		return EXIT_REFUSED;
 	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, arg(c, "initiator"), err,
 				 sizeof(err)))
-		return err_msg("initiator: %s", err);
+		return err_usage("initiator: %s", err);
 	snprintf(acl.initiator, sizeof(acl.initiator), "%s", arg(c, "initiator"));
 	if (find_acl(t, acl.initiator))
 		return err_msg("%s: an ACL for %s already exists", t->wwn,
 			       acl.initiator);
-	if (acl_creds(c, &acl) || chap_consistent(t, &acl, NULL))
-		return 1;
+	r = acl_creds(c, &acl);
+	if (!r)
+		r = chap_consistent(t, &acl, NULL);
+	if (r)
+		return r;
 	if (cairn_lio_target_exists(CAIRN_FABRIC_ISCSI, t->wwn) <= 0)
 		return err_msg("iscsi target %s is not in the kernel: run restoreconfig",
 			       t->wwn);
@@ -606,29 +624,68 @@ static int acls_delete(struct ctx *c)
 	return 0;
 }
 
+/* "userid host1 -> h2, password changed" (secrets are not shown). */
+static void acl_changes(const struct cairn_cfg_acl *was,
+			const struct cairn_cfg_acl *now, char *buf, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		bool secret;
+	} k[] = {
+		{ "userid", offsetof(struct cairn_cfg_acl, userid), false },
+		{ "password", offsetof(struct cairn_cfg_acl, password), true },
+		{ "mutual_userid", offsetof(struct cairn_cfg_acl, mutual_userid), false },
+		{ "mutual_password", offsetof(struct cairn_cfg_acl, mutual_password), true },
+	};
+	unsigned int i;
+	size_t o = 0;
+
+	snprintf(buf, len, "nothing changed");
+	for (i = 0; i < ARRAY_SIZE(k) && o < len; i++) {
+		const char *a = (const char *)was + k[i].off;
+		const char *b = (const char *)now + k[i].off;
+
+		if (!strcmp(a, b))
+			continue;
+		if (k[i].secret)
+			o += snprintf(buf + o, len - o, "%s%s %s", o ? ", " : "",
+				      k[i].name, *b ? "changed" : "cleared");
+		else
+			o += snprintf(buf + o, len - o, "%s%s %s -> %s",
+				      o ? ", " : "", k[i].name,
+				      *a ? a : "(none)", *b ? b : "(none)");
+	}
+}
+
 static int acl_set(struct ctx *c)
 {
 	struct cairn_cfg_target *t = path_target(c);
 	struct cairn_cfg_acl acl, *a;
-	char err[512];
+	char err[512], what[600];
+	int r;
 
 	if (!t)
-		return 1;
+		return EXIT_REFUSED;
 	a = find_acl(t, c->path[4]);
 	if (!a)
 		return err_msg("%s: no ACL for %s", t->wwn, c->path[4]);
 	if (!arg(c, "userid") && !arg(c, "password") &&
 	    !arg(c, "mutual_userid") && !arg(c, "mutual_password"))
-		return err_msg("acl set: nothing to set (userid=, password=, "
-			       "mutual_userid=, mutual_password=)");
+		return err_usage("acl set: nothing to set (userid=, password=, "
+				 "mutual_userid=, mutual_password=)");
 	acl = *a;
-	if (acl_creds(c, &acl) || chap_consistent(t, &acl, a))
-		return 1;
+	r = acl_creds(c, &acl);
+	if (!r)
+		r = chap_consistent(t, &acl, a);
+	if (r)
+		return r;
 	if (cairn_lio_acl_set_auth(t->wwn, &acl, err, sizeof(err)))
 		return err_msg("%s", err);
+	acl_changes(a, &acl, what, sizeof(what));
 	*a = acl;
-	printf("Updated the CHAP credentials of %s on %s.\n", a->initiator,
-	       t->wwn);
+	printf("Updated the CHAP credentials of %s on %s: %s.\n", a->initiator,
+	       t->wwn, what);
 	return 0;
 }
 
@@ -675,18 +732,20 @@ static int portal_args(struct ctx *c, char *ip, size_t len, uint16_t *port)
 	char bare[64];
 
 	if (strlen(v) >= len || strlen(v) < 2)
-		return err_msg("ip: '%s' is not an IP address", v);
+		return err_usage("ip: '%s' is not an IP address", v);
 	snprintf(bare, sizeof(bare), "%s", v);
 	if (v[0] == '[') {
 		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(v) - 2, v + 1);
 		if (v[strlen(v) - 1] != ']' ||
 		    inet_pton(AF_INET6, bare, buf) != 1)
-			return err_msg("ip: '%s' is not an IPv6 address in brackets", v);
+			return err_usage("ip: '%s' is not an IPv6 address in brackets",
+					 v);
 	} else if (inet_pton(AF_INET, bare, buf) != 1) {
-		return err_msg("ip: '%s' is not an IPv4 address ([...] for IPv6)", v);
+		return err_usage("ip: '%s' is not an IPv4 address ([...] for IPv6)",
+				 v);
 	}
 	if (arg(c, "port") && (parse_uint(arg(c, "port"), 65535, &p) || !p))
-		return err_msg("port: '%s' is not a TCP port", arg(c, "port"));
+		return err_usage("port: '%s' is not a TCP port", arg(c, "port"));
 	snprintf(ip, len, "%s", v);
 	*port = p;
 	return 0;
@@ -709,9 +768,13 @@ static int portals_create(struct ctx *c)
 	struct cairn_cfg_portal *p;
 	char ip[64], err[512];
 	uint16_t port;
+	int r;
 
-	if (!t || portal_args(c, ip, sizeof(ip), &port))
-		return 1;
+	if (!t)
+		return EXIT_REFUSED;
+	r = portal_args(c, ip, sizeof(ip), &port);
+	if (r)
+		return r;
 	if (find_portal(t, ip, port))
 		return err_msg("%s: portal %s:%u already exists", t->wwn, ip, port);
 	if (cairn_lio_portal_create(t->wwn, ip, port, err, sizeof(err)))
@@ -731,9 +794,13 @@ static int portals_delete(struct ctx *c)
 	struct cairn_cfg_portal *p;
 	char ip[64], err[512];
 	uint16_t port;
+	int r;
 
-	if (!t || portal_args(c, ip, sizeof(ip), &port))
-		return 1;
+	if (!t)
+		return EXIT_REFUSED;
+	r = portal_args(c, ip, sizeof(ip), &port);
+	if (r)
+		return r;
 	p = find_portal(t, ip, port);
 	if (!p)
 		return err_msg("%s: no portal %s:%u", t->wwn, ip, port);

@@ -207,16 +207,17 @@ static struct json_object *pool_json(const struct cairn_pool_desc *d)
 
 static void pool_text(const struct cairn_pool_desc *d)
 {
-	char cap[32], alloc[32], sz[32], uuid[40];
+	char cap[32], alloc[32], sz[32], uuid[40], chunk[32];
 	unsigned int i;
 
+	exact_size(d->chunk_size, chunk, sizeof(chunk));
 	cairn_human_size(d->capacity, cap, sizeof(cap));
 	cairn_human_size(d->allocated, alloc, sizeof(alloc));
 	cairn_uuid_str(d->uuid, uuid);
 	printf("pool %s %s\n", d->name, uuid);
-	printf("  mode %s, capacity %s, allocated %s (%u%%), chunk %u KiB, %u volumes\n",
+	printf("  mode %s, capacity %s, allocated %s (%u%%), chunk %s, %u volume%s\n",
 	       cairn_mode_name(d->mode), cap, alloc, pct(d->allocated, d->capacity),
-	       d->chunk_size >> 10, d->volume_count);
+	       chunk, d->volume_count, d->volume_count == 1 ? "" : "s");
 	printf("  threshold %u%%, when full: %s", d->threshold,
 	       d->nospace_policy ? "wait" : "error");
 	if (d->nospace_policy)
@@ -423,7 +424,10 @@ static unsigned int split_devices(char *s, char **out)
 	return n;
 }
 
-/* threshold=, nospace=, timeout= (and chunk= for create) */
+/*
+ * The pool's settings, under the names get and -j print: chunk_size (for
+ * create), threshold, nospace, nospace_timeout.  Returns the exit status.
+ */
 static int pool_opts(struct ctx *c, struct cairn_pool_opts *o)
 {
 	const char *v;
@@ -433,18 +437,22 @@ static int pool_opts(struct ctx *c, struct cairn_pool_opts *o)
 	o->threshold = -1;
 	o->nospace_policy = -1;
 	o->nospace_timeout = -1;
-	v = arg(c, "chunk");
+	v = arg(c, "chunk_size");
 	if (v) {
-		uint64_t s = parse_size(v);
+		uint64_t s;
+		int r = size_arg("chunk_size", v, &s);
 
+		if (r)
+			return r;
 		if (!s || s > UINT32_MAX)
-			return err_msg("chunk: bad size '%s' (e.g. 64K, 1M)", v);
+			return err_usage("chunk_size: '%s' is not 64K to 16M", v);
 		o->chunk_size = s;
 	}
 	v = arg(c, "threshold");
 	if (v) {
 		if (parse_uint(v, 100, &n))
-			return err_msg("threshold: '%s' is not a percentage (0-100)", v);
+			return err_usage("threshold: '%s' is not a percentage (0-100)",
+					 v);
 		o->threshold = n;
 	}
 	v = arg(c, "nospace");
@@ -454,12 +462,13 @@ static int pool_opts(struct ctx *c, struct cairn_pool_opts *o)
 		else if (!strcmp(v, "wait"))
 			o->nospace_policy = CAIRN_NOSPACE_WAIT;
 		else
-			return err_msg("nospace: '%s' is neither error nor wait", v);
+			return err_usage("nospace: '%s' is neither error nor wait", v);
 	}
-	v = arg(c, "timeout");
+	v = arg(c, "nospace_timeout");
 	if (v) {
 		if (parse_uint(v, 86400, &n) || !n)
-			return err_msg("timeout: '%s' is not 1-86400 seconds", v);
+			return err_usage("nospace_timeout: '%s' is not 1-86400 seconds",
+					 v);
 		o->nospace_timeout = n;
 	}
 	return 0;
@@ -468,16 +477,16 @@ static int pool_opts(struct ctx *c, struct cairn_pool_opts *o)
 static int pool_done(struct ctx *c, const struct cairn_pool_desc *d,
 		     const char *verb)
 {
-	char cap[32];
+	char cap[32], chunk[32];
 
 	if (c->json) {
 		print_json(pool_json(d));
 		return 0;
 	}
 	cairn_human_size(d->capacity, cap, sizeof(cap));
-	printf("%s pool %s (%u member%s, %s, %u KiB chunks).\n", verb, d->name,
-	       d->nr_members, d->nr_members == 1 ? "" : "s", cap,
-	       d->chunk_size >> 10);
+	exact_size(d->chunk_size, chunk, sizeof(chunk));
+	printf("%s pool %s (%u member%s, %s, %s chunks).\n", verb, d->name,
+	       d->nr_members, d->nr_members == 1 ? "" : "s", cap, chunk);
 	return 0;
 }
 
@@ -490,12 +499,13 @@ static int pools_create(struct ctx *c)
 	unsigned int n;
 	int r;
 
-	if (pool_opts(c, &o) || nl_get(c, &nl))
-		return 1;
+	r = pool_opts(c, &o);
+	if (r || nl_get(c, &nl))
+		return r ? r : EXIT_REFUSED;
 	snprintf(devs_buf, sizeof(devs_buf), "%s", arg(c, "devices"));
 	n = split_devices(devs_buf, devs);
 	if (!n)
-		return err_msg("devices: no device given");
+		return err_usage("devices: no device given");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_msg("out of memory");
@@ -519,7 +529,7 @@ static int pools_open(struct ctx *c)
 	snprintf(devs_buf, sizeof(devs_buf), "%s", arg(c, "devices"));
 	n = split_devices(devs_buf, devs);
 	if (!n)
-		return err_msg("devices: no device given");
+		return err_usage("devices: no device given");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_msg("out of memory");
@@ -665,8 +675,8 @@ static int pools_delete(struct ctx *c)
 	if (forget_pool(c, name))
 		r = 1;
 	if (!r)
-		printf("Deleted pool %s; its %u device%s are free.\n", name,
-		       d->nr_members, d->nr_members == 1 ? "" : "s");
+		printf("Deleted pool %s; its %u device%s free.\n", name,
+		       d->nr_members, d->nr_members == 1 ? " is" : "s are");
 out:
 	free(d);
 	return r;
@@ -700,15 +710,28 @@ static const char *const pool_keys[] = {
 	"threshold", "nospace", "nospace_timeout", "volumes", NULL
 };
 
-/* Print attribute @key (or all) of the JSON object @o. */
+/* The names create and set also accept for a pool's settings. */
+static const char *const pool_aliases[][2] = {
+	{ "chunk", "chunk_size" }, { "timeout", "nospace_timeout" },
+};
+
+/*
+ * Print attribute @key (or all) of the JSON object @o; an unknown name is
+ * bad usage, answered with the names there are.
+ */
 static int get_attrs(struct ctx *c, struct json_object *o,
 		     const char *const *keys, const char *what)
 {
 	const char *key = arg(c, "attribute");
 	struct json_object *v, *out = json_object_new_object();
+	char names[512];
 	unsigned int i;
+	size_t len = 0;
 	bool found = false;
 
+	for (i = 0; key && i < ARRAY_SIZE(pool_aliases); i++)
+		if (keys == pool_keys && !strcmp(key, pool_aliases[i][0]))
+			key = pool_aliases[i][1];
 	for (i = 0; keys[i]; i++) {
 		if (key && strcmp(key, keys[i]))
 			continue;
@@ -722,7 +745,11 @@ static int get_attrs(struct ctx *c, struct json_object *o,
 	json_object_put(o);
 	if (!found) {
 		json_object_put(out);
-		return err_msg("%s has no attribute '%s'", what, key);
+		for (i = 0; keys[i] && len < sizeof(names); i++)
+			len += snprintf(names + len, sizeof(names) - len, "%s%s",
+					i ? ", " : "", keys[i]);
+		return err_usage("%s has no attribute '%s' (the attributes are: %s)",
+				 what, key, names);
 	}
 	if (c->json)
 		print_json(out);
@@ -751,22 +778,67 @@ static int pool_get(struct ctx *c)
 	return r;
 }
 
+/* ", threshold 80% -> 1%" when @before and @after differ, into @buf. */
+static size_t changed(char *buf, size_t len, size_t o, const char *what,
+		      const char *before, const char *after)
+{
+	if (o >= len || !strcmp(before, after))
+		return o;
+	return o + snprintf(buf + o, len - o, "%s%s %s -> %s", o ? ", " : "",
+			    what, before, after);
+}
+
+static void pool_settings(const struct cairn_pool_desc *d, char s[3][32])
+{
+	snprintf(s[0], 32, "%u%%", d->threshold);
+	snprintf(s[1], 32, "%s", d->nospace_policy ? "wait" : "error");
+	snprintf(s[2], 32, "%u s", d->nospace_timeout);
+}
+
 static int pool_set(struct ctx *c)
 {
+	static const char *const names[] = {
+		"threshold", "nospace", "nospace_timeout"
+	};
+	char before[3][32], after[3][32], what[256];
 	struct cairn_pool_desc *d;
 	struct cairn_pool_opts o;
 	struct cairn_nl *nl;
+	unsigned int i;
+	size_t len = 0;
 	int r;
 
-	if (!arg(c, "threshold") && !arg(c, "nospace") && !arg(c, "timeout"))
-		return err_msg("pool set: nothing to set (threshold=, nospace=, timeout=)");
-	if (pool_opts(c, &o) || nl_get(c, &nl))
-		return 1;
+	if (!arg(c, "threshold") && !arg(c, "nospace") &&
+	    !arg(c, "nospace_timeout"))
+		return err_usage("pool set: nothing to set (threshold=, nospace=, "
+				 "nospace_timeout=)");
+	r = pool_opts(c, &o);
+	if (r || nl_get(c, &nl))
+		return r ? r : EXIT_REFUSED;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_msg("out of memory");
-	r = cairn_nl_pool_set(nl, c->path[1], &o, d);
-	r = r ? err_nl(c, "pool set", r) : pool_done(c, d, "Updated");
+	r = cairn_nl_pool_get(nl, c->path[1], d);
+	if (!r) {
+		pool_settings(d, before);
+		r = cairn_nl_pool_set(nl, c->path[1], &o, d);
+	}
+	if (r) {
+		r = err_nl(c, "pool set", r);
+	} else if (c->json) {
+		print_json(pool_json(d));
+	} else {
+		pool_settings(d, after);
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			len = changed(what, sizeof(what), len, names[i],
+				      before[i], after[i]);
+		if (len)
+			printf("Updated pool %s: %s.\n", d->name, what);
+		else
+			printf("Pool %s unchanged: threshold %s, nospace %s, "
+			       "nospace_timeout %s.\n", d->name, after[0],
+			       after[1], after[2]);
+	}
 	free(d);
 	return r;
 }
@@ -816,11 +888,13 @@ static int volumes_create(struct ctx *c)
 	unsigned int i;
 	int r;
 
-	bytes = parse_size(size);
+	r = size_arg("size", size, &bytes);
+	if (r)
+		return r;
 	if (!bytes)
-		return err_msg("size: '%s' is not a size (e.g. 100G, 2T)", size);
+		return err_usage("size: a volume needs a size above 0");
 	if (list_volumes(c, NULL, &l))
-		return 1;
+		return EXIT_REFUSED;
 	for (i = 0; i < l.n && strcmp(l.vols[i].name, name); i++)
 		;
 	if (i < l.n) {
@@ -914,20 +988,32 @@ static int volume_get(struct ctx *c)
 	return get_attrs(c, volume_json(&v), keys, what);
 }
 
+/* size=N, or size=+N to grow by N (as lvextend -L +N does). */
 static int volume_set(struct ctx *c)
 {
 	const char *size = arg(c, "size");
+	char err[256], was[32], now[32], dev[200];
+	bool rel = size[0] == '+';
 	struct cairn_volume_desc v;
 	struct cairn_nl *nl;
-	uint64_t bytes;
-	char err[256];
+	uint64_t bytes, old;
 	int r;
 
-	bytes = parse_size(size);
+	r = parse_size(size + rel, &bytes);
+	if (r == -ERANGE)
+		return err_usage("size: '%s' is too large (sizes stop below 16E)",
+				 size);
+	if (r)
+		return err_usage("size: '%s' is not a size (e.g. 100G, 2T, +1G)",
+				 size);
 	if (!bytes)
-		return err_msg("size: '%s' is not a size (e.g. 100G, 2T)", size);
+		return err_usage("size: '%s' would not grow the volume", size);
 	if (find_volume(c, c->path[1], &v) || nl_get(c, &nl))
-		return 1;
+		return EXIT_REFUSED;
+	old = v.size;
+	if (rel && __builtin_add_overflow(v.size, bytes, &bytes))
+		return err_usage("size: '%s' is too large (sizes stop below 16E)",
+				 size);
 	r = cairn_nl_volume_resize(nl, v.pool, v.name, bytes, &v);
 	if (r)
 		return err_nl(c, "volume set size", r);
@@ -935,7 +1021,16 @@ static int volume_set(struct ctx *c)
 	    cairn_dm_resize(v.pool, v.name, v.size, err, sizeof(err)))
 		return err_msg("volume %s grew, but its device did not: %s",
 			       v.name, err);
-	return volume_done(c, &v, "Resized volume %s to %s (pool %s, /dev/mapper/%s).\n");
+	if (c->json) {
+		print_json(volume_json(&v));
+		return 0;
+	}
+	exact_size(old, was, sizeof(was));
+	exact_size(v.size, now, sizeof(now));
+	cairn_dm_name(v.pool, v.name, dev, sizeof(dev));
+	printf("Resized volume %s: size %s -> %s (pool %s, /dev/mapper/%s).\n",
+	       v.name, was, now, v.pool, dev);
+	return 0;
 }
 
 static int volume_activate(struct ctx *c)
@@ -974,12 +1069,14 @@ static int volume_deactivate(struct ctx *c)
 const struct command storage_commands[] = {
 	{ "/pools", "create", pools_create, "make a pool from blank devices",
 	  { { "name", "the pool's name", P_REQUIRED | P_POSITIONAL },
-	    { "devices", "comma-separated block devices, e.g. /dev/vdb,/dev/vdc",
+	    { "devices", "comma-separated block devices, e.g. /dev/vda,/dev/vdb",
 	      P_REQUIRED },
-	    { "chunk", "allocation unit: a power of two, 64K to 16M (default 1M)" },
+	    { "chunk_size", "allocation unit: a power of two, 64K to 16M (default 1M)",
+	      0, "chunk" },
 	    { "threshold", "percent allocated that raises a threshold event (0: none)" },
 	    { "nospace", "when full: error (fail writes) or wait (queue them)" },
-	    { "timeout", "seconds a write waits for space under nospace=wait" } }, C_CHANGES },
+	    { "nospace_timeout", "seconds a write waits for space under nospace=wait",
+	      0, "timeout" } }, C_CHANGES },
 	{ "/pools", "open", pools_open,
 	  "open a pool from its devices (any order) and activate its volumes",
 	  { { "devices", "every member, comma-separated", P_REQUIRED | P_POSITIONAL } },
@@ -990,11 +1087,14 @@ const struct command storage_commands[] = {
 	{ "/pools/*", "status", pool_status,
 	  "capacity, allocation, mode, settings, I/O counters and members" },
 	{ "/pools/*", "get", pool_get, "print the pool's attributes",
-	  { { "attribute", "just this one", P_POSITIONAL } } },
-	{ "/pools/*", "set", pool_set, "change the pool's settings",
+	  { { "attribute", "just this one (name, uuid, chunk_size, capacity, "
+	      "allocated, free, mode, threshold, nospace, nospace_timeout, "
+	      "volumes)", P_POSITIONAL } } },
+	{ "/pools/*", "set", pool_set, "change the pool's settings and say what changed",
 	  { { "threshold", "percent allocated that raises a threshold event (0: none)" },
 	    { "nospace", "when full: error (fail writes) or wait (queue them)" },
-	    { "timeout", "seconds a write waits for space under nospace=wait" } }, C_CHANGES },
+	    { "nospace_timeout", "seconds a write waits for space under nospace=wait",
+	      0, "timeout" } }, C_CHANGES },
 	{ "/pools/*", "add", pool_add, "add a blank device as a new member",
 	  { { "device", "the block device", P_REQUIRED | P_POSITIONAL } },
 	  C_CHANGES },
@@ -1016,7 +1116,8 @@ const struct command storage_commands[] = {
 	{ "/volumes/*", "get", volume_get, "print the volume's attributes",
 	  { { "attribute", "just this one", P_POSITIONAL } } },
 	{ "/volumes/*", "set", volume_set, "grow the volume",
-	  { { "size", "the new nominal size", P_REQUIRED } }, C_CHANGES },
+	  { { "size", "the new nominal size, or +SIZE to grow by SIZE",
+	      P_REQUIRED } }, C_CHANGES },
 	{ "/volumes/*", "activate", volume_activate,
 	  "make the volume's block device" },
 	{ "/volumes/*", "deactivate", volume_deactivate,

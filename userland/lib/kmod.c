@@ -91,9 +91,8 @@ static int mount_configfs(char *err, size_t errlen)
 	return 0;
 }
 
-int cairn_kmod_load_all(bool exports, char *err, size_t errlen)
+int cairn_kmod_load_lio(char *err, size_t errlen)
 {
-	static const char *const base[] = { "dm_mod", "cairn" };
 	static const char *const lio[] = {
 		"configfs", "target_core_mod", "target_core_iblock",
 		"iscsi_target_mod", "tcm_loop",
@@ -101,13 +100,6 @@ int cairn_kmod_load_all(bool exports, char *err, size_t errlen)
 	unsigned int i;
 	int r;
 
-	for (i = 0; i < ARRAY_SIZE(base); i++) {
-		r = cairn_kmod_load(base[i], err, errlen);
-		if (r)
-			return r;
-	}
-	if (!exports)
-		return 0;
 	for (i = 0; i < ARRAY_SIZE(lio); i++) {
 		r = cairn_kmod_load(lio[i], err, errlen);
 		if (r)
@@ -119,4 +111,18 @@ int cairn_kmod_load_all(bool exports, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+int cairn_kmod_load_all(bool exports, char *err, size_t errlen)
+{
+	static const char *const base[] = { "dm_mod", "cairn" };
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(base); i++) {
+		r = cairn_kmod_load(base[i], err, errlen);
+		if (r)
+			return r;
+	}
+	return exports ? cairn_kmod_load_lio(err, errlen) : 0;
 }

@@ -316,6 +316,8 @@ int cairn_kmod_load(const char *name, char *err, size_t errlen);
  * iscsi_target_mod and tcm_loop, with configfs mounted.
  */
 int cairn_kmod_load_all(bool exports, char *err, size_t errlen);
+/* The LIO modules of cairn_kmod_load_all() alone, with configfs mounted. */
+int cairn_kmod_load_lio(char *err, size_t errlen);
 
 /*
  * LIO, through configfs (/sys/kernel/config/target), in the layout
