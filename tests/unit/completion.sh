@@ -71,8 +71,8 @@ expect "cairnctl -j /vo" /volumes/
 expect "cairnctl sa" saveconfig
 expect "cairnctl -" -j --json --help --man
 expect "cairnctl /pools cr" create
-expect "cairnctl /pools create " name= devices= chunk= threshold= nospace= timeout=
-expect "cairnctl /pools create name=p0 ch" chunk=
+expect "cairnctl /pools create " name= devices= chunk_size= threshold= nospace= nospace_timeout=
+expect "cairnctl /pools create name=p0 ch" chunk_size=
 expect "cairnctl /volumes create name=v1 " name= pool= size=
 expect "cairnctl /iscsi create " wwn=
 expect "cairnctl /loopback del" delete
