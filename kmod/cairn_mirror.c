@@ -245,6 +245,11 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	unsigned long flags;
 	bool remote, kick;
 
+	/*
+	 * Both halves, plus this function's own reference; set before the
+	 * sender or an ack can see it.
+	 */
+	atomic_set(&mr->pending, 3);
 	spin_lock_irqsave(&mir->lock, flags);
 	if (mr->in_tree &&
 	    interval_tree_iter_first(&mir->writes, mr->it.start, mr->it.last)) {
@@ -258,8 +263,6 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	remote = cairn_remote_start(mir, mr);
 	spin_unlock_irqrestore(&mir->lock, flags);
 
-	/* Both halves, plus this function's own reference. */
-	atomic_set(&mr->pending, 3);
 	if (remote) {
 		if (kick)
 			queue_work(cairn_mirror_wq, &mir->send_work);

@@ -648,6 +648,10 @@ static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 	if (kv && kv->users) {
 		cairn_nl_refuse(info, v->name, "volume in use by a device-mapper table");
 		r = -EBUSY;
+	} else if (kv && kv->mir) {
+		cairn_nl_refuse(info, v->name,
+				"volume is mirrored: make it a plain volume first (mirror role off)");
+		r = -EBUSY;
 	} else if (v) {
 		char name[CAIRN_NAME_LEN + 1];
 
@@ -668,6 +672,7 @@ static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 
 static int cairn_nl_volume_resize(struct sk_buff *skb, struct genl_info *info)
 {
+	struct cairn_kvol *kv;
 	struct cairn_kpool *kp;
 	struct cairn_volume *v;
 	int r = -ENOENT;
@@ -680,7 +685,12 @@ static int cairn_nl_volume_resize(struct sk_buff *skb, struct genl_info *info)
 	if (!kp)
 		return -ENOENT;
 	v = cairn_nl_volume(info, kp);
-	if (v) {
+	kv = v ? cairn_kvol_find(kp, v->name) : NULL;
+	if (kv && kv->mir) {
+		/* Both nodes and the bitmap would have to grow together. */
+		cairn_nl_refuse(info, v->name, "a mirrored volume can not be resized yet");
+		r = -EOPNOTSUPP;
+	} else if (v) {
 		r = cairn_volume_resize(kp->core, v,
 					nla_get_u64(info->attrs[CAIRN_ATTR_SIZE]));
 		if (!r)
@@ -794,23 +804,40 @@ void cairn_nl_vol_event(const char *pool, const char *volume, u32 event,
 	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
 }
 
-/* The volume named in the request, its pool locked (cairn_nl_unlock()). */
+/*
+ * The volume named in a MIRROR_* request, with the registry lock and the
+ * pool's control mutex taken (cairn_nl_unlock_kvol()) -- not txn_sem: the
+ * mirror's control calls wait for the network and for I/O in flight, which
+ * must go on meanwhile.
+ */
 static struct cairn_kvol *cairn_nl_lock_kvol(struct genl_info *info,
 					     struct cairn_kpool **kpp)
 {
-	struct cairn_kpool *kp = cairn_nl_lock_pool(info);
+	struct cairn_kpool *kp;
 	struct cairn_volume *v;
 
-	*kpp = kp;
-	if (!kp)
-		return NULL;
-	v = cairn_nl_volume(info, kp);
-	if (!v) {
-		cairn_nl_unlock(kp);
-		*kpp = NULL;
+	*kpp = NULL;
+	mutex_lock(&cairn_registry.lock);
+	kp = cairn_nl_pool(info);
+	if (!kp) {
+		mutex_unlock(&cairn_registry.lock);
 		return NULL;
 	}
+	mutex_lock(&kp->lock);
+	v = cairn_nl_volume(info, kp);
+	if (!v) {
+		mutex_unlock(&kp->lock);
+		mutex_unlock(&cairn_registry.lock);
+		return NULL;
+	}
+	*kpp = kp;
 	return cairn_kvol_find(kp, v->name);
+}
+
+static void cairn_nl_unlock_kvol(struct cairn_kpool *kp)
+{
+	mutex_unlock(&kp->lock);
+	mutex_unlock(&cairn_registry.lock);
 }
 
 static int cairn_nl_mirror_set(struct sk_buff *skb, struct genl_info *info)
@@ -840,7 +867,7 @@ static int cairn_nl_mirror_set(struct sk_buff *skb, struct genl_info *info)
 		cairn_nl_refuse(info, kv->vol->name, why);
 	else
 		r = cairn_nl_reply_volume(info, kp, kv->vol, CAIRN_CMD_MIRROR_SET);
-	cairn_nl_unlock(kp);
+	cairn_nl_unlock_kvol(kp);
 	return r;
 }
 
@@ -869,7 +896,7 @@ static int cairn_nl_mirror_connect(struct sk_buff *skb, struct genl_info *info)
 	else
 		r = cairn_nl_reply_volume(info, kp, kv->vol,
 					  CAIRN_CMD_MIRROR_CONNECT);
-	cairn_nl_unlock(kp);
+	cairn_nl_unlock_kvol(kp);
 	return r;
 }
 
@@ -889,7 +916,7 @@ static int cairn_nl_mirror_disconnect(struct sk_buff *skb,
 	} else {
 		cairn_mirror_disconnect(kv);
 	}
-	cairn_nl_unlock(kp);
+	cairn_nl_unlock_kvol(kp);
 	return r;
 }
 

@@ -13,6 +13,7 @@
  *   mlink status POOL VOL                  key=value on one line
  *   mlink wait POOL VOL KEY=VALUE SECONDS  until the status shows it
  *   mlink uuid POOL VOL                    the volume's UUID, in hex
+ *   mlink peer PORT UUID SIZE CASE         a false peer (see fake_peer())
  *
  * Exit status: 0, 1 refused (the kernel's message on stderr), 2 usage.
  */
@@ -25,6 +26,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "core/wire.h"
+/* libcairn counts the NUL in its CAIRN_NAME_LEN; core does not. */
+#undef CAIRN_NAME_LEN
 #include "libcairn.h"
 #include "uapi/cairn_nl.h"
 
@@ -131,12 +135,123 @@ static int parse_uuid(const char *hex, uint8_t *uuid)
 	return *hex ? -1 : 0;
 }
 
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_msg(int fd, const struct cairn_wire_msg *m)
+{
+	uint8_t buf[CAIRN_WIRE_HDR_SIZE + CAIRN_WIRE_BODY_MAX];
+
+	return send_all(fd, buf, cairn_wire_encode(buf, m));
+}
+
+/*
+ * A false peer on PORT for the bad-input tests: it accepts the two
+ * connections of a link and then, per CASE:
+ *   garbage      random bytes where HELLO belongs
+ *   uuid, size   a HELLO for another volume
+ *   primary      a HELLO as primary (to a primary)
+ *   truncated    a good HELLO (secondary), then half a header, then closes
+ *   hugelen      a good HELLO (primary), then a DATA header of 4 GiB
+ *   pastend      a good HELLO (primary), then DATA past the volume's end
+ *   badack       a good HELLO (secondary), then an ack of nothing sent
+ * and reads what comes until the module closes the link.
+ */
+static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
+		     const char *what)
+{
+	struct cairn_wire_msg m = { .cmd = CAIRN_W_HELLO };
+	uint8_t junk[4096];
+	int fds[2];
+	unsigned int i;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = CAIRN_W_HELLO;
+	if (parse_uuid(uuid_hex, m.hello.uuid))
+		return usage();
+	strcpy(m.hello.name, "fake");
+	m.hello.size = size;
+	m.hello.grain_shift = 16;
+	m.hello.role = CAIRN_WIRE_SECONDARY;
+	m.hello.disk = CAIRN_WIRE_CONSISTENT;
+	if (link_sockets(1, NULL, port, fds))
+		return 1;
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = random();
+	if (!strcmp(what, "garbage")) {
+		send_all(fds[0], junk, 64);
+	} else if (!strcmp(what, "uuid")) {
+		m.hello.uuid[0] ^= 1;
+		send_msg(fds[0], &m);
+	} else if (!strcmp(what, "size")) {
+		m.hello.size += 4096;
+		send_msg(fds[0], &m);
+	} else if (!strcmp(what, "primary")) {
+		m.hello.role = CAIRN_WIRE_PRIMARY;
+		send_msg(fds[0], &m);
+	} else if (!strcmp(what, "truncated")) {
+		send_msg(fds[0], &m);
+		sleep(1);
+		send_all(fds[0], junk, 8);
+	} else if (!strcmp(what, "badack")) {
+		send_msg(fds[0], &m);
+		sleep(1);
+		m.cmd = CAIRN_W_WRITE_ACK;
+		m.ack.cookie = 12345;
+		m.ack.seq = 12345;
+		send_msg(fds[1], &m);
+	} else if (!strcmp(what, "hugelen") || !strcmp(what, "pastend")) {
+		uint8_t hdr[CAIRN_WIRE_HDR_SIZE];
+
+		m.hello.role = CAIRN_WIRE_PRIMARY;
+		m.hello.dirty_bits = 0;
+		send_msg(fds[0], &m);
+		sleep(1);
+		memset(&m, 0, sizeof(m));
+		m.cmd = CAIRN_W_DATA;
+		m.data.sector = size >> 9;
+		m.data.cookie = 1;
+		m.data.seq = 1;
+		m.data.size = 4096;
+		m.payload = 4096;
+		if (!strcmp(what, "hugelen")) {
+			cairn_wire_encode(hdr, &m);
+			memset(hdr + 8, 0xff, 4);
+			send_all(fds[0], hdr, sizeof(hdr));
+		} else {
+			send_msg(fds[0], &m);
+			send_all(fds[0], junk, 4096);
+		}
+	} else {
+		return usage();
+	}
+	/* Until the module drops the link. */
+	while (read(fds[0], junk, sizeof(junk)) > 0)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd, *pool, *vol;
 	char line[512];
 	int r, fds[2];
 
+	if (argc == 6 && !strcmp(argv[1], "peer"))
+		return fake_peer(argv[2], argv[3], strtoull(argv[4], NULL, 0),
+				 argv[5]);
 	if (argc < 4)
 		return usage();
 	cmd = argv[1];
