@@ -262,6 +262,23 @@ static struct json_object *volume_json(const struct cairn_volume_desc *v)
 	} else {
 		json_object_object_add(o, "device", NULL);
 	}
+	if (v->mirror.mirrored) {
+		const struct cairn_mirror_desc *m = &v->mirror;
+		struct json_object *mo = json_object_new_object();
+
+		json_object_object_add(mo, "role",
+				       json_object_new_string(cairn_mirror_role_name(m->role)));
+		json_object_object_add(mo, "peer", json_object_new_string(m->peer));
+		json_object_object_add(mo, "link",
+				       json_object_new_string(cairn_mirror_link_name(m->link)));
+		json_object_object_add(mo, "disk",
+				       json_object_new_string(cairn_mirror_disk_name(m->disk)));
+		json_object_object_add(mo, "out_of_sync", json_object_new_int64(m->oos));
+		json_object_object_add(mo, "sent", json_object_new_int64(m->sent));
+		json_object_object_add(mo, "resynced",
+				       json_object_new_int64(m->resynced));
+		json_object_object_add(o, "mirror", mo);
+	}
 	return o;
 }
 
@@ -971,6 +988,16 @@ static int volume_status(struct ctx *c)
 		printf("  not active\n");
 	if (volume_export(c, v.name, exp, sizeof(exp)))
 		printf("  exported as %s\n", exp);
+	if (v.mirror.mirrored) {
+		const struct cairn_mirror_desc *m = &v.mirror;
+		char oos[32];
+
+		cairn_human_size(m->oos, oos, sizeof(oos));
+		printf("  mirror: %s, peer %s, link %s, data %s, %s out of sync\n",
+		       cairn_mirror_role_name(m->role), m->peer[0] ? m->peer : "-",
+		       cairn_mirror_link_name(m->link),
+		       cairn_mirror_disk_name(m->disk), oos);
+	}
 	return 0;
 }
 
