@@ -651,6 +651,9 @@ static int print_event(const struct cairn_event_desc *ev, void *arg)
 
 		json_object_object_add(o, "time", json_object_new_int64(ts.tv_sec));
 		json_object_object_add(o, "pool", json_object_new_string(ev->pool));
+		if (ev->volume[0])
+			json_object_object_add(o, "volume",
+					       json_object_new_string(ev->volume));
 		json_object_object_add(o, "event",
 				       json_object_new_string(cairn_event_name(ev->event)));
 		json_object_object_add(o, "value", json_object_new_int64(ev->value));
@@ -679,6 +682,23 @@ static int print_event(const struct cairn_event_desc *ev, void *arg)
 	case CAIRN_EVENT_MEMBER_IO_ERROR:
 		snprintf(what, sizeof(what), ": member %" PRIu64, ev->value);
 		break;
+	}
+	if (ev->volume[0]) {		/* the mirror's: no pool figures */
+		e = (int)ev->value;
+		if (ev->event == CAIRN_EVENT_LINK_DOWN ||
+		    ev->event == CAIRN_EVENT_LINK_REFUSED)
+			snprintf(what, sizeof(what), ": %s", strerror(e));
+		else if (ev->event == CAIRN_EVENT_ROLE_CHANGED)
+			snprintf(what, sizeof(what), " to %s",
+				 cairn_mirror_role_name(ev->value));
+		if (ev->event == CAIRN_EVENT_RESYNC_DONE) {
+			cairn_human_size(ev->value, alloc, sizeof(alloc));
+			snprintf(what, sizeof(what), ": %s sent", alloc);
+		}
+		printf("%s %s/%s %s%s\n", when, ev->pool, ev->volume,
+		       cairn_event_name(ev->event), what);
+		fflush(stdout);
+		return 0;
 	}
 	printf("%s %s %s%s, %s of %s allocated (%u%%)\n", when, ev->pool,
 	       cairn_event_name(ev->event), what, alloc, cap,

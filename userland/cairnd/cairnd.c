@@ -131,6 +131,14 @@ static void event_log(const struct cairn_event_desc *ev)
 		snprintf(detail, sizeof(detail), " (member %" PRIu64 ")", ev->value);
 		break;
 	}
+	if (ev->volume[0]) {		/* the mirror's */
+		syslog(ev->event == CAIRN_EVENT_LINK_UP ||
+		       ev->event == CAIRN_EVENT_RESYNC_DONE ||
+		       ev->event == CAIRN_EVENT_ROLE_CHANGED ? LOG_NOTICE : LOG_WARNING,
+		       "volume %s/%s: %s (%" PRIu64 ")", ev->pool, ev->volume,
+		       cairn_event_name(ev->event), ev->value);
+		return;
+	}
 	cairn_human_size(ev->capacity, cap, sizeof(cap));
 	cairn_human_size(ev->allocated, alloc, sizeof(alloc));
 	syslog(event_prio(ev), "pool %s: %s%s; capacity %s, allocated %s (%u%%)",
@@ -275,7 +283,7 @@ static char **hook_env(const struct cairn_event_desc *ev)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 6, sizeof(*env));
+	env = calloc(n + 7, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (n = 0; environ[n]; n++)
@@ -284,6 +292,7 @@ static char **hook_env(const struct cairn_event_desc *ev)
 	k = i;
 	env[i++] = env_var("CAIRN_EVENT=%s", cairn_event_name(ev->event));
 	env[i++] = env_var("CAIRN_POOL=%s", ev->pool);
+	env[i++] = env_var("CAIRN_VOLUME=%s", ev->volume);
 	env[i++] = env_var("CAIRN_VALUE=%" PRIu64, ev->value);
 	env[i++] = env_var("CAIRN_CAPACITY=%" PRIu64, ev->capacity);
 	env[i++] = env_var("CAIRN_ALLOCATED=%" PRIu64, ev->allocated);

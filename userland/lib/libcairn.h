@@ -72,6 +72,7 @@ struct cairn_pool_opts {
 
 struct cairn_event_desc {
 	char pool[65];
+	char volume[65];		/* the mirror's events; else empty */
 	uint32_t event;			/* enum cairn_nl_event */
 	uint64_t value, capacity, allocated;
 };

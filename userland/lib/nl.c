@@ -676,6 +676,9 @@ static int cairn_event_cb(struct nl_msg *msg, void *arg)
 	memset(&ev, 0, sizeof(ev));
 	snprintf(ev.pool, sizeof(ev.pool), "%s",
 		 nla_get_string(attrs[CAIRN_ATTR_POOL_NAME]));
+	if (attrs[CAIRN_ATTR_VOLUME_NAME])
+		snprintf(ev.volume, sizeof(ev.volume), "%s",
+			 nla_get_string(attrs[CAIRN_ATTR_VOLUME_NAME]));
 	ev.event = nla_get_u32(attrs[CAIRN_ATTR_EVENT]);
 	ev.value = get_u64(attrs[CAIRN_ATTR_EVENT_VALUE]);
 	ev.capacity = get_u64(attrs[CAIRN_ATTR_CAPACITY]);
@@ -751,6 +754,11 @@ static const char *const event_names[] = {
 	[CAIRN_EVENT_METADATA_ERROR] = "metadata-error",
 	[CAIRN_EVENT_MEMBER_ADDED] = "member-added",
 	[CAIRN_EVENT_MEMBER_IO_ERROR] = "member-io-error",
+	[CAIRN_EVENT_LINK_UP] = "link-up",
+	[CAIRN_EVENT_LINK_DOWN] = "link-down",
+	[CAIRN_EVENT_LINK_REFUSED] = "link-refused",
+	[CAIRN_EVENT_RESYNC_DONE] = "resync-done",
+	[CAIRN_EVENT_ROLE_CHANGED] = "role-changed",
 };
 
 const char *cairn_event_name(uint32_t event)
