@@ -157,6 +157,12 @@ struct cairn_mirror {
 	u64 nr_bits;
 	u64 oos_bits;			/* set bits */
 	unsigned int grain_shift;	/* sectors per bit, log2 */
+	/*
+	 * Data generations (DRBD's UUIDs): gen_current names what this
+	 * node's data is (0: unknown); gen_bitmap the generation the bitmap
+	 * counts from (0: none).  See "Generations" in cairn_mirror.c.
+	 */
+	u64 gen_current, gen_bitmap;
 	u64 resync_pos;			/* next bit to look at */
 	unsigned int resync_busy;	/* resync transfers in flight */
 	bool resync_done_sent;

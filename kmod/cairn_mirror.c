@@ -61,12 +61,29 @@
  * peer's volume holds nothing.  When no bit is left the primary says so in
  * a HELLO, and the secondary calls its data consistent.
  *
- * What is not here yet: the bitmap, the generation identifiers and the
- * activity log are in RAM only, so a node that restarts knows nothing of
- * its data: a secondary reports it inconsistent, and a primary made again
- * marks everything out of sync -- a full (thin-aware) resync, never a
- * wrong one.  Split brain can then only be recognised while both nodes are
- * up (two primaries refuse to connect).
+ * Generations
+ * -----------
+ * Which node has which data is decided from generation identifiers, as
+ * DRBD does with its UUIDs.  gen_current names a node's data (a random
+ * number; 0: unknown, never synced).  A primary that writes what its peer
+ * will not get (no link) starts a new generation the first time: the old
+ * one becomes gen_bitmap, "the bitmap counts from there".  A secondary
+ * that finished a resync takes the primary's gen_current.  At the
+ * handshake, with P the primary and S the secondary:
+ *   S unknown (0)                      -> full resync (thin-aware)
+ *   S == P.current or S == P.bitmap     -> resync of P's bitmap
+ *   P.current == S.bitmap               -> S has newer data: refused
+ *   anything else                       -> split brain: refused
+ * Split brain (both wrote while apart) is never merged: the link is
+ * refused on both nodes with an event and a log line naming the volume,
+ * until one side's changes are discarded (MIRROR_SET secondary with
+ * FORCE: its data becomes unknown, and it takes a full resync).
+ *
+ * What is not here yet: the bitmap, the generations and the activity log
+ * are in RAM only, so a node that restarts knows nothing of its data: a
+ * secondary reports it unknown, and a primary made again starts a new
+ * generation with everything out of sync -- a full (thin-aware) resync,
+ * never a wrong one.
  *
  * Locks: mir->lock (a spinlock, taken in completion context) protects the
  * mirror's lists, tree, bitmap and state; link->data_tx and link->meta_tx
@@ -126,6 +143,20 @@ static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
 {
 	if (mr->in_tree && mr->kind == CAIRN_MREQ_HOST)
 		cairn_oos_mark(mir, mr->it.start, mr->it.last);
+}
+
+/*
+ * The primary writes what the peer will not get: a new generation, the
+ * bitmap counting from the old one (mir->lock held).
+ */
+static void cairn_gen_diverge(struct cairn_mirror *mir)
+{
+	if (mir->gen_bitmap || mir->role != CAIRN_ROLE_PRIMARY)
+		return;
+	mir->gen_bitmap = mir->gen_current;
+	do
+		mir->gen_current = get_random_u64();
+	while (!mir->gen_current);
 }
 
 /* ---- joining the halves ---- */
@@ -228,6 +259,8 @@ static bool cairn_remote_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	struct cairn_link *link = mir->link;
 
 	if (!link || link->dead || link->peer.role != CAIRN_WIRE_SECONDARY) {
+		if (mr->in_tree)
+			cairn_gen_diverge(mir);
 		cairn_oos_mark_mreq(mir, mr);
 		return false;
 	}
@@ -430,6 +463,8 @@ static void cairn_down_work(struct work_struct *work)
 	mir->link = NULL;
 	list_splice_tail_init(&mir->sent, &lost);
 	list_splice_tail_init(&mir->sendq, &lost);
+	if (!list_empty(&lost))
+		cairn_gen_diverge(mir);
 	spin_unlock_irq(&mir->lock);
 	/* Acks still to send are dropped: the peer's writes are done. */
 	flush_work(&mir->ack_work);
@@ -526,6 +561,8 @@ static void cairn_hello_fill(struct cairn_mirror *mir, struct cairn_wire_msg *m)
 	h->role = mir->role;
 	h->disk = mir->disk;
 	h->dirty_bits = mir->oos_bits;
+	h->gen_current = mir->gen_current;
+	h->gen_bitmap = mir->gen_bitmap;
 	h->mapped = min(READ_ONCE(kv->vol->nr_mapped) << kv->kp->core->sb.chunk_shift,
 			kv->vol->size);
 }
@@ -689,6 +726,7 @@ static void cairn_resync_work(struct work_struct *work)
 			if (mir->resync_busy || mir->resync_done_sent)
 				goto out_unlock;
 			mir->resync_done_sent = true;
+			mir->gen_bitmap = 0;	/* the peer has all of ours */
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
 			DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
@@ -1014,6 +1052,12 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 				       CAIRN_MDISK_CONSISTENT;
 		changed = disk != mir->disk;
 		mir->disk = disk;
+		/* In sync: our data is the primary's generation now. */
+		if (!h->dirty_bits) {
+			changed |= mir->gen_current != h->gen_current;
+			mir->gen_current = h->gen_current;
+			mir->gen_bitmap = 0;
+		}
 	} else if (mir->role == CAIRN_ROLE_PRIMARY) {
 		resync = true;
 	}
@@ -1282,6 +1326,7 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	if (role == CAIRN_ROLE_PRIMARY) {
 		/* Its data is the reference; the peer has none of it yet. */
 		mir->disk = CAIRN_MDISK_CONSISTENT;
+		mir->gen_current = get_random_u64() ?: 1;
 		cairn_oos_all(mir);
 	} else {
 		mir->disk = CAIRN_MDISK_INCONSISTENT;
@@ -1334,6 +1379,25 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 	}
 	if (peer)
 		strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
+	if (role == CAIRN_ROLE_SECONDARY && force) {
+		/* Discard this node's changes: a full resync from the peer. */
+		if (mir->link)
+			return cairn_refuse(why, "volume is connected: disconnect it first",
+					    -EBUSY);
+		WRITE_ONCE(mir->role, role);
+		wait_event(mir->idle, !READ_ONCE(mir->inflight));
+		spin_lock_irq(&mir->lock);
+		mir->disk = CAIRN_MDISK_INCONSISTENT;
+		mir->gen_current = 0;
+		mir->gen_bitmap = 0;
+		bitmap_zero(mir->oos, mir->nr_bits);
+		mir->oos_bits = 0;
+		spin_unlock_irq(&mir->lock);
+		DMWARN("%s/%s: this node's data discarded: it takes a full resync from %s",
+		       kv->kp->name, kv->vol->name, mir->peer_name);
+		cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
+		return 0;
+	}
 	if (role == mir->role)
 		return 0;
 
@@ -1351,6 +1415,8 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 			if (mir->disk != CAIRN_MDISK_CONSISTENT) {
 				/* Forced: ours is the reference now. */
 				mir->disk = CAIRN_MDISK_CONSISTENT;
+				mir->gen_current = get_random_u64() ?: 1;
+				mir->gen_bitmap = 0;
 				cairn_oos_all(mir);
 			}
 			WRITE_ONCE(mir->role, role);
@@ -1370,6 +1436,40 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		queue_work(cairn_mirror_wq, &mir->resync_work);
 	cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
 	return 0;
+}
+
+/*
+ * Who has which data (see "Generations" above): 0, or refused with *@why.
+ * Both nodes decide alike, each from its side.
+ */
+static int cairn_gen_check(struct cairn_mirror *mir,
+			   const struct cairn_wire_hello *peer, const char **why)
+{
+	u64 p_cur, p_bm, s_cur, s_bm;
+	bool primary;
+
+	spin_lock_irq(&mir->lock);
+	primary = mir->role == CAIRN_ROLE_PRIMARY;
+	if (!primary && peer->role != CAIRN_WIRE_PRIMARY) {
+		spin_unlock_irq(&mir->lock);
+		return 0;	/* two secondaries: nothing moves */
+	}
+	p_cur = primary ? mir->gen_current : peer->gen_current;
+	p_bm = primary ? mir->gen_bitmap : peer->gen_bitmap;
+	s_cur = primary ? peer->gen_current : mir->gen_current;
+	s_bm = primary ? peer->gen_bitmap : mir->gen_bitmap;
+	spin_unlock_irq(&mir->lock);
+
+	if (!s_cur || s_cur == p_cur || (p_bm && s_cur == p_bm))
+		return 0;
+	if (s_bm && p_cur == s_bm)
+		return cairn_refuse(why, primary ?
+				    "the peer has newer data than this primary" :
+				    "this node has newer data than the primary",
+				    -ESTALE);
+	return cairn_refuse(why,
+			    "split brain: discard one side's writes (demote it with force)",
+			    -EUCLEAN);
 }
 
 static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
@@ -1403,7 +1503,7 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 		return cairn_refuse(why, "both nodes are primary (split brain)",
 				    -EBUSY);
 	link->peer = m.hello;
-	return 0;
+	return cairn_gen_check(mir, &m.hello, why);
 }
 
 int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
@@ -1462,8 +1562,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	get_task_struct(link->meta_rx);
 
 	spin_lock_irq(&mir->lock);
-	if (mir->role == CAIRN_ROLE_PRIMARY &&
-	    link->peer.disk != CAIRN_WIRE_CONSISTENT)
+	if (mir->role == CAIRN_ROLE_PRIMARY && !link->peer.gen_current)
 		cairn_oos_all(mir);	/* it may hold anything */
 	mir->resync_done_sent = !mir->oos_bits;
 	link->last_rx = jiffies;
