@@ -136,6 +136,7 @@ struct cairn_link {
 	unsigned int ping_ms, timeout_ms;
 	struct cairn_wire_hello peer;	/* the peer's last HELLO */
 	bool dead;			/* under mir->lock */
+	unsigned int busy;		/* control senders; under mir->lock */
 	int error;
 };
 

@@ -472,6 +472,7 @@ static void cairn_down_work(struct work_struct *work)
 		list_del_init(&mr->list);
 		cairn_remote_done(mir, mr, false);
 	}
+	wait_event(mir->idle, !READ_ONCE(link->busy));
 	sockfd_put(link->data);
 	sockfd_put(link->meta);
 	DMWARN("%s/%s: link to %s down (error %d)%s", cairn_mirror_pool(mir),
@@ -1334,15 +1335,28 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	return mir;
 }
 
-/* Tell a connected peer our new role or state. */
+/*
+ * Tell a connected peer our new role or state.  The link is held busy so
+ * that the down worker does not free it meanwhile.
+ */
 static void cairn_mirror_announce(struct cairn_mirror *mir)
 {
 	struct cairn_link *link;
+	int r;
 
 	spin_lock_irq(&mir->lock);
 	link = mir->link && !mir->link->dead ? mir->link : NULL;
+	if (link)
+		link->busy++;
 	spin_unlock_irq(&mir->lock);
-	if (link && cairn_send_hello(mir, link))
+	if (!link)
+		return;
+	r = cairn_send_hello(mir, link);
+	spin_lock_irq(&mir->lock);
+	if (!--link->busy)
+		wake_up_all(&mir->idle);
+	spin_unlock_irq(&mir->lock);
+	if (r)
 		cairn_link_fail(mir, -EPIPE);
 }
 
