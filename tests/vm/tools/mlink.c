@@ -2,8 +2,8 @@
 /*
  * mlink - drive a volume's mirror through libcairn, for the in-VM tests of
  * the kernel's mirror until cairnd connects links itself: connect the two
- * TCP sockets of a link (one node listens, the other connects; the first
- * connection is the data socket, the second the meta socket) and hand them
+ * TCP sockets of a link (one node listens, the other connects; a tag byte
+ * says which is the data socket and which the meta socket) and hand them
  * to the module, set roles, print the state.
  *
  *   mlink create POOL VOL SIZE UUID        a volume with the given UUID
@@ -74,12 +74,19 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 	return 0;
 }
 
-/* Two connections to ADDR:PORT, or two accepted on PORT. */
+/*
+ * Two connections to ADDR:PORT, or two accepted on PORT.  The connecting
+ * side writes a tag byte on each ('D' data, 'M' meta) and the accepting
+ * side reads it, so the two are never taken for each other whatever the
+ * order of the accepts.
+ */
 static int link_sockets(int listen_mode, const char *addr, const char *port,
 			int fds[2])
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
+	static const char tags[2] = { 'D', 'M' };
 	int one = 1, i, s;
+	char tag;
 
 	sin.sin_port = htons(atoi(port));
 	if (listen_mode) {
@@ -89,12 +96,16 @@ static int link_sockets(int listen_mode, const char *addr, const char *port,
 			perror("mlink: listen");
 			return -1;
 		}
+		fds[0] = fds[1] = -1;
 		for (i = 0; i < 2; i++) {
-			fds[i] = accept(s, NULL, NULL);
-			if (fds[i] < 0) {
-				perror("mlink: accept");
+			int fd = accept(s, NULL, NULL);
+
+			if (fd < 0 || read(fd, &tag, 1) != 1 ||
+			    (tag != 'D' && tag != 'M') || fds[tag == 'M'] >= 0) {
+				fprintf(stderr, "mlink: a connection without its tag\n");
 				return -1;
 			}
+			fds[tag == 'M'] = fd;
 		}
 		close(s);
 		return 0;
@@ -106,14 +117,19 @@ static int link_sockets(int listen_mode, const char *addr, const char *port,
 	for (i = 0; i < 2; i++) {
 		int tries;
 
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		for (tries = 0; tries < 300; tries++) {
+			fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 			if (!connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)))
 				break;
+			close(fds[i]);
 			usleep(100000);
 		}
 		if (tries == 300) {
 			perror("mlink: connect");
+			return -1;
+		}
+		if (write(fds[i], &tags[i], 1) != 1) {
+			perror("mlink: tag");
 			return -1;
 		}
 	}
@@ -208,6 +224,7 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 	} else if (!strcmp(what, "badack")) {
 		send_msg(fds[0], &m);
 		sleep(1);
+		memset(&m, 0, sizeof(m));
 		m.cmd = CAIRN_W_WRITE_ACK;
 		m.ack.cookie = 12345;
 		m.ack.seq = 12345;
