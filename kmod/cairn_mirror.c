@@ -1077,26 +1077,49 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 		queue_work(cairn_mirror_wq, &mir->resync_work);
 }
 
+/*
+ * The next message on @sock for a receiver thread: true, or false once the
+ * link failed (it was dropped, with the reason logged for a protocol error).
+ */
+static bool cairn_rx_next(struct cairn_mirror *mir, struct socket *sock,
+			  struct cairn_wire_msg *m, u8 *body)
+{
+	const char *why = NULL;
+	int r;
+
+	if (kthread_should_stop())
+		return false;
+	r = cairn_link_recv_msg(sock, m, body, &why);
+	if (r == -EPROTO)
+		cairn_protocol_error(mir, why);
+	else if (r)
+		cairn_link_fail(mir, r);
+	if (r)
+		return false;
+	WRITE_ONCE(mir->link->last_rx, jiffies);
+	return true;
+}
+
+/* A receiver that stopped waits for cairn_down_work() to stop it. */
+static void cairn_rx_park(void)
+{
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+}
+
 static int cairn_data_rx_thread(void *arg)
 {
 	struct cairn_mirror *mir = arg;
 	struct cairn_link *link = mir->link;
 	u8 body[CAIRN_WIRE_BODY_MAX];
 	struct cairn_wire_msg m;
-	const char *why = NULL;
 	int r;
 
-	while (!kthread_should_stop()) {
-		r = cairn_link_recv_msg(link->data, &m, body, &why);
-		if (r == -EPROTO) {
-			cairn_protocol_error(mir, why);
-			break;
-		}
-		if (r) {
-			cairn_link_fail(mir, r);
-			break;
-		}
-		WRITE_ONCE(link->last_rx, jiffies);
+	while (cairn_rx_next(mir, link->data, &m, body)) {
 		switch (m.cmd) {
 		case CAIRN_W_HELLO:
 			cairn_peer_hello(mir, link, &m.hello);
@@ -1128,13 +1151,7 @@ static int cairn_data_rx_thread(void *arg)
 		}
 		break;
 	}
-	/* Wait for cairn_down_work() to stop us. */
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	cairn_rx_park();
 	return 0;
 }
 
@@ -1183,20 +1200,9 @@ static int cairn_meta_rx_thread(void *arg)
 	struct cairn_link *link = mir->link;
 	u8 body[CAIRN_WIRE_BODY_MAX];
 	struct cairn_wire_msg m;
-	const char *why = NULL;
 	int r;
 
-	while (!kthread_should_stop()) {
-		r = cairn_link_recv_msg(link->meta, &m, body, &why);
-		if (r == -EPROTO) {
-			cairn_protocol_error(mir, why);
-			break;
-		}
-		if (r) {
-			cairn_link_fail(mir, r);
-			break;
-		}
-		WRITE_ONCE(link->last_rx, jiffies);
+	while (cairn_rx_next(mir, link->meta, &m, body)) {
 		switch (m.cmd) {
 		case CAIRN_W_PING:
 			m.cmd = CAIRN_W_PING_ACK;
@@ -1223,12 +1229,7 @@ static int cairn_meta_rx_thread(void *arg)
 		}
 		break;
 	}
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	cairn_rx_park();
 	return 0;
 }
 

@@ -759,8 +759,9 @@ out:
 	return skb->len;
 }
 
-void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
-		    u64 allocated)
+/* An event to the multicast group; @volume for the mirror's (else NULL). */
+static void cairn_nl_send_event(const char *pool, const char *volume, u32 event,
+				u64 value, u64 capacity, u64 allocated)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -771,10 +772,12 @@ void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
 	hdr = genlmsg_put(msg, 0, 0, &cairn_genl_family, 0, CAIRN_CMD_EVENT);
 	if (!hdr ||
 	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) ||
+	    (volume && nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, volume)) ||
 	    nla_put_u32(msg, CAIRN_ATTR_EVENT, event) ||
 	    nla_put_u64_64bit(msg, CAIRN_ATTR_EVENT_VALUE, value, CAIRN_ATTR_PAD) ||
-	    nla_put_u64_64bit(msg, CAIRN_ATTR_CAPACITY, capacity, CAIRN_ATTR_PAD) ||
-	    nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, allocated, CAIRN_ATTR_PAD)) {
+	    (!volume &&
+	     (nla_put_u64_64bit(msg, CAIRN_ATTR_CAPACITY, capacity, CAIRN_ATTR_PAD) ||
+	      nla_put_u64_64bit(msg, CAIRN_ATTR_ALLOCATED, allocated, CAIRN_ATTR_PAD)))) {
 		nlmsg_free(msg);
 		return;
 	}
@@ -782,26 +785,16 @@ void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
 	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
 }
 
+void cairn_nl_event(const char *pool, u32 event, u64 value, u64 capacity,
+		    u64 allocated)
+{
+	cairn_nl_send_event(pool, NULL, event, value, capacity, allocated);
+}
+
 void cairn_nl_vol_event(const char *pool, const char *volume, u32 event,
 			u64 value)
 {
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &cairn_genl_family, 0, CAIRN_CMD_EVENT);
-	if (!hdr ||
-	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, pool) ||
-	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, volume) ||
-	    nla_put_u32(msg, CAIRN_ATTR_EVENT, event) ||
-	    nla_put_u64_64bit(msg, CAIRN_ATTR_EVENT_VALUE, value, CAIRN_ATTR_PAD)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&cairn_genl_family, msg, 0, 0, GFP_NOIO);
+	cairn_nl_send_event(pool, volume, event, value, 0, 0);
 }
 
 /*
