@@ -45,12 +45,12 @@ USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit
 NL_CFLAGS := $(shell pkg-config --cflags $(USER_PKGS) 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs $(USER_PKGS) 2>/dev/null)
 
-CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c kmod/core/wire.c \
+CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c kmod/core/wire.c kmod/core/mmeta.c \
 	kmod/core/user/crc32c.c
 # libcairn: everything in userland/lib and the LIO helpers in target-fabric.
 LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
-	test_check test_wire
+	test_check test_wire test_mmeta
 
 FUZZ_TARGETS := fuzz_super fuzz_metadata fuzz_wire
 

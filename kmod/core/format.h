@@ -19,9 +19,10 @@
  *   block 2..           this member's reverse map: for each of its data
  *                       chunks, which volume chunk it holds, or free
  *                       (CAIRN_RMAP_BLOCKS(nr_chunks) blocks)
- *   (metadata member)   the volume table (CAIRN_VOLUME_BLOCKS blocks) and
- *                       the journal (the commit protocol's log), at places
- *                       the superblock gives
+ *   (metadata member)   the volume table (CAIRN_VOLUME_BLOCKS blocks),
+ *                       the journal (the commit protocol's log) and, with
+ *                       the MIRROR feature, the mirror area (two blocks
+ *                       per mirrored volume), at places the superblock gives
  *   data_start..        data chunks, chunk-aligned, up to nr_chunks
  *
  * Everything a pool needs to be assembled (its UUID, name, chunk size and
@@ -60,6 +61,7 @@ enum cairn_block_type {
 	CAIRN_BLOCK_RMAP = 2,
 	CAIRN_BLOCK_VOLUMES = 3,
 	CAIRN_BLOCK_JOURNAL = 4,
+	CAIRN_BLOCK_MIRROR = 5,
 };
 
 struct cairn_block_header {
@@ -86,10 +88,17 @@ struct cairn_disk_member {
 	__le32 reserved;
 } __packed;
 
-/* Feature flags: none are defined in version 1. */
+/*
+ * Feature flags.  INCOMPAT_MIRROR: the metadata member has a mirror area
+ * (mirror_start, mirror_blocks in the superblock).  Incompatible because a
+ * module that does not know it would write a mirrored volume without
+ * recording what its peer lacks.  Pools made before it keep opening; they
+ * only can not mirror.
+ */
+#define CAIRN_FEATURE_INCOMPAT_MIRROR	1ULL
 #define CAIRN_FEATURE_COMPAT_SUPP	0ULL
 #define CAIRN_FEATURE_RO_COMPAT_SUPP	0ULL
-#define CAIRN_FEATURE_INCOMPAT_SUPP	0ULL
+#define CAIRN_FEATURE_INCOMPAT_SUPP	CAIRN_FEATURE_INCOMPAT_MIRROR
 
 /* What the pool does when it runs out of data space. */
 enum cairn_nospace_policy {
@@ -121,7 +130,9 @@ struct cairn_disk_super {
 	__le64 journal_blocks;
 	__le64 journal_tail;			/* oldest journal block to replay */
 	__le64 journal_tail_seq;		/* its expected sequence */
-	u8 padding[784];
+	__le64 mirror_start;			/* INCOMPAT_MIRROR; else 0 */
+	__le64 mirror_blocks;
+	u8 padding[768];
 	struct cairn_disk_member members[CAIRN_MAX_MEMBERS];
 } __packed;
 
@@ -212,7 +223,53 @@ struct cairn_disk_rec_volume {
 	struct cairn_disk_volume volume;
 } __packed;
 
+/*
+ * The mirror area: CAIRN_MIRROR_SLOTS slots of two blocks, A and B, each a
+ * whole copy of one mirrored volume's persistent state, written in place
+ * alternately (the header's seq counts this slot's writes; the valid copy
+ * with the higher seq is current, so a torn write leaves the other).  A
+ * slot names its volume by id and UUID; volume 0 is a free slot.
+ *
+ * The state: the generation identifiers (see kmod/cairn_mirror.c), the
+ * data's state and role, and the dirty regions: a bit per region of
+ * 2^region_shift bytes, set for every region where this node's data may
+ * differ from its peer's -- what the peer missed, and every region a write
+ * may be in flight to (the activity log: a region's bit is durable before
+ * a write to it starts, and cleared only once the region is in sync and
+ * idle).  A node that restarts, even after a crash, resyncs those regions
+ * and no others.
+ */
+#define CAIRN_MIRROR_SLOTS	256	/* mirrored volumes per pool */
+#define CAIRN_MIRROR_BLOCKS	(2 * CAIRN_MIRROR_SLOTS)
+#define CAIRN_MIRROR_HDR	128	/* bytes before the bits */
+#define CAIRN_MIRROR_BITS	((CAIRN_BLOCK_SIZE - CAIRN_MIRROR_HDR) * 8)
+
+/* Data states (the uapi's enum cairn_mirror_disk). */
+enum cairn_disk_mirror_state {
+	CAIRN_DMIRROR_INCONSISTENT = 0,
+	CAIRN_DMIRROR_OUTDATED = 1,
+	CAIRN_DMIRROR_CONSISTENT = 2,
+};
+
+struct cairn_disk_mirror {
+	struct cairn_block_header hdr;	/* type CAIRN_BLOCK_MIRROR */
+	__le32 volume;			/* volume id; 0 = free slot */
+	__le32 role;			/* 1 primary, 2 secondary */
+	u8 volume_uuid[CAIRN_UUID_SIZE];
+	__le64 gen_current;
+	__le64 gen_bitmap;
+	__le64 gen_history[2];
+	__le32 disk;			/* enum cairn_disk_mirror_state */
+	__le32 region_shift;		/* log2 of a region, in bytes */
+	__le32 nr_regions;		/* at most CAIRN_MIRROR_BITS */
+	__le32 reserved;
+	u8 padding[16];
+	u8 bits[CAIRN_BLOCK_SIZE - CAIRN_MIRROR_HDR];	/* LSB first */
+} __packed;
+
 static_assert(sizeof(struct cairn_block_header) == 40, "block header");
+static_assert(sizeof(struct cairn_disk_mirror) == CAIRN_BLOCK_SIZE,
+	      "mirror block fills one block");
 static_assert(sizeof(struct cairn_disk_member) == 48, "member entry");
 static_assert(sizeof(struct cairn_disk_super) == CAIRN_BLOCK_SIZE,
 	      "superblock fills one block");

@@ -160,16 +160,6 @@ static u64 cairn_free_chunks(const struct cairn_pool *pool)
 
 /* ---- volume table entries ---- */
 
-static bool cairn_zero(const void *p, size_t len)
-{
-	const u8 *b = p;
-
-	while (len--)
-		if (*b++)
-			return false;
-	return true;
-}
-
 static u64 cairn_size_chunks(const struct cairn_pool *pool, u64 size)
 {
 	u64 mask = (1ULL << pool->sb.chunk_shift) - 1;
@@ -1047,6 +1037,7 @@ void cairn_pool_free(struct cairn_pool *pool)
 	}
 	for (i = 0; i < CAIRN_MAX_MEMBERS; i++)
 		cairn_member_release(&pool->members[i]);
+	cairn_mmeta_free(pool);
 	cairn_free(pool->txn);
 	cairn_free(pool->txn_spare);
 	cairn_free(pool->buf);
@@ -1188,6 +1179,8 @@ int cairn_pool_open(const struct cairn_io_ops *ops, void *ctx,
 		r = cairn_replay(pool, why);
 	if (!r)
 		r = cairn_build(pool, why);
+	if (!r)
+		r = cairn_mmeta_load(pool, why);
 	if (r)
 		goto out;
 
@@ -1244,6 +1237,10 @@ static bool cairn_layout(struct cairn_super *sb, unsigned int i, u64 nr_blocks,
 		sb->journal_start = meta + CAIRN_VOLUME_BLOCKS;
 		sb->journal_tail = sb->journal_start;
 		meta = sb->journal_start + sb->journal_blocks;
+		if (sb->mirror_blocks) {
+			sb->mirror_start = meta;
+			meta += sb->mirror_blocks;
+		}
 	}
 	memset(m, 0, sizeof(*m));
 	memcpy(m->uuid, uuid, CAIRN_UUID_SIZE);
@@ -1343,6 +1340,10 @@ int cairn_pool_create(const struct cairn_io_ops *ops, void *ctx,
 	sb->config_seq = 1;
 	sb->journal_blocks = p->journal_blocks ?: CAIRN_JOURNAL_DEFAULT_BLOCKS;
 	sb->journal_tail_seq = 1;
+	if (!p->no_mirror_area) {
+		sb->feature_incompat |= CAIRN_FEATURE_INCOMPAT_MIRROR;
+		sb->mirror_blocks = CAIRN_MIRROR_BLOCKS;
+	}
 	for (i = 0; i < nr_devs; i++) {
 		if (dev_blocks[i] < (CAIRN_MIN_MEMBER_BYTES >> CAIRN_BLOCK_SHIFT)) {
 			*why = "a device is smaller than 64 MiB";
@@ -1374,6 +1375,14 @@ int cairn_pool_create(const struct cairn_io_ops *ops, void *ctx,
 		cairn_block_seal(pool->buf, CAIRN_BLOCK_VOLUMES,
 				 sb->volumes_start + b, 1, sb->pool_uuid);
 		r = ops->write(ctx, sb->meta_member, sb->volumes_start + b, pool->buf);
+		if (r)
+			goto out_io;
+	}
+	/* Every mirror slot free, both copies sound (A current). */
+	for (b = 0; b < sb->mirror_blocks; b++) {
+		cairn_mmeta_encode(NULL, pool->buf, sb->mirror_start + b, !(b & 1),
+				   sb->pool_uuid);
+		r = ops->write(ctx, sb->meta_member, sb->mirror_start + b, pool->buf);
 		if (r)
 			goto out_io;
 	}
@@ -1606,6 +1615,10 @@ int cairn_volume_delete(struct cairn_pool *pool, struct cairn_volume *vol)
 		pool->allocated--;
 		vchunk++;
 	}
+	/* Its mirror slot, if any, names a volume that is gone: free. */
+	r = cairn_mmeta_find(pool, vol);
+	if (r >= 0)
+		cairn_mmeta_release(pool, r);
 	pool->volumes[vol->slot] = NULL;
 	pool->nr_volumes--;
 	cairn_set_volume_slot(pool, vol->slot, NULL);

@@ -25,6 +25,7 @@
 #include "format.h"
 #include "super.h"
 #include "map.h"
+#include "mmeta.h"
 
 /*
  * Health, ordered by degradation: a pool only moves down, except that
@@ -105,6 +106,7 @@ struct cairn_pool_params {
 	u32 nospace_policy;
 	u32 nospace_timeout_s;
 	u64 journal_blocks;		/* 0: CAIRN_JOURNAL_DEFAULT_BLOCKS */
+	bool no_mirror_area;		/* the format before INCOMPAT_MIRROR */
 };
 
 #define CAIRN_JOURNAL_DEFAULT_BLOCKS	1024	/* 4 MiB */
@@ -140,6 +142,9 @@ struct cairn_pool {
 	size_t txn_reserved;		/* promised to prepared provisions */
 	u8 *txn_spare;			/* the other buffer (group commit) */
 	unsigned int free_gen;		/* pending_free[] of the open txn */
+
+	/* The mirror area (mmeta.c), when the pool has one. */
+	struct cairn_mslot mslots[CAIRN_MIRROR_SLOTS];
 
 	u8 *buf;			/* one block, for metadata I/O */
 	u8 *jbuf;			/* journal blocks of a commit */

@@ -47,7 +47,7 @@ int cairn_block_check(const void *block, u32 type, u64 location,
 	return 0;
 }
 
-static bool cairn_zero(const void *p, size_t len)
+bool cairn_zero(const void *p, size_t len)
 {
 	const u8 *b = p;
 	size_t i;
@@ -87,6 +87,8 @@ void cairn_super_encode(const struct cairn_super *sb, void *block,
 	d->journal_blocks = cpu_to_le64(sb->journal_blocks);
 	d->journal_tail = cpu_to_le64(sb->journal_tail);
 	d->journal_tail_seq = cpu_to_le64(sb->journal_tail_seq);
+	d->mirror_start = cpu_to_le64(sb->mirror_start);
+	d->mirror_blocks = cpu_to_le64(sb->mirror_blocks);
 	for (i = 0; i < sb->nr_members && i < CAIRN_MAX_MEMBERS; i++) {
 		const struct cairn_member_info *m = &sb->members[i];
 		struct cairn_disk_member *dm = &d->members[i];
@@ -173,6 +175,23 @@ static int cairn_super_check_meta(const struct cairn_super *sb,
 		*why = "journal tail outside the journal";
 		return -EUCLEAN;
 	}
+	if (!(sb->feature_incompat & CAIRN_FEATURE_INCOMPAT_MIRROR)) {
+		if (sb->mirror_start || sb->mirror_blocks) {
+			*why = "mirror area without the mirror feature";
+			return -EUCLEAN;
+		}
+		return 0;
+	}
+	if (sb->mirror_blocks != CAIRN_MIRROR_BLOCKS ||
+	    !cairn_range_in(sb->mirror_start, sb->mirror_blocks,
+			    lo, m->data_start) ||
+	    (sb->mirror_start < sb->journal_start + sb->journal_blocks &&
+	     sb->journal_start < sb->mirror_start + sb->mirror_blocks) ||
+	    (sb->mirror_start < sb->volumes_start + sb->volumes_blocks &&
+	     sb->volumes_start < sb->mirror_start + sb->mirror_blocks)) {
+		*why = "mirror area outside the metadata area or overlapping it";
+		return -EUCLEAN;
+	}
 
 	return 0;
 }
@@ -223,6 +242,8 @@ int cairn_super_decode(const void *block, unsigned int slot,
 	sb->journal_blocks = le64_to_cpu(d->journal_blocks);
 	sb->journal_tail = le64_to_cpu(d->journal_tail);
 	sb->journal_tail_seq = le64_to_cpu(d->journal_tail_seq);
+	sb->mirror_start = le64_to_cpu(d->mirror_start);
+	sb->mirror_blocks = le64_to_cpu(d->mirror_blocks);
 
 	if (cairn_zero(sb->pool_uuid, CAIRN_UUID_SIZE) ||
 	    cairn_zero(sb->member_uuid, CAIRN_UUID_SIZE)) {

@@ -41,8 +41,13 @@ struct cairn_super {
 	u64 journal_blocks;
 	u64 journal_tail;
 	u64 journal_tail_seq;
+	u64 mirror_start;		/* INCOMPAT_MIRROR; else 0 */
+	u64 mirror_blocks;
 	struct cairn_member_info members[CAIRN_MAX_MEMBERS];
 };
+
+/* Are @len bytes at @p all zero? */
+bool cairn_zero(const void *p, size_t len);
 
 /* Fill in @block's header and checksum (the rest must be in place). */
 void cairn_block_seal(void *block, u32 type, u64 location, u64 seq,

@@ -52,6 +52,10 @@ static const struct {
 	{ -EUCLEAN, "volume table or journal outside the metadata area" },	/* overlap */
 	{ -EUCLEAN, "journal tail outside the journal" },	/* tail */
 	{ -EUCLEAN, "volume table or journal outside the metadata area" },	/* journal_wrap */
+	{ -EUCLEAN, "mirror area without the mirror feature" },	/* mirror_noflag */
+	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_data */
+	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_journal */
+	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_size */
 };
 
 static void mutate(struct cairn_disk_super *d, unsigned int i)
@@ -61,7 +65,7 @@ static void mutate(struct cairn_disk_super *d, unsigned int i)
 		d->version = cpu_to_le32(2);
 		break;
 	case 1:
-		d->feature_incompat = cpu_to_le64(1);
+		d->feature_incompat = cpu_to_le64(2);
 		break;
 	case 2:
 		d->chunk_shift = cpu_to_le32(15);
@@ -150,6 +154,24 @@ static void mutate(struct cairn_disk_super *d, unsigned int i)
 	case 30:
 		d->journal_blocks = cpu_to_le64(~0ULL - 100);
 		break;
+	case 31:
+		d->mirror_start = cpu_to_le64(784);
+		break;
+	case 32:	/* 784 + 512 runs into the data at 1024 */
+		d->feature_incompat = cpu_to_le64(CAIRN_FEATURE_INCOMPAT_MIRROR);
+		d->mirror_start = cpu_to_le64(784);
+		d->mirror_blocks = cpu_to_le64(CAIRN_MIRROR_BLOCKS);
+		break;
+	case 33:
+		d->feature_incompat = cpu_to_le64(CAIRN_FEATURE_INCOMPAT_MIRROR);
+		d->mirror_start = cpu_to_le64(300);
+		d->mirror_blocks = cpu_to_le64(CAIRN_MIRROR_BLOCKS);
+		break;
+	case 34:
+		d->feature_incompat = cpu_to_le64(CAIRN_FEATURE_INCOMPAT_MIRROR);
+		d->mirror_start = cpu_to_le64(784);
+		d->mirror_blocks = cpu_to_le64(8);
+		break;
 	}
 }
 
@@ -180,6 +202,16 @@ int main(void)
 	CHECK(!memcmp(&sb, &out, sizeof(sb)));
 	cairn_super_encode(&out, again, 1);
 	CHECK(!memcmp(block, again, sizeof(block)));
+
+	/* With a mirror area between the journal and the data. */
+	sb.feature_incompat = CAIRN_FEATURE_INCOMPAT_MIRROR;
+	sb.mirror_start = 784;
+	sb.mirror_blocks = CAIRN_MIRROR_BLOCKS;
+	sb.members[0].data_start = 2048;
+	sb.members[0].nr_chunks = 1024 - 8;
+	cairn_super_encode(&sb, block, 1);
+	CHECK_EQ(cairn_super_decode(block, 1, &out, &why), 0);
+	CHECK(!memcmp(&sb, &out, sizeof(sb)));
 
 	/* Not a member, torn, misplaced, another pool. */
 	memset(again, 0, sizeof(again));
