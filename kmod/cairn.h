@@ -164,6 +164,30 @@ struct cairn_mirror {
 	 * counts from (0: none).  See "Generations" in cairn_mirror.c.
 	 */
 	u64 gen_current, gen_bitmap;
+	u64 gen_history[2];		/* earlier gen_bitmaps, newest first */
+	/*
+	 * The persistent state (the pool's mirror area; see "Persistence"
+	 * in cairn_mirror.c): a dirty region is 2^region_shift sectors.
+	 */
+	int mslot;
+	unsigned int region_shift;
+	u32 nr_regions;
+	unsigned long *al;		/* regions durable as dirty */
+	unsigned long *al_want;		/* regions writes wait for */
+	unsigned long *al_hot;		/* written since the last sweep */
+	unsigned long *al_disk;		/* regions dirty in the slot */
+	unsigned long *al_next;		/* the meta worker's */
+	struct list_head al_wait;	/* writes waiting for al_want */
+	u64 gen_durable;		/* gen_current as last written */
+	bool meta_stale;		/* state to write */
+	bool meta_sweep;		/* the next write also clears */
+	bool meta_failed;		/* a write failed: writes fail */
+	u64 meta_writes;
+	struct mutex meta_mutex;	/* the slot's one writer */
+	struct cairn_mirror_meta *meta;	/* meta_mutex: what is written */
+	struct page *meta_page;
+	struct work_struct meta_work;
+	struct delayed_work sweep_work;
 	u64 resync_pos;			/* next bit to look at */
 	unsigned int resync_busy;	/* resync transfers in flight */
 	bool resync_done_sent;
@@ -365,6 +389,10 @@ void cairn_mirror_destroy(struct cairn_kvol *kv);
 int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv);
 int cairn_mirror_init(void);
 void cairn_mirror_exit(void);
+
+/* Write one block of the metadata member with FUA, through @page. */
+int cairn_kpool_meta_write(struct cairn_kpool *kp, struct page *page,
+			   u64 block);
 
 /* Its sockets (cairn_link.c). */
 struct socket *cairn_link_sock_get(int fd, const char **why);

@@ -109,6 +109,7 @@ enum cairn_mreq_kind {
 
 #define CAIRN_RESYNC_DEPTH	4
 #define CAIRN_BITMAP_MAX	(64UL << 20)	/* bytes: 512 TiB at 1 MiB */
+#define CAIRN_SWEEP_MS		5000	/* an idle, in-sync region stays dirty this long */
 
 static const char *cairn_mirror_pool(struct cairn_mirror *mir)
 {
@@ -149,6 +150,8 @@ static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
  * The primary writes what the peer will not get: a new generation, the
  * bitmap counting from the old one (mir->lock held).
  */
+static void cairn_meta_kick(struct cairn_mirror *mir);
+
 static void cairn_gen_diverge(struct cairn_mirror *mir)
 {
 	if (mir->gen_bitmap || mir->role != CAIRN_ROLE_PRIMARY)
@@ -157,6 +160,197 @@ static void cairn_gen_diverge(struct cairn_mirror *mir)
 	do
 		mir->gen_current = get_random_u64();
 	while (!mir->gen_current);
+	cairn_meta_kick(mir);
+}
+
+/* The bitmap counts from nothing any more (mir->lock held). */
+static void cairn_gen_bitmap_done(struct cairn_mirror *mir)
+{
+	if (!mir->gen_bitmap)
+		return;
+	mir->gen_history[1] = mir->gen_history[0];
+	mir->gen_history[0] = mir->gen_bitmap;
+	mir->gen_bitmap = 0;
+	cairn_meta_kick(mir);
+}
+
+/* ---- persistence: the slot and the dirty regions ---- */
+
+static u32 cairn_region(struct cairn_mirror *mir, sector_t sector)
+{
+	return sector >> mir->region_shift;
+}
+
+/* Are @mr's regions durable as dirty?  (mir->lock held) */
+static bool cairn_al_covers(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	u32 r, e = cairn_region(mir, mr->it.last);
+
+	for (r = cairn_region(mir, mr->it.start); r <= e; r++)
+		if (!test_bit(r, mir->al))
+			return false;
+	return true;
+}
+
+static void cairn_al_mark(struct cairn_mirror *mir, unsigned long *map,
+			  struct cairn_mreq *mr)
+{
+	u32 r, e = cairn_region(mir, mr->it.last);
+
+	for (r = cairn_region(mir, mr->it.start); r <= e; r++)
+		__set_bit(r, map);
+}
+
+/* State to write (mir->lock held): the meta worker writes it soon. */
+static void cairn_meta_kick(struct cairn_mirror *mir)
+{
+	mir->meta_stale = true;
+	queue_work(cairn_mirror_wq, &mir->meta_work);
+}
+
+/*
+ * Drop from mir->al the regions that are idle and in sync: not written
+ * since the last sweep, no write or resync in flight, no bit out of sync.
+ * Regions with bits out of sync that are not yet durable are wanted.
+ * (mir->lock held; the meta worker's.)
+ */
+static void cairn_al_sweep(struct cairn_mirror *mir)
+{
+	unsigned int gpr = mir->region_shift - mir->grain_shift;
+	u64 first, end;
+	u32 r;
+
+	for (r = 0; r < mir->nr_regions; r++) {
+		sector_t start = (sector_t)r << mir->region_shift;
+
+		first = (u64)r << gpr;
+		end = min_t(u64, mir->nr_bits, first + (1ULL << gpr));
+		if (find_next_bit(mir->oos, end, first) < end) {
+			if (!test_bit(r, mir->al))
+				__set_bit(r, mir->al_want);
+			continue;
+		}
+		if (!test_bit(r, mir->al) || test_bit(r, mir->al_hot) ||
+		    interval_tree_iter_first(&mir->writes, start,
+					     start + (1ULL << mir->region_shift) - 1))
+			continue;
+		__clear_bit(r, mir->al);
+	}
+	bitmap_zero(mir->al_hot, mir->nr_regions);
+}
+
+/* What the slot is to say (mir->lock held). */
+static void cairn_meta_fill(struct cairn_mirror *mir,
+			    struct cairn_mirror_meta *m,
+			    const unsigned long *regions)
+{
+	u32 r;
+
+	m->role = mir->role;
+	m->disk = mir->disk;
+	m->gen_current = mir->gen_current;
+	m->gen_bitmap = mir->gen_bitmap;
+	m->gen_history[0] = mir->gen_history[0];
+	m->gen_history[1] = mir->gen_history[1];
+	m->region_shift = mir->region_shift + SECTOR_SHIFT;
+	m->nr_regions = mir->nr_regions;
+	memset(m->bits, 0, sizeof(m->bits));
+	for_each_set_bit(r, regions, mir->nr_regions)
+		m->bits[r / 8] |= 1U << (r % 8);
+}
+
+static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr);
+
+/*
+ * Write the slot when something changed: the state, and as dirty regions
+ * those already durable, those writes wait for, minus those a sweep found
+ * idle and in sync.  Then the writes that waited are started again.
+ */
+static void cairn_meta_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						meta_work);
+	struct cairn_kpool *kp = mir->kv->kp;
+	struct cairn_mirror_meta *m = mir->meta;
+	unsigned long *next = mir->al_next;
+	struct cairn_mreq *mr, *tmp;
+	bool changed;
+	LIST_HEAD(go);
+	u64 gen = 0;
+	int r = 0;
+
+	mutex_lock(&mir->meta_mutex);
+	spin_lock_irq(&mir->lock);
+	if (mir->meta_sweep)
+		cairn_al_sweep(mir);
+	mir->meta_sweep = false;
+	bitmap_or(next, mir->al, mir->al_want, mir->nr_regions);
+	bitmap_zero(mir->al_want, mir->nr_regions);
+	changed = mir->meta_stale || !bitmap_equal(next, mir->al_disk,
+						   mir->nr_regions);
+	mir->meta_stale = false;
+	if (changed) {
+		cairn_meta_fill(mir, m, next);
+		gen = mir->gen_current;
+	} else {
+		bitmap_copy(mir->al, next, mir->nr_regions);
+	}
+	spin_unlock_irq(&mir->lock);
+
+	if (changed) {
+		u64 block = cairn_mmeta_next(kp->core, mir->mslot, m,
+					     page_address(mir->meta_page));
+
+		r = READ_ONCE(mir->meta_failed) ? -EIO :
+		    cairn_kpool_meta_write(kp, mir->meta_page, block);
+		if (!r)
+			cairn_mmeta_done(kp->core, mir->mslot, m);
+		else if (!READ_ONCE(mir->meta_failed))
+			DMERR("%s/%s: writing the mirror state failed (%d): writes fail",
+			      cairn_mirror_pool(mir), cairn_mirror_vol(mir), r);
+	}
+
+	spin_lock_irq(&mir->lock);
+	if (r) {
+		mir->meta_failed = true;
+	} else if (changed) {
+		bitmap_copy(mir->al, next, mir->nr_regions);
+		bitmap_copy(mir->al_disk, next, mir->nr_regions);
+		mir->gen_durable = gen;
+		mir->meta_writes++;
+	}
+	list_splice_init(&mir->al_wait, &go);
+	spin_unlock_irq(&mir->lock);
+	mutex_unlock(&mir->meta_mutex);
+
+	list_for_each_entry_safe(mr, tmp, &go, list) {
+		list_del_init(&mr->list);
+		cairn_mreq_start(mir, mr);
+	}
+}
+
+/* Now and then: let the regions that went idle and in sync go. */
+static void cairn_sweep_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(to_delayed_work(work),
+						struct cairn_mirror, sweep_work);
+
+	spin_lock_irq(&mir->lock);
+	mir->meta_sweep = true;
+	spin_unlock_irq(&mir->lock);
+	queue_work(cairn_mirror_wq, &mir->meta_work);
+	queue_delayed_work(cairn_mirror_wq, &mir->sweep_work,
+			   msecs_to_jiffies(CAIRN_SWEEP_MS));
+}
+
+/* Write the state now; 0 once it is durable. */
+static int cairn_meta_sync(struct cairn_mirror *mir)
+{
+	spin_lock_irq(&mir->lock);
+	cairn_meta_kick(mir);
+	spin_unlock_irq(&mir->lock);
+	flush_work(&mir->meta_work);
+	return READ_ONCE(mir->meta_failed) ? -EIO : 0;
 }
 
 /* ---- joining the halves ---- */
@@ -249,6 +443,14 @@ static void cairn_mreq_local(struct cairn_mreq *mr)
 	}
 }
 
+/* Is a peer connected to take our writes?  (mir->lock held) */
+static bool cairn_peer_takes(struct cairn_mirror *mir)
+{
+	struct cairn_link *link = mir->link;
+
+	return link && !link->dead && link->peer.role == CAIRN_WIRE_SECONDARY;
+}
+
 /*
  * Start @mr's remote half, mir->lock held: onto the send queue while a
  * peer is connected as secondary; otherwise it is over at once (and its
@@ -256,9 +458,7 @@ static void cairn_mreq_local(struct cairn_mreq *mr)
  */
 static bool cairn_remote_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 {
-	struct cairn_link *link = mir->link;
-
-	if (!link || link->dead || link->peer.role != CAIRN_WIRE_SECONDARY) {
+	if (!cairn_peer_takes(mir)) {
 		if (mr->in_tree)
 			cairn_gen_diverge(mir);
 		cairn_oos_mark_mreq(mir, mr);
@@ -290,8 +490,35 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 		spin_unlock_irqrestore(&mir->lock, flags);
 		return;
 	}
-	if (mr->in_tree)
+	if (mr->in_tree && mir->meta_failed) {
+		spin_unlock_irqrestore(&mir->lock, flags);
+		bio_put(mr->clone);
+		mr->clone = NULL;
+		mr->in_tree = false;
+		mr->local = BLK_STS_IOERR;
+		atomic_set(&mr->pending, 1);
+		cairn_mreq_put(mr);
+		return;
+	}
+	if (mr->in_tree) {
+		/*
+		 * Its regions durable as dirty first, and without a peer to
+		 * take it, the new generation durable too.
+		 */
+		if (!cairn_peer_takes(mir))
+			cairn_gen_diverge(mir);
+		if (!cairn_al_covers(mir, mr) ||
+		    (!cairn_peer_takes(mir) &&
+		     mir->gen_durable != mir->gen_current)) {
+			cairn_al_mark(mir, mir->al_want, mr);
+			list_add_tail(&mr->list, &mir->al_wait);
+			spin_unlock_irqrestore(&mir->lock, flags);
+			queue_work(cairn_mirror_wq, &mir->meta_work);
+			return;
+		}
+		cairn_al_mark(mir, mir->al_hot, mr);
 		interval_tree_insert(&mr->it, &mir->writes);
+	}
 	kick = list_empty(&mir->sendq);
 	remote = cairn_remote_start(mir, mr);
 	spin_unlock_irqrestore(&mir->lock, flags);
@@ -564,6 +791,8 @@ static void cairn_hello_fill(struct cairn_mirror *mir, struct cairn_wire_msg *m)
 	h->dirty_bits = mir->oos_bits;
 	h->gen_current = mir->gen_current;
 	h->gen_bitmap = mir->gen_bitmap;
+	h->gen_history[0] = mir->gen_history[0];
+	h->gen_history[1] = mir->gen_history[1];
 	h->mapped = min(READ_ONCE(kv->vol->nr_mapped) << kv->kp->core->sb.chunk_shift,
 			kv->vol->size);
 }
@@ -727,7 +956,7 @@ static void cairn_resync_work(struct work_struct *work)
 			if (mir->resync_busy || mir->resync_done_sent)
 				goto out_unlock;
 			mir->resync_done_sent = true;
-			mir->gen_bitmap = 0;	/* the peer has all of ours */
+			cairn_gen_bitmap_done(mir);	/* the peer has all of ours */
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
 			DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
@@ -1053,16 +1282,29 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 				       CAIRN_MDISK_CONSISTENT;
 		changed = disk != mir->disk;
 		mir->disk = disk;
-		/* In sync: our data is the primary's generation now. */
+		/*
+		 * In sync: our data is the primary's generation now, and what
+		 * we knew to differ (sent at the handshake) does not.
+		 */
 		if (!h->dirty_bits) {
 			changed |= mir->gen_current != h->gen_current;
 			mir->gen_current = h->gen_current;
-			mir->gen_bitmap = 0;
+			cairn_gen_bitmap_done(mir);
+			bitmap_zero(mir->oos, mir->nr_bits);
+			mir->oos_bits = 0;
 		}
+		if (changed)
+			cairn_meta_kick(mir);
 	} else if (mir->role == CAIRN_ROLE_PRIMARY) {
 		resync = true;
 	}
 	spin_unlock_irq(&mir->lock);
+	/*
+	 * Durable before the resync's data lands: a secondary that stops
+	 * half way is never taken for consistent.
+	 */
+	if (changed)
+		flush_work(&mir->meta_work);
 	/* The primary shows what we have (and may be promoted on it). */
 	if (changed && cairn_send_hello(mir, link))
 		cairn_link_fail(mir, -EPIPE);
@@ -1284,16 +1526,92 @@ static int cairn_refuse(const char **why, const char *reason, int r)
 	return r;
 }
 
-static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
-					     const char **why)
+static void cairn_mirror_free(struct cairn_mirror *mir)
 {
+	if (mir->meta_page)
+		__free_page(mir->meta_page);
+	kvfree(mir->meta);
+	kfree(mir->al);
+	kfree(mir->al_want);
+	kfree(mir->al_hot);
+	kfree(mir->al_disk);
+	kfree(mir->al_next);
+	kvfree(mir->oos);
+	kfree(mir);
+}
+
+/* Data of our own, the reference now: everything to send (mir->lock). */
+static void cairn_mirror_reference(struct cairn_mirror *mir)
+{
+	mir->disk = CAIRN_MDISK_CONSISTENT;
+	mir->gen_current = get_random_u64() ?: 1;
+	mir->gen_bitmap = 0;
+	cairn_oos_all(mir);
+	bitmap_fill(mir->al_want, mir->nr_regions);
+}
+
+/* Take the slot's state: what was written when last attached. */
+static void cairn_mirror_load(struct cairn_mirror *mir,
+			      const struct cairn_mirror_meta *m)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	u32 r;
+
+	mir->disk = m->disk;
+	mir->gen_current = m->gen_current;
+	mir->gen_bitmap = m->gen_bitmap;
+	mir->gen_history[0] = m->gen_history[0];
+	mir->gen_history[1] = m->gen_history[1];
+	if (m->region_shift != mir->region_shift + SECTOR_SHIFT ||
+	    m->nr_regions != mir->nr_regions) {
+		/* Another geometry: no telling what differs. */
+		cairn_oos_all(mir);
+		bitmap_fill(mir->al_want, mir->nr_regions);
+		return;
+	}
+	for (r = 0; r < m->nr_regions; r++) {
+		sector_t start = (sector_t)r << mir->region_shift;
+
+		if (!(m->bits[r / 8] & (1U << (r % 8))))
+			continue;
+		__set_bit(r, mir->al);
+		__set_bit(r, mir->al_disk);
+		cairn_oos_mark(mir, start,
+			       min_t(sector_t, start + (1ULL << mir->region_shift),
+				     vol_sectors) - 1);
+	}
+}
+
+/*
+ * A volume becomes mirrored: its state from its slot in the pool's mirror
+ * area if it has one (it was mirrored before a restart), else a new slot.
+ */
+static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
+					     bool force, const char **why)
+{
+	struct cairn_pool *core = kv->kp->core;
 	unsigned int chunk_shift = kv->kp->chunk_shift;
+	const struct cairn_mirror_meta *saved = NULL;
 	struct cairn_mirror *mir;
+	size_t rbytes;
+	int slot, r;
 	u64 nr_bits;
 
+	if (!cairn_mmeta_supported(core)) {
+		*why = "pool has no mirror area (made before mirroring): use a new pool";
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	slot = cairn_mmeta_find(core, kv->vol);
+	if (slot >= 0)
+		saved = cairn_mmeta_get(core, slot);
+	if (saved && role == CAIRN_ROLE_PRIMARY &&
+	    saved->disk != CAIRN_MDISK_CONSISTENT && !force) {
+		*why = "data not known to be consistent: use force to make it primary";
+		return ERR_PTR(-EPERM);
+	}
 	mir = kzalloc(sizeof(*mir), GFP_KERNEL);
 	if (!mir)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	/* A bit per chunk, or per MiB of a larger chunk. */
 	mir->grain_shift = min_t(unsigned int, chunk_shift,
 				 ilog2(CAIRN_WIRE_MAX_DATA) - SECTOR_SHIFT);
@@ -1304,19 +1622,35 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 		*why = "volume too large to mirror (its out-of-sync bitmap would exceed 64 MiB)";
 		return ERR_PTR(-EFBIG);
 	}
-	mir->oos = kvzalloc(BITS_TO_LONGS(nr_bits) * sizeof(long), GFP_KERNEL);
-	if (!mir->oos) {
-		kfree(mir);
-		return NULL;
+	mir->region_shift = cairn_mmeta_region_shift(kv->vol->size,
+						     mir->grain_shift + SECTOR_SHIFT) -
+			    SECTOR_SHIFT;
+	mir->nr_regions = DIV_ROUND_UP_ULL(kv->vol->size >> SECTOR_SHIFT,
+					   1ULL << mir->region_shift);
+	rbytes = BITS_TO_LONGS(mir->nr_regions) * sizeof(long);
+	mir->oos = kvcalloc(BITS_TO_LONGS(nr_bits), sizeof(long), GFP_KERNEL);
+	mir->al = kzalloc(rbytes, GFP_KERNEL);
+	mir->al_want = kzalloc(rbytes, GFP_KERNEL);
+	mir->al_hot = kzalloc(rbytes, GFP_KERNEL);
+	mir->al_disk = kzalloc(rbytes, GFP_KERNEL);
+	mir->al_next = kzalloc(rbytes, GFP_KERNEL);
+	mir->meta = kvzalloc(sizeof(*mir->meta), GFP_KERNEL);
+	mir->meta_page = alloc_page(GFP_KERNEL);
+	if (!mir->oos || !mir->al || !mir->al_want || !mir->al_hot ||
+	    !mir->al_disk || !mir->al_next || !mir->meta || !mir->meta_page) {
+		cairn_mirror_free(mir);
+		return ERR_PTR(-ENOMEM);
 	}
 	mir->nr_bits = nr_bits;
 	mir->kv = kv;
 	mir->role = role;
 	spin_lock_init(&mir->lock);
+	mutex_init(&mir->meta_mutex);
 	mir->writes = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&mir->conflicts);
 	INIT_LIST_HEAD(&mir->sendq);
 	INIT_LIST_HEAD(&mir->sent);
+	INIT_LIST_HEAD(&mir->al_wait);
 	init_waitqueue_head(&mir->idle);
 	init_llist_head(&mir->acks);
 	INIT_WORK(&mir->send_work, cairn_send_work);
@@ -1324,15 +1658,41 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->redrive_work, cairn_redrive_work);
 	INIT_WORK(&mir->resync_work, cairn_resync_work);
 	INIT_WORK(&mir->down_work, cairn_down_work);
+	INIT_WORK(&mir->meta_work, cairn_meta_work);
 	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
-	if (role == CAIRN_ROLE_PRIMARY) {
-		/* Its data is the reference; the peer has none of it yet. */
-		mir->disk = CAIRN_MDISK_CONSISTENT;
-		mir->gen_current = get_random_u64() ?: 1;
-		cairn_oos_all(mir);
+	INIT_DELAYED_WORK(&mir->sweep_work, cairn_sweep_work);
+
+	if (saved) {
+		cairn_mirror_load(mir, saved);
+		if (role == CAIRN_ROLE_PRIMARY && mir->disk != CAIRN_MDISK_CONSISTENT)
+			cairn_mirror_reference(mir);	/* forced */
 	} else {
-		mir->disk = CAIRN_MDISK_INCONSISTENT;
+		slot = cairn_mmeta_claim(core, kv->vol);
+		if (slot < 0) {
+			cairn_mirror_free(mir);
+			*why = slot == -ENOSPC ?
+			       "all of the pool's mirror slots are in use (256 mirrored volumes)" :
+			       "out of memory";
+			return ERR_PTR(slot);
+		}
+		/* A primary's data is the reference; the peer has none yet. */
+		if (role == CAIRN_ROLE_PRIMARY)
+			cairn_mirror_reference(mir);
+		else
+			mir->disk = CAIRN_MDISK_INCONSISTENT;
 	}
+	mir->mslot = slot;
+	mir->gen_durable = saved ? saved->gen_current : 0;
+	r = cairn_meta_sync(mir);
+	if (r) {
+		if (!saved)
+			cairn_mmeta_release(core, slot);
+		cairn_mirror_free(mir);
+		*why = "writing the mirror state to the pool failed";
+		return ERR_PTR(r);
+	}
+	queue_delayed_work(cairn_mirror_wq, &mir->sweep_work,
+			   msecs_to_jiffies(CAIRN_SWEEP_MS));
 	return mir;
 }
 
@@ -1361,6 +1721,8 @@ static void cairn_mirror_announce(struct cairn_mirror *mir)
 		cairn_link_fail(mir, -EPIPE);
 }
 
+static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why);
+
 int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		     bool force, const char **why)
 {
@@ -1377,15 +1739,12 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		if (kv->users)
 			return cairn_refuse(why, "volume in use by a device-mapper table",
 					    -EBUSY);
-		cairn_mirror_destroy(kv);
-		return 0;
+		return cairn_mirror_forget(kv, why);
 	}
 	if (!mir) {
-		mir = cairn_mirror_new(kv, role, why);
+		mir = cairn_mirror_new(kv, role, force, why);
 		if (IS_ERR(mir))
 			return PTR_ERR(mir);
-		if (!mir)
-			return cairn_refuse(why, "out of memory", -ENOMEM);
 		if (peer)
 			strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
 		WRITE_ONCE(kv->mir, mir);
@@ -1408,6 +1767,9 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		bitmap_zero(mir->oos, mir->nr_bits);
 		mir->oos_bits = 0;
 		spin_unlock_irq(&mir->lock);
+		r = cairn_meta_sync(mir);
+		if (r)
+			return cairn_refuse(why, "writing the mirror state to the pool failed", r);
 		DMWARN("%s/%s: this node's data discarded: it takes a full resync from %s",
 		       kv->kp->name, kv->vol->name, mir->peer_name);
 		cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
@@ -1427,13 +1789,8 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 					 "data is not known to be consistent (never synced, or a resync half way): promote with force to use it anyway",
 					 -EPERM);
 		} else {
-			if (mir->disk != CAIRN_MDISK_CONSISTENT) {
-				/* Forced: ours is the reference now. */
-				mir->disk = CAIRN_MDISK_CONSISTENT;
-				mir->gen_current = get_random_u64() ?: 1;
-				mir->gen_bitmap = 0;
-				cairn_oos_all(mir);
-			}
+			if (mir->disk != CAIRN_MDISK_CONSISTENT)
+				cairn_mirror_reference(mir);	/* forced */
 			WRITE_ONCE(mir->role, role);
 		}
 	} else {
@@ -1444,6 +1801,9 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		return r;
 	if (role == CAIRN_ROLE_SECONDARY)	/* no new writes; old ones end */
 		wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	if (cairn_meta_sync(mir))
+		DMERR("%s/%s: the new role could not be written to the pool",
+		      kv->kp->name, kv->vol->name);
 	DMINFO("%s/%s: now %s", kv->kp->name, kv->vol->name,
 	       role == CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
 	cairn_mirror_announce(mir);
@@ -1454,13 +1814,15 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 }
 
 /*
- * Who has which data (see "Generations" above): 0, or refused with *@why.
- * Both nodes decide alike, each from its side.
+ * Who has which data (see "Generations" above): 0 (a resync of the
+ * bitmap), 1 (a full resync), or refused with *@why.  Both nodes decide
+ * alike, each from its side.
  */
 static int cairn_gen_check(struct cairn_mirror *mir,
 			   const struct cairn_wire_hello *peer, const char **why)
 {
 	u64 p_cur, p_bm, s_cur, s_bm;
+	const u64 *p_hist;
 	bool primary;
 
 	spin_lock_irq(&mir->lock);
@@ -1473,9 +1835,16 @@ static int cairn_gen_check(struct cairn_mirror *mir,
 	p_bm = primary ? mir->gen_bitmap : peer->gen_bitmap;
 	s_cur = primary ? peer->gen_current : mir->gen_current;
 	s_bm = primary ? peer->gen_bitmap : mir->gen_bitmap;
+	p_hist = primary ? mir->gen_history : peer->gen_history;
+	if (s_cur && (s_cur == p_hist[0] || s_cur == p_hist[1])) {
+		spin_unlock_irq(&mir->lock);
+		return 1;	/* an older generation of ours: a full resync */
+	}
 	spin_unlock_irq(&mir->lock);
 
-	if (!s_cur || s_cur == p_cur || (p_bm && s_cur == p_bm))
+	if (!s_cur)
+		return 1;
+	if (s_cur == p_cur || (p_bm && s_cur == p_bm))
 		return 0;
 	if (s_bm && p_cur == s_bm)
 		return cairn_refuse(why, primary ?
@@ -1487,13 +1856,95 @@ static int cairn_gen_check(struct cairn_mirror *mir,
 			    -EUCLEAN);
 }
 
+/* The secondary's out-of-sync bits, at the handshake. */
+static int cairn_bitmap_send(struct cairn_mirror *mir, struct cairn_link *link)
+{
+	struct cairn_wire_msg m;
+	u64 first, i, end;
+	int r = 0;
+	u8 *buf;
+
+	buf = kvmalloc(CAIRN_WIRE_MAX_BITS / 8, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (first = 0; first < mir->nr_bits && !r; first = end) {
+		end = min_t(u64, mir->nr_bits, first + CAIRN_WIRE_MAX_BITS);
+		memset(&m, 0, sizeof(m));
+		m.cmd = CAIRN_W_BITMAP;
+		m.bitmap.first = first;
+		m.bitmap.nbits = end - first;
+		m.payload = DIV_ROUND_UP(m.bitmap.nbits, 8);
+		memset(buf, 0, m.payload);
+		spin_lock_irq(&mir->lock);
+		for (i = find_next_bit(mir->oos, end, first); i < end;
+		     i = find_next_bit(mir->oos, end, i + 1))
+			buf[(i - first) / 8] |= 1U << ((i - first) % 8);
+		spin_unlock_irq(&mir->lock);
+		r = cairn_link_send_msg(link->data, &m, true);
+		if (!r)
+			r = cairn_link_send(link->data, buf, m.payload, false);
+	}
+	kvfree(buf);
+	return r;
+}
+
+/*
+ * The primary takes the secondary's bits into its own (at the peer's
+ * grain, which may differ from ours): all of them, in order, in time.
+ */
+static int cairn_bitmap_recv(struct cairn_mirror *mir, struct cairn_link *link,
+			     const char **why)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	unsigned int pgs = link->peer.grain_shift - SECTOR_SHIFT;
+	u64 nbits = DIV_ROUND_UP_ULL(vol_sectors, 1ULL << pgs), first = 0;
+	u8 body[CAIRN_WIRE_BODY_MAX];
+	struct cairn_wire_msg m;
+	int r = 0;
+	u32 i;
+	u8 *buf;
+
+	buf = kvmalloc(CAIRN_WIRE_MAX_BITS / 8, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	cairn_link_sock_rcvtimeo(link->data, link->timeout_ms);
+	while (first < nbits) {
+		r = cairn_link_recv_msg(link->data, &m, body, why);
+		if (r)
+			break;
+		if (m.cmd != CAIRN_W_BITMAP || m.bitmap.first != first ||
+		    m.bitmap.nbits != min_t(u64, nbits - first,
+					    CAIRN_WIRE_MAX_BITS)) {
+			r = cairn_refuse(why, "peer's bitmap is not the one announced", -EPROTO);
+			break;
+		}
+		r = cairn_link_recv(link->data, buf, m.payload);
+		if (r)
+			break;
+		spin_lock_irq(&mir->lock);
+		for (i = 0; i < m.bitmap.nbits; i++) {
+			sector_t start = (first + i) << pgs;
+
+			if (buf[i / 8] & (1U << (i % 8)))
+				cairn_oos_mark(mir, start,
+					       min_t(sector_t, start + (1ULL << pgs),
+						     vol_sectors) - 1);
+		}
+		spin_unlock_irq(&mir->lock);
+		first += m.bitmap.nbits;
+	}
+	cairn_link_sock_rcvtimeo(link->data, 0);
+	kvfree(buf);
+	return r;
+}
+
 static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 			   const char **why)
 {
 	struct cairn_kvol *kv = mir->kv;
 	u8 body[CAIRN_WIRE_BODY_MAX];
 	struct cairn_wire_msg m;
-	int r;
+	int r, full;
 
 	r = cairn_send_hello(mir, link);
 	if (r)
@@ -1518,7 +1969,21 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 		return cairn_refuse(why, "both nodes are primary (split brain)",
 				    -EBUSY);
 	link->peer = m.hello;
-	return cairn_gen_check(mir, &m.hello, why);
+	full = cairn_gen_check(mir, &m.hello, why);
+	if (full < 0)
+		return full;
+	/* A secondary that knows where it differs tells the primary. */
+	if (READ_ONCE(mir->role) == CAIRN_ROLE_SECONDARY &&
+	    m.hello.role == CAIRN_WIRE_PRIMARY && mir->oos_bits)
+		r = cairn_bitmap_send(mir, link);
+	else if (READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY &&
+		 m.hello.role == CAIRN_WIRE_SECONDARY && m.hello.dirty_bits)
+		r = cairn_bitmap_recv(mir, link, why);
+	if (r == -EPROTO)
+		return r;
+	if (r)
+		return cairn_refuse(why, "connection lost during the bitmap exchange", r);
+	return full;
 }
 
 int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
@@ -1527,6 +1992,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 {
 	struct cairn_mirror *mir = kv->mir;
 	struct cairn_link *link;
+	bool full;
 	int r;
 
 	if (!mir)
@@ -1555,6 +2021,9 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	cairn_link_sock_setup(link->meta, timeout_ms);
 
 	r = cairn_handshake(mir, link, why);
+	full = r == 1;
+	if (r == 1)
+		r = 0;
 	if (r) {
 		DMERR("%s/%s: link to %s refused: %s", kv->kp->name,
 		      kv->vol->name, mir->peer_name, *why);
@@ -1577,9 +2046,12 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	get_task_struct(link->meta_rx);
 
 	spin_lock_irq(&mir->lock);
-	if (mir->role == CAIRN_ROLE_PRIMARY && !link->peer.gen_current)
+	if (mir->role == CAIRN_ROLE_PRIMARY && full)
 		cairn_oos_all(mir);	/* it may hold anything */
 	mir->resync_done_sent = !mir->oos_bits;
+	/* The bits the peer sent are durable here before it forgets them. */
+	mir->meta_sweep = true;
+	queue_work(cairn_mirror_wq, &mir->meta_work);
 	link->last_rx = jiffies;
 	mir->link = link;
 	spin_unlock_irq(&mir->lock);
@@ -1631,8 +2103,38 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 	cancel_work_sync(&mir->send_work);
 	flush_work(&mir->ack_work);
 	cancel_delayed_work_sync(&mir->ping_work);
-	kvfree(mir->oos);
-	kfree(mir);
+	cancel_delayed_work_sync(&mir->sweep_work);
+	/* Nothing in flight: the slot keeps exactly what is out of sync. */
+	spin_lock_irq(&mir->lock);
+	bitmap_zero(mir->al_hot, mir->nr_regions);
+	mir->meta_sweep = true;
+	spin_unlock_irq(&mir->lock);
+	if (cairn_meta_sync(mir))
+		DMERR("%s/%s: mirror state not written at detach (the last one stands)",
+		      kv->kp->name, kv->vol->name);
+	cairn_mirror_free(mir);
+}
+
+/* Make @kv a plain volume again, and free its slot (kp->lock held). */
+static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why)
+{
+	struct cairn_pool *core = kv->kp->core;
+	int slot = kv->mir->mslot, r;
+	struct page *page;
+
+	cairn_mirror_destroy(kv);
+	page = alloc_page(GFP_KERNEL);
+	if (!page)
+		return cairn_refuse(why, "out of memory", -ENOMEM);
+	r = cairn_kpool_meta_write(kv->kp, page,
+				   cairn_mmeta_next(core, slot, NULL,
+						    page_address(page)));
+	__free_page(page);
+	if (r)
+		return cairn_refuse(why, "freeing the volume's mirror slot failed", r);
+	cairn_mmeta_done(core, slot, NULL);
+	cairn_mmeta_release(core, slot);
+	return 0;
 }
 
 static u32 cairn_mirror_link_state(struct cairn_mirror *mir)

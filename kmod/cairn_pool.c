@@ -72,6 +72,14 @@ static int cairn_kwrite(void *ctx, unsigned int dev, u64 block,
 	return cairn_kio(kp, kp->io_page, dev, block, REQ_OP_WRITE);
 }
 
+int cairn_kpool_meta_write(struct cairn_kpool *kp, struct page *page,
+			   u64 block)
+{
+	unsigned int dev = kp->core->members[kp->core->sb.meta_member].dev;
+
+	return cairn_kio(kp, page, dev, block, REQ_OP_WRITE | REQ_FUA);
+}
+
 static int cairn_kflush(void *ctx, unsigned int dev)
 {
 	struct cairn_kpool *kp = ctx;

@@ -75,7 +75,8 @@ int cairn_mmeta_decode(const void *block, u64 location, const u8 *pool_uuid,
 		return cairn_mmeta_bad(why, "mirror slot: reserved field is not zero");
 	for (i = n; i < CAIRN_MIRROR_BITS; i++)
 		if (d->bits[i / 8] & (1U << (i % 8)))
-			return cairn_mmeta_bad(why, "mirror slot: a bit is set past the last region");
+			return cairn_mmeta_bad(why,
+					       "mirror slot: a bit is set past the last region");
 	memcpy(m->bits, d->bits, sizeof(m->bits));
 	return 0;
 }
@@ -273,6 +274,6 @@ void cairn_mmeta_done(struct cairn_pool *pool, unsigned int slot,
 
 	ms->cur = !ms->cur;
 	ms->seq++;
-	if (ms->meta && m != ms->meta)
+	if (ms->meta && m && m != ms->meta)
 		memcpy(ms->meta, m, sizeof(*m));
 }

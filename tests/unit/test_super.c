@@ -53,9 +53,10 @@ static const struct {
 	{ -EUCLEAN, "journal tail outside the journal" },	/* tail */
 	{ -EUCLEAN, "volume table or journal outside the metadata area" },	/* journal_wrap */
 	{ -EUCLEAN, "mirror area without the mirror feature" },	/* mirror_noflag */
-	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_data */
-	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_journal */
-	{ -EUCLEAN, "mirror area outside the metadata area or overlapping it" },	/* mirror_size */
+#define MIRROR_OUT "mirror area outside the metadata area or overlapping it"
+	{ -EUCLEAN, MIRROR_OUT },	/* mirror_data */
+	{ -EUCLEAN, MIRROR_OUT },	/* mirror_journal */
+	{ -EUCLEAN, MIRROR_OUT },	/* mirror_size */
 };
 
 static void mutate(struct cairn_disk_super *d, unsigned int i)

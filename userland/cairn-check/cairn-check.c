@@ -20,6 +20,28 @@
 #include "fileio.h"
 #include "libcairn.h"
 
+/* A mirrored volume's persistent state (the pool's mirror area). */
+static void mirror_summary(const struct cairn_pool *pool,
+			   const struct cairn_volume *v)
+{
+	static const char *const disks[] = { "inconsistent", "outdated",
+					     "consistent" };
+	const struct cairn_mirror_meta *m;
+	unsigned int i, dirty = 0;
+	int slot = cairn_mmeta_find(pool, v);
+	char a[32];
+
+	if (slot < 0)
+		return;
+	m = cairn_mmeta_get(pool, slot);
+	for (i = 0; i < m->nr_regions; i++)
+		dirty += !!(m->bits[i / 8] & (1U << (i % 8)));
+	cairn_human_size(1ULL << m->region_shift, a, sizeof(a));
+	printf("    mirror slot %d: %s, data %s, generation %016llx, %u/%u regions of %s dirty\n",
+	       slot, m->role == 1 ? "primary" : "secondary", disks[m->disk],
+	       (unsigned long long)m->gen_current, dirty, m->nr_regions, a);
+}
+
 static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 {
 	u64 chunk = 1ULL << pool->sb.chunk_shift;
@@ -55,6 +77,7 @@ static void summary(struct cairn_pool *pool, struct cairn_fileio *io)
 		cairn_human_size(v->size, a, sizeof(a));
 		cairn_human_size(v->nr_mapped * chunk, b, sizeof(b));
 		printf("  volume %s %s: size %s, mapped %s\n", v->name, uuid, a, b);
+		mirror_summary(pool, v);
 	}
 	printf("metadata clean\n");
 }
