@@ -353,7 +353,7 @@ static inline struct cairn_io *cairn_io_list_take(struct cairn_io_list *l)
 int cairn_kvol_add(struct cairn_kpool *kp, struct cairn_volume *vol);
 void cairn_kvol_del(struct cairn_kvol *kv);
 struct cairn_kvol *cairn_kvol_find(struct cairn_kpool *kp, const char *name);
-int cairn_kvols_init(struct cairn_kpool *kp);
+int cairn_kvols_init(struct cairn_kpool *kp, const char **why);
 
 /*
  * The volume's entry point.  @bio is volume-relative; @io is the caller's
@@ -386,6 +386,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 			 const char **why);
 void cairn_mirror_disconnect(struct cairn_kvol *kv);
 void cairn_mirror_destroy(struct cairn_kvol *kv);
+int cairn_mirror_restore(struct cairn_kvol *kv, const char **why);
 int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv);
 int cairn_mirror_init(void);
 void cairn_mirror_exit(void);

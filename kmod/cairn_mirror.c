@@ -248,6 +248,7 @@ static void cairn_meta_fill(struct cairn_mirror *mir,
 
 	m->role = mir->role;
 	m->disk = mir->disk;
+	strscpy(m->peer, mir->peer_name, sizeof(m->peer));
 	m->gen_current = mir->gen_current;
 	m->gen_bitmap = mir->gen_bitmap;
 	m->gen_history[0] = mir->gen_history[0];
@@ -1587,7 +1588,8 @@ static void cairn_mirror_load(struct cairn_mirror *mir,
  * area if it has one (it was mirrored before a restart), else a new slot.
  */
 static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
-					     bool force, const char **why)
+					     const char *peer, bool force,
+					     const char **why)
 {
 	struct cairn_pool *core = kv->kp->core;
 	unsigned int chunk_shift = kv->kp->chunk_shift;
@@ -1644,6 +1646,10 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	mir->nr_bits = nr_bits;
 	mir->kv = kv;
 	mir->role = role;
+	if (peer)
+		strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
+	else if (saved)
+		strscpy(mir->peer_name, saved->peer, sizeof(mir->peer_name));
 	spin_lock_init(&mir->lock);
 	mutex_init(&mir->meta_mutex);
 	mir->writes = RB_ROOT_CACHED;
@@ -1723,6 +1729,29 @@ static void cairn_mirror_announce(struct cairn_mirror *mir)
 
 static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why);
 
+/*
+ * At pool open, before anyone can see the volume: a volume that was
+ * mirrored comes back mirrored, as secondary (its device refuses I/O)
+ * until it is made primary, with its state from its slot.
+ */
+int cairn_mirror_restore(struct cairn_kvol *kv, const char **why)
+{
+	struct cairn_mirror *mir;
+
+	if (cairn_mmeta_find(kv->kp->core, kv->vol) < 0)
+		return 0;
+	mir = cairn_mirror_new(kv, CAIRN_ROLE_SECONDARY, NULL, false, why);
+	if (IS_ERR(mir))
+		return PTR_ERR(mir);
+	WRITE_ONCE(kv->mir, mir);
+	DMINFO("%s/%s: mirrored with %s: secondary until promoted (data %s, %llu B out of sync)",
+	       kv->kp->name, kv->vol->name, mir->peer_name,
+	       mir->disk == CAIRN_MDISK_CONSISTENT ? "consistent" :
+	       mir->disk == CAIRN_MDISK_OUTDATED ? "outdated" : "inconsistent",
+	       min(mir->oos_bits << (mir->grain_shift + SECTOR_SHIFT), kv->vol->size));
+	return 0;
+}
+
 int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		     bool force, const char **why)
 {
@@ -1742,17 +1771,19 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		return cairn_mirror_forget(kv, why);
 	}
 	if (!mir) {
-		mir = cairn_mirror_new(kv, role, force, why);
+		mir = cairn_mirror_new(kv, role, peer, force, why);
 		if (IS_ERR(mir))
 			return PTR_ERR(mir);
-		if (peer)
-			strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
 		WRITE_ONCE(kv->mir, mir);
 		cairn_mirror_event(mir, CAIRN_EVENT_ROLE_CHANGED, role);
 		return 0;
 	}
-	if (peer)
+	if (peer && strcmp(peer, mir->peer_name)) {
 		strscpy(mir->peer_name, peer, sizeof(mir->peer_name));
+		spin_lock_irq(&mir->lock);
+		cairn_meta_kick(mir);
+		spin_unlock_irq(&mir->lock);
+	}
 	if (role == CAIRN_ROLE_SECONDARY && force) {
 		/* Discard this node's changes: a full resync from the peer. */
 		if (mir->link)

@@ -497,11 +497,9 @@ int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 		r = -EEXIST;
 		goto out_free_core;
 	}
-	r = cairn_kvols_init(kp);
-	if (r) {
-		*why = "out of memory";
+	r = cairn_kvols_init(kp, why);
+	if (r)
 		goto out_free_core;
-	}
 	cairn_kpool_register(kp, CAIRN_EVENT_POOL_OPENED);
 	*kpp = kp;
 	return 0;

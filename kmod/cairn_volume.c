@@ -201,9 +201,13 @@ struct cairn_kvol *cairn_kvol_find(struct cairn_kpool *kp, const char *name)
 	return NULL;
 }
 
-/* A volume object for every volume of a freshly assembled pool. */
-int cairn_kvols_init(struct cairn_kpool *kp)
+/*
+ * A volume object for every volume of a freshly assembled pool; those that
+ * were mirrored are mirrored again (as secondary).
+ */
+int cairn_kvols_init(struct cairn_kpool *kp, const char **why)
 {
+	struct cairn_kvol *kv;
 	unsigned int i;
 	int r;
 
@@ -211,6 +215,13 @@ int cairn_kvols_init(struct cairn_kpool *kp)
 		if (!kp->core->volumes[i])
 			continue;
 		r = cairn_kvol_add(kp, kp->core->volumes[i]);
+		if (r) {
+			*why = "out of memory";
+			return r;
+		}
+	}
+	list_for_each_entry(kv, &kp->vols, list) {
+		r = cairn_mirror_restore(kv, why);
 		if (r)
 			return r;
 	}

@@ -231,7 +231,7 @@ struct cairn_disk_rec_volume {
  * slot names its volume by id and UUID; volume 0 is a free slot.
  *
  * The state: the generation identifiers (see kmod/cairn_mirror.c), the
- * data's state and role, and the dirty regions: a bit per region of
+ * data's state, the role and the peer's name, and the dirty regions: a bit per region of
  * 2^region_shift bytes, set for every region where this node's data may
  * differ from its peer's -- what the peer missed, and every region a write
  * may be in flight to (the activity log: a region's bit is durable before
@@ -241,7 +241,7 @@ struct cairn_disk_rec_volume {
  */
 #define CAIRN_MIRROR_SLOTS	256	/* mirrored volumes per pool */
 #define CAIRN_MIRROR_BLOCKS	(2 * CAIRN_MIRROR_SLOTS)
-#define CAIRN_MIRROR_HDR	128	/* bytes before the bits */
+#define CAIRN_MIRROR_HDR	192	/* bytes before the bits */
 #define CAIRN_MIRROR_BITS	((CAIRN_BLOCK_SIZE - CAIRN_MIRROR_HDR) * 8)
 
 /* Data states (the uapi's enum cairn_mirror_disk). */
@@ -263,6 +263,7 @@ struct cairn_disk_mirror {
 	__le32 region_shift;		/* log2 of a region, in bytes */
 	__le32 nr_regions;		/* at most CAIRN_MIRROR_BITS */
 	__le32 reserved;
+	char peer[64];			/* the peer's name, NUL-padded */
 	u8 padding[16];
 	u8 bits[CAIRN_BLOCK_SIZE - CAIRN_MIRROR_HDR];	/* LSB first */
 } __packed;

@@ -5,6 +5,7 @@
  */
 #include "pool.h"
 #include "mmeta.h"
+#include "names.h"
 
 void cairn_mmeta_encode(const struct cairn_mirror_meta *m, void *block,
 			u64 location, u64 seq, const u8 *pool_uuid)
@@ -23,6 +24,7 @@ void cairn_mmeta_encode(const struct cairn_mirror_meta *m, void *block,
 		d->disk = cpu_to_le32(m->disk);
 		d->region_shift = cpu_to_le32(m->region_shift);
 		d->nr_regions = cpu_to_le32(m->nr_regions);
+		memcpy(d->peer, m->peer, strnlen(m->peer, sizeof(d->peer)));
 		memcpy(d->bits, m->bits, sizeof(d->bits));
 	}
 	cairn_block_seal(block, CAIRN_BLOCK_MIRROR, location, seq, pool_uuid);
@@ -71,6 +73,12 @@ int cairn_mmeta_decode(const void *block, u64 location, const u8 *pool_uuid,
 	if (m->region_shift < CAIRN_BLOCK_SHIFT || m->region_shift > 62 ||
 	    !n || n > CAIRN_MIRROR_BITS)
 		return cairn_mmeta_bad(why, "mirror slot: region size or count out of range");
+	memcpy(m->peer, d->peer, sizeof(d->peer));
+	m->peer[sizeof(d->peer)] = '\0';
+	if (m->peer[0] && cairn_name_check(m->peer, sizeof(m->peer)))
+		return cairn_mmeta_bad(why, "mirror slot: invalid peer name");
+	if (!cairn_zero(d->peer + strlen(m->peer), sizeof(d->peer) - strlen(m->peer)))
+		return cairn_mmeta_bad(why, "mirror slot: peer name is not NUL-padded");
 	if (d->reserved || !cairn_zero(d->padding, sizeof(d->padding)))
 		return cairn_mmeta_bad(why, "mirror slot: reserved field is not zero");
 	for (i = n; i < CAIRN_MIRROR_BITS; i++)

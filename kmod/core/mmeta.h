@@ -27,6 +27,7 @@ struct cairn_mirror_meta {
 	u8 uuid[CAIRN_UUID_SIZE];
 	u32 role;			/* 1 primary, 2 secondary */
 	u32 disk;			/* enum cairn_disk_mirror_state */
+	char peer[65];			/* "" or a valid name */
 	u64 gen_current, gen_bitmap, gen_history[2];
 	u32 region_shift;		/* bytes, log2 */
 	u32 nr_regions;

@@ -44,6 +44,7 @@ static void sample(struct cairn_mirror_meta *m)
 	m->gen_history[0] = 7;
 	m->region_shift = 20;
 	m->nr_regions = 1000;
+	strcpy(m->peer, "node-b");
 	m->bits[0] = 0x81;
 	m->bits[124] = 0x80;		/* region 999, the last */
 }
@@ -67,6 +68,11 @@ static void test_codec(void)
 	cairn_mmeta_encode(&m, block, 900, 5, pool_uuid);
 	CHECK_EQ(cairn_mmeta_decode(block, 900, pool_uuid, &out, &seq, &why), -EUCLEAN);
 	CHECK(!strcmp(why, "mirror slot: a bit is set past the last region"));
+	sample(&m);
+	strcpy(m.peer, "bad/name");
+	cairn_mmeta_encode(&m, block, 900, 5, pool_uuid);
+	CHECK_EQ(cairn_mmeta_decode(block, 900, pool_uuid, &out, &seq, &why), -EUCLEAN);
+	CHECK(!strcmp(why, "mirror slot: invalid peer name"));
 	sample(&m);
 	m.role = 3;
 	cairn_mmeta_encode(&m, block, 900, 5, pool_uuid);
