@@ -79,15 +79,45 @@
  * until one side's changes are discarded (MIRROR_SET secondary with
  * FORCE: its data becomes unknown, and it takes a full resync).
  *
- * What is not here yet: the bitmap, the generations and the activity log
- * are in RAM only, so a node that restarts knows nothing of its data: a
- * secondary reports it unknown, and a primary made again starts a new
- * generation with everything out of sync -- a full (thin-aware) resync,
- * never a wrong one.
+ * A generation the primary's bitmap no longer counts from (one of its
+ * gen_history, the bitmap generations of earlier resyncs) on the secondary
+ * means a full resync, as does an unknown one.
+ *
+ * Persistence
+ * -----------
+ * Each mirrored volume has a slot in the pool's mirror area (core/mmeta.c,
+ * struct cairn_disk_mirror): its generations, data state, role and peer,
+ * and a bitmap of dirty regions (a region is a grain, or more on a volume
+ * of over 31232 grains).  The invariant: every region where this node's
+ * data may differ from its peer's is dirty in the slot.  So:
+ *   - a host write's regions are made durable as dirty before the write
+ *     starts (mir->al: regions durable; a write to one that is not waits
+ *     on al_wait while the meta worker writes the slot) -- the activity
+ *     log, so a primary that crashes resyncs the regions its writes were
+ *     in flight to, and no others;
+ *   - a write the peer will not get (degraded) also waits until the new
+ *     generation it starts is durable;
+ *   - every few seconds a sweep drops the regions that went idle and are
+ *     in sync (nothing written since the last sweep, nothing in flight, no
+ *     bit out of sync), and adds those with bits out of sync;
+ *   - at detach (pool close) nothing is in flight: the slot keeps exactly
+ *     the regions out of sync.
+ * The slot is written by one worker at a time (meta_mutex), a whole block
+ * with FUA, copies A and B in turn, so a torn write leaves the other.
+ * When a pool opens, a volume with a slot comes back mirrored, secondary
+ * (its device refuses I/O) until promoted, its dirty regions out of sync.
+ * At the handshake a secondary with bits out of sync sends them (BITMAP)
+ * and the primary adds them to its own before the resync: the regions a
+ * crashed primary had writes in flight to come from the new primary.  The
+ * secondary forgets its bits only once the primary says all is in sync.
+ * A failed write of the slot fails the volume's writes from then on:
+ * nothing is acknowledged that the slot may not cover.
  *
  * Locks: mir->lock (a spinlock, taken in completion context) protects the
- * mirror's lists, tree, bitmap and state; link->data_tx and link->meta_tx
- * (mutexes) serialise the senders of a socket; no lock is held across I/O.
+ * mirror's lists, tree, bitmaps and state; link->data_tx and link->meta_tx
+ * (mutexes) serialise the senders of a socket; meta_mutex the writers of
+ * the slot (the meta worker, and control calls flushing it); no spinlock
+ * is held across I/O, and no mutex across data I/O.
  */
 #include <linux/module.h>
 #include <linux/device-mapper.h>
