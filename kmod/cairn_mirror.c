@@ -276,6 +276,8 @@ static void cairn_meta_fill(struct cairn_mirror *mir,
 {
 	u32 r;
 
+	m->volume = mir->kv->vol->id;
+	memcpy(m->uuid, mir->kv->vol->uuid, sizeof(m->uuid));
 	m->role = mir->role;
 	m->disk = mir->disk;
 	strscpy(m->peer, mir->peer_name, sizeof(m->peer));
