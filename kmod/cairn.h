@@ -121,6 +121,7 @@ struct cairn_mreq {
 	u16 cmd;			/* CAIRN_W_DATA or CAIRN_W_FLUSH */
 	u8 kind;			/* enum cairn_mreq_kind */
 	bool in_tree;
+	bool epoch;			/* a flush that ends an epoch */
 	bool remote_ok;			/* the peer has it */
 	atomic_t pending;		/* halves (and a sender) not done */
 	blk_status_t local;		/* the local half's status */
@@ -177,10 +178,16 @@ struct cairn_mirror {
 	unsigned long *al_hot;		/* written since the last sweep */
 	unsigned long *al_disk;		/* regions dirty in the slot */
 	unsigned long *al_next;		/* the meta worker's */
+	/*
+	 * Regions written since the last flush both nodes completed: the
+	 * current epoch, and the one an epoch flush is making durable.
+	 */
+	unsigned long *unflushed[2];
+	unsigned int uf_cur;
+	bool uf_flushing;
 	struct list_head al_wait;	/* writes waiting for al_want */
 	u64 gen_durable;		/* gen_current as last written */
 	bool meta_stale;		/* state to write */
-	bool meta_sweep;		/* the next write also clears */
 	bool meta_failed;		/* a write failed: writes fail */
 	u64 meta_writes;
 	struct mutex meta_mutex;	/* the slot's one writer */

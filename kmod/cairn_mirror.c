@@ -97,9 +97,18 @@
  *     in flight to, and no others;
  *   - a write the peer will not get (degraded) also waits until the new
  *     generation it starts is durable;
+ *   - a resync transfer waits the same way for its region;
+ *   - a write is durable on a node only once the node flushed after it:
+ *     regions written since the last flush completed on both nodes are
+ *     tracked in RAM (two epochs, see cairn_epoch_start()), and when the
+ *     link drops they go out of sync -- the peer may have lost what it
+ *     acknowledged (DRBD marks its transfer log's unacknowledged epochs
+ *     out of sync the same way);
  *   - every few seconds a sweep drops the regions that went idle and are
  *     in sync (nothing written since the last sweep, nothing in flight, no
- *     bit out of sync), and adds those with bits out of sync;
+ *     bit out of sync, flushed on both nodes since the last write: the
+ *     sweep flushes both nodes itself when regions wait only for that),
+ *     and adds those with bits out of sync;
  *   - at detach (pool close) nothing is in flight: the slot keeps exactly
  *     the regions out of sync.
  * The slot is written by one worker at a time (meta_mutex), a whole block
@@ -181,6 +190,7 @@ static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
  * bitmap counting from the old one (mir->lock held).
  */
 static void cairn_meta_kick(struct cairn_mirror *mir);
+static bool cairn_peer_takes(struct cairn_mirror *mir);
 
 static void cairn_gen_diverge(struct cairn_mirror *mir)
 {
@@ -231,6 +241,39 @@ static void cairn_al_mark(struct cairn_mirror *mir, unsigned long *map,
 		__set_bit(r, map);
 }
 
+/*
+ * Epochs (mir->lock held).  A write is durable on a node only once that
+ * node flushed after it, so a region stays dirty until both nodes flushed
+ * after its last write.  Writes mark their regions in the current epoch's
+ * bitmap; a flush that finds no epoch being flushed ends the current one
+ * (the other bitmap, empty, becomes current) and, completed on both nodes,
+ * empties the ended one -- otherwise its regions go back to the current.
+ */
+static void cairn_epoch_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	if (mir->uf_flushing)
+		return;
+	mir->uf_flushing = true;
+	mir->uf_cur ^= 1;
+	mr->epoch = true;
+}
+
+static void cairn_epoch_end(struct cairn_mirror *mir, bool durable)
+{
+	unsigned long *ended = mir->unflushed[!mir->uf_cur];
+
+	if (!durable)
+		bitmap_or(mir->unflushed[mir->uf_cur], mir->unflushed[mir->uf_cur],
+			  ended, mir->nr_regions);
+	bitmap_zero(ended, mir->nr_regions);
+	mir->uf_flushing = false;
+}
+
+static bool cairn_unflushed(struct cairn_mirror *mir, u32 r)
+{
+	return test_bit(r, mir->unflushed[0]) || test_bit(r, mir->unflushed[1]);
+}
+
 /* State to write (mir->lock held): the meta worker writes it soon. */
 static void cairn_meta_kick(struct cairn_mirror *mir)
 {
@@ -239,14 +282,16 @@ static void cairn_meta_kick(struct cairn_mirror *mir)
 }
 
 /*
- * Drop from mir->al the regions that are idle and in sync: not written
- * since the last sweep, no write or resync in flight, no bit out of sync.
- * Regions with bits out of sync that are not yet durable are wanted.
- * (mir->lock held; the meta worker's.)
+ * A region may leave mir->al once it is idle and in sync: not written
+ * since the last sweep, nothing in flight, no bit out of sync, and flushed
+ * on both nodes since its last write.  Regions with bits out of sync that
+ * are not yet durable as dirty are wanted.  Returns whether some region
+ * waits only for a flush.  (mir->lock held.)
  */
-static void cairn_al_sweep(struct cairn_mirror *mir)
+static bool cairn_al_sweep(struct cairn_mirror *mir)
 {
 	unsigned int gpr = mir->region_shift - mir->grain_shift;
+	bool need_flush = false;
 	u64 first, end;
 	u32 r;
 
@@ -264,9 +309,14 @@ static void cairn_al_sweep(struct cairn_mirror *mir)
 		    interval_tree_iter_first(&mir->writes, start,
 					     start + (1ULL << mir->region_shift) - 1))
 			continue;
+		if (cairn_unflushed(mir, r)) {
+			need_flush = true;
+			continue;
+		}
 		__clear_bit(r, mir->al);
 	}
 	bitmap_zero(mir->al_hot, mir->nr_regions);
+	return need_flush;
 }
 
 /* What the slot is to say (mir->lock held). */
@@ -314,9 +364,6 @@ static void cairn_meta_work(struct work_struct *work)
 
 	mutex_lock(&mir->meta_mutex);
 	spin_lock_irq(&mir->lock);
-	if (mir->meta_sweep)
-		cairn_al_sweep(mir);
-	mir->meta_sweep = false;
 	bitmap_or(next, mir->al, mir->al_want, mir->nr_regions);
 	bitmap_zero(mir->al_want, mir->nr_regions);
 	changed = mir->meta_stale || !bitmap_equal(next, mir->al_disk,
@@ -355,6 +402,8 @@ static void cairn_meta_work(struct work_struct *work)
 	list_splice_init(&mir->al_wait, &go);
 	spin_unlock_irq(&mir->lock);
 	mutex_unlock(&mir->meta_mutex);
+	if (changed && READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY)
+		queue_work(cairn_mirror_wq, &mir->resync_work);
 
 	list_for_each_entry_safe(mr, tmp, &go, list) {
 		list_del_init(&mr->list);
@@ -362,17 +411,65 @@ static void cairn_meta_work(struct work_struct *work)
 	}
 }
 
-/* Now and then: let the regions that went idle and in sync go. */
+static void cairn_flush_endio(struct bio *bio)
+{
+	complete(bio->bi_private);
+}
+
+/*
+ * A flush of the volume from the mirror itself, as a host flush would be:
+ * on both nodes, or on this one without a peer.  0 when it completed on
+ * both.  A primary's only.
+ */
+static int cairn_mirror_flush(struct cairn_mirror *mir)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct cairn_mreq *mr;
+	struct bio *bio;
+	int r = -EIO;
+
+	mr = kzalloc(sizeof(*mr), GFP_NOIO);
+	if (!mr)
+		return -ENOMEM;
+	bio = bio_alloc(NULL, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
+	bio->bi_end_io = cairn_flush_endio;
+	bio->bi_private = &done;
+	if (cairn_mirror_map(mir->kv, bio, mr) == DM_MAPIO_SUBMITTED) {
+		wait_for_completion(&done);
+		r = !bio->bi_status && mr->remote_ok ? 0 : -EIO;
+	}
+	bio_put(bio);
+	kfree(mr);
+	return r;
+}
+
+/*
+ * Let the regions that went idle and in sync go: a primary first flushes
+ * both nodes when regions wait only for that, then sweeps once more.
+ */
+static void cairn_sweep(struct cairn_mirror *mir)
+{
+	bool need_flush;
+
+	spin_lock_irq(&mir->lock);
+	need_flush = cairn_al_sweep(mir) && mir->role == CAIRN_ROLE_PRIMARY &&
+		     cairn_peer_takes(mir);
+	spin_unlock_irq(&mir->lock);
+	if (need_flush && !cairn_mirror_flush(mir)) {
+		spin_lock_irq(&mir->lock);
+		cairn_al_sweep(mir);
+		spin_unlock_irq(&mir->lock);
+	}
+	queue_work(cairn_mirror_wq, &mir->meta_work);
+}
+
 static void cairn_sweep_work(struct work_struct *work)
 {
 	struct cairn_mirror *mir = container_of(to_delayed_work(work),
 						struct cairn_mirror, sweep_work);
 
-	spin_lock_irq(&mir->lock);
-	mir->meta_sweep = true;
-	spin_unlock_irq(&mir->lock);
-	queue_work(cairn_mirror_wq, &mir->meta_work);
-	queue_delayed_work(cairn_mirror_wq, &mir->sweep_work,
+	cairn_sweep(mir);
+	queue_delayed_work(system_long_wq, &mir->sweep_work,
 			   msecs_to_jiffies(CAIRN_SWEEP_MS));
 }
 
@@ -415,6 +512,8 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 	spin_lock_irqsave(&mir->lock, flags);
 	if (mr->local && mr->cmd == CAIRN_W_DATA)
 		cairn_oos_mark_mreq(mir, mr);
+	if (mr->epoch)
+		cairn_epoch_end(mir, !mr->local && mr->remote_ok);
 	if (mr->in_tree) {
 		interval_tree_remove(&mr->it, &mir->writes);
 		redrive = !list_empty(&mir->conflicts);
@@ -550,7 +649,10 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 			return;
 		}
 		cairn_al_mark(mir, mir->al_hot, mr);
+		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_insert(&mr->it, &mir->writes);
+	} else if (mr->cmd == CAIRN_W_FLUSH) {
+		cairn_epoch_start(mir, mr);
 	}
 	kick = list_empty(&mir->sendq);
 	remote = cairn_remote_start(mir, mr);
@@ -700,6 +802,26 @@ static void cairn_oos_all(struct cairn_mirror *mir)
 	mir->resync_done_sent = false;
 }
 
+/* The regions of both epochs out of sync (mir->lock held). */
+static void cairn_oos_unflushed(struct cairn_mirror *mir)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	u32 r;
+
+	if (mir->role != CAIRN_ROLE_PRIMARY)
+		return;
+	for (r = 0; r < mir->nr_regions; r++) {
+		sector_t start = (sector_t)r << mir->region_shift;
+
+		if (cairn_unflushed(mir, r))
+			cairn_oos_mark(mir, start,
+				       min_t(sector_t, start + (1ULL << mir->region_shift),
+					     vol_sectors) - 1);
+	}
+	bitmap_zero(mir->unflushed[0], mir->nr_regions);
+	bitmap_zero(mir->unflushed[1], mir->nr_regions);
+}
+
 static void cairn_down_work(struct work_struct *work)
 {
 	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
@@ -725,6 +847,11 @@ static void cairn_down_work(struct work_struct *work)
 	list_splice_tail_init(&mir->sendq, &lost);
 	if (!list_empty(&lost))
 		cairn_gen_diverge(mir);
+	/*
+	 * What the peer acknowledged but did not flush may be gone with it:
+	 * out of sync, like what it never got.
+	 */
+	cairn_oos_unflushed(mir);
 	spin_unlock_irq(&mir->lock);
 	/* Acks still to send are dropped: the peer's writes are done. */
 	flush_work(&mir->ack_work);
@@ -1021,6 +1148,16 @@ static void cairn_resync_work(struct work_struct *work)
 			kfree(mr);
 			continue;	/* a write has it: later */
 		}
+		if (!cairn_al_covers(mir, mr)) {
+			/* Its region durable as dirty first; then again. */
+			cairn_al_mark(mir, mir->al_want, mr);
+			mir->resync_pos = bit;
+			spin_unlock_irq(&mir->lock);
+			kfree(mr);
+			queue_work(cairn_mirror_wq, &mir->meta_work);
+			return;
+		}
+		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_insert(&mr->it, &mir->writes);
 		mr->in_tree = true;
 		mir->resync_busy++;
@@ -1569,6 +1706,8 @@ static void cairn_mirror_free(struct cairn_mirror *mir)
 	kfree(mir->al_hot);
 	kfree(mir->al_disk);
 	kfree(mir->al_next);
+	kfree(mir->unflushed[0]);
+	kfree(mir->unflushed[1]);
 	kvfree(mir->oos);
 	kfree(mir);
 }
@@ -1668,10 +1807,13 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	mir->al_hot = kzalloc(rbytes, GFP_KERNEL);
 	mir->al_disk = kzalloc(rbytes, GFP_KERNEL);
 	mir->al_next = kzalloc(rbytes, GFP_KERNEL);
+	mir->unflushed[0] = kzalloc(rbytes, GFP_KERNEL);
+	mir->unflushed[1] = kzalloc(rbytes, GFP_KERNEL);
 	mir->meta = kvzalloc(sizeof(*mir->meta), GFP_KERNEL);
 	mir->meta_page = alloc_page(GFP_KERNEL);
 	if (!mir->oos || !mir->al || !mir->al_want || !mir->al_hot ||
-	    !mir->al_disk || !mir->al_next || !mir->meta || !mir->meta_page) {
+	    !mir->al_disk || !mir->al_next || !mir->unflushed[0] ||
+	    !mir->unflushed[1] || !mir->meta || !mir->meta_page) {
 		cairn_mirror_free(mir);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -1721,7 +1863,11 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	}
 	mir->mslot = slot;
 	mir->gen_durable = saved ? saved->gen_current : 0;
-	r = cairn_meta_sync(mir);
+	/*
+	 * A new slot is written before the volume is mirrored; a loaded one
+	 * when something changes (so a read-only pool still opens).
+	 */
+	r = saved && !force ? 0 : cairn_meta_sync(mir);
 	if (r) {
 		if (!saved)
 			cairn_mmeta_release(core, slot);
@@ -1729,7 +1875,8 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 		*why = "writing the mirror state to the pool failed";
 		return ERR_PTR(r);
 	}
-	queue_delayed_work(cairn_mirror_wq, &mir->sweep_work,
+	/* Not on cairn_mirror_wq: a sweep waits for a flush that needs it. */
+	queue_delayed_work(system_long_wq, &mir->sweep_work,
 			   msecs_to_jiffies(CAIRN_SWEEP_MS));
 	return mir;
 }
@@ -2112,9 +2259,6 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	if (mir->role == CAIRN_ROLE_PRIMARY && full)
 		cairn_oos_all(mir);	/* it may hold anything */
 	mir->resync_done_sent = !mir->oos_bits;
-	/* The bits the peer sent are durable here before it forgets them. */
-	mir->meta_sweep = true;
-	queue_work(cairn_mirror_wq, &mir->meta_work);
 	link->last_rx = jiffies;
 	mir->link = link;
 	spin_unlock_irq(&mir->lock);
@@ -2158,6 +2302,12 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 
 	if (!mir)
 		return;
+	/*
+	 * Everything written made durable on both nodes while the link is up:
+	 * the slot need not keep regions as unflushed on the peer.
+	 */
+	if (READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY && mir->link)
+		cairn_mirror_flush(mir);
 	cairn_mirror_disconnect(kv);
 	WRITE_ONCE(kv->mir, NULL);
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
@@ -2167,10 +2317,13 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 	flush_work(&mir->ack_work);
 	cancel_delayed_work_sync(&mir->ping_work);
 	cancel_delayed_work_sync(&mir->sweep_work);
-	/* Nothing in flight: the slot keeps exactly what is out of sync. */
+	/*
+	 * Nothing in flight: the slot keeps what is out of sync, and what
+	 * may not be durable on the peer.
+	 */
 	spin_lock_irq(&mir->lock);
 	bitmap_zero(mir->al_hot, mir->nr_regions);
-	mir->meta_sweep = true;
+	cairn_al_sweep(mir);
 	spin_unlock_irq(&mir->lock);
 	if (cairn_meta_sync(mir))
 		DMERR("%s/%s: mirror state not written at detach (the last one stands)",

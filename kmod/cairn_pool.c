@@ -384,10 +384,16 @@ out:
 	return r;
 }
 
-static void cairn_kpool_register(struct cairn_kpool *kp, u32 event)
+/* What the volume objects need of an assembled pool. */
+static void cairn_kpool_identify(struct cairn_kpool *kp)
 {
 	kp->chunk_shift = kp->core->sb.chunk_shift - SECTOR_SHIFT;
 	strscpy(kp->name, kp->core->sb.pool_name, sizeof(kp->name));
+}
+
+static void cairn_kpool_register(struct cairn_kpool *kp, u32 event)
+{
+	cairn_kpool_identify(kp);
 	list_add_tail(&kp->list, &cairn_registry.pools);
 	cairn_registry.nr_pools++;
 	__module_get(THIS_MODULE);
@@ -497,6 +503,7 @@ int cairn_kpool_open(char **paths, unsigned int nr, struct cairn_kpool **kpp,
 		r = -EEXIST;
 		goto out_free_core;
 	}
+	cairn_kpool_identify(kp);
 	r = cairn_kvols_init(kp, why);
 	if (r)
 		goto out_free_core;
