@@ -41,7 +41,7 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib \
 	-DCAIRN_VERSION='"$(VERSION)"' $(CPPFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit
+USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit libcrypto
 NL_CFLAGS := $(shell pkg-config --cflags $(USER_PKGS) 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs $(USER_PKGS) 2>/dev/null)
 
