@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,29 @@ const char *cairn_config_path(void)
 	const char *p = getenv("CAIRN_CONFIG");
 
 	return p && *p ? p : CAIRN_CONFIG_PATH;
+}
+
+const char *cairn_pidfile_path(void)
+{
+	const char *p = getenv("CAIRN_PIDFILE");
+
+	return p && *p ? p : CAIRN_PIDFILE_PATH;
+}
+
+/* The lock's holder is the running cairnd (F_GETLK names it). */
+int cairn_daemon_reload(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(cairn_pidfile_path(), O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fcntl(fd, F_GETLK, &fl))
+		r = -errno;
+	else if (fl.l_type != F_UNLCK && fl.l_pid > 0)
+		r = kill(fl.l_pid, SIGHUP) ? -errno : 1;
+	close(fd);
+	return r;
 }
 
 /* Append one zeroed element to *@arr (of *@nr elements of @size). */

@@ -302,6 +302,15 @@ void cairn_config_free(struct cairn_config *cfg);
 /* The path load/save use for NULL. */
 const char *cairn_config_path(void);
 
+/*
+ * cairnd's pid file: $CAIRN_PIDFILE or CAIRN_PIDFILE_PATH, locked by the
+ * running cairnd.  cairn_daemon_reload() sends SIGHUP to the cairnd that
+ * holds the lock: 1 if one did, 0 if none runs, or a negative errno.
+ */
+#define CAIRN_PIDFILE_PATH "/run/cairnd.pid"
+const char *cairn_pidfile_path(void);
+int cairn_daemon_reload(void);
+
 struct cairn_cfg_pool *cairn_config_pool(struct cairn_config *cfg,
 					 const char *name);
 struct cairn_cfg_volume *cairn_config_volume(struct cairn_config *cfg,
