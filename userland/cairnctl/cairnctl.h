@@ -48,6 +48,7 @@ struct command {
 };
 
 #define C_CHANGES	0x1	/* changes state: the configuration is saved */
+#define C_DAEMON	0x2	/* then the running cairnd reloads it */
 
 /* A child of a node in the tree, for ls, cd and completion. */
 struct child {
@@ -132,5 +133,12 @@ int exports_children(struct ctx *c, comp_t *comp,
 /* The export that uses @volume ("iscsi/<wwn>/tpg1/lun0"), or NULL. */
 const char *volume_export(struct ctx *c, const char *volume, char *buf,
 			  size_t len);
+
+/* peers.c: /peers, and the mirror verbs of /volumes/VOLUME */
+extern const struct command peer_commands[];
+extern const unsigned int nr_peer_commands;
+int peers_children(struct ctx *c, struct child **out);
+/* Tell the running cairnd (SIGHUP); a note when none runs. */
+int peers_changed(struct ctx *c);
 
 #endif /* CAIRNCTL_H */
