@@ -567,8 +567,8 @@ int cairn_peer_connect(const struct cairn_cfg_peer *p, const char *self,
 	if (!r)
 		r = cairn_peer_recv(fd, &in, CAIRN_PEER_TIMEOUT_MS);
 	if (r == -ECONNRESET || (!r && in.type == CAIRN_PEER_REPLY)) {
-		snprintf(err, errlen, "peer %s: authentication failed: %s "
-			 "(wrong secret?)", p->name,
+		snprintf(err, errlen, "peer %s: authentication failed: wrong "
+			 "secret (the peer refused this node's proof: %s)", p->name,
 			 r ? "connection closed" : in.message);
 		r = -EACCES;
 		goto fail;
