@@ -21,7 +21,9 @@
 #include "uapi/cairn_nl.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/cairn-test-peers-XXXXXX";
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static char dir[sizeof("/tmp/cairn-test-peers-XXXXXX")];
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {
@@ -157,7 +159,7 @@ static void test_config_errors(void)
 	char err[512];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		CHECK_EQ(load_text(bad[i].text, &cfg, err, sizeof(err)), -EINVAL);
 		if (!strstr(err, bad[i].msg)) {
@@ -233,8 +235,7 @@ static void test_frames(void)
 			junk[k] = rand_r(&seed);
 		memcpy(junk, "CRNP\1", 5);
 		junk[5] = 1 + rand_r(&seed) % (__CAIRN_PEER_TYPE_MAX - 1);
-		junk[6] = junk[7] = 0;
-		junk[8] = junk[9] = junk[10] = 0;
+		memset(junk + 6, 0, 5);
 		junk[11] = n;
 		if (!cairn_peer_decode(junk, CAIRN_PEER_HDR + n, &out)) {
 			accepted++;
@@ -257,7 +258,7 @@ static void test_secret(void)
 	write_file("short.key", "0123456789abcde", 0600);
 	snprintf(path, sizeof(path), "%s/short.key", dir);
 	CHECK_EQ(cairn_secret_load(path, key, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "15 bytes") != NULL);
+	CHECK(strstr(err, "15 bytes"));
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	write_file("big.key", big, 0600);
@@ -266,11 +267,11 @@ static void test_secret(void)
 	write_file("open.key", "0123456789abcdef", 0640);
 	snprintf(path, sizeof(path), "%s/open.key", dir);
 	CHECK_EQ(cairn_secret_load(path, key, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "readable by group or others") != NULL);
+	CHECK(strstr(err, "readable by group or others"));
 	snprintf(path, sizeof(path), "%s/none.key", dir);
 	CHECK_EQ(cairn_secret_load(path, key, err, sizeof(err)), -ENOENT);
 	CHECK_EQ(cairn_secret_load(dir, key, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "not a regular file") != NULL);
+	CHECK(strstr(err, "not a regular file"));
 }
 
 /* ---- authentication over loopback TCP ---- */
@@ -373,7 +374,7 @@ static void test_auth(void)
 	err[0] = '\0';
 	CHECK_EQ(auth_case("a", "other.key", "b", &s, err), -EACCES);
 	CHECK_EQ(s.r, -EACCES);
-	CHECK(strstr(err, "authentication failed: wrong secret") != NULL);
+	CHECK(strstr(err, "authentication failed: wrong secret"));
 	CHECK(!s.peer[0]);
 
 	/* The server has the wrong one: the client notices it. */
@@ -382,12 +383,12 @@ static void test_auth(void)
 	s.secret = "s1.key";
 
 	CHECK_EQ(auth_case("x", "s2.key", "b", &s, err), -ENOENT);
-	CHECK(strstr(err, "unknown peer name") != NULL);
+	CHECK(strstr(err, "unknown peer name"));
 	CHECK_EQ(s.r, -ENOENT);
 
 	/* The node at the address is not the one the client expects. */
 	CHECK_EQ(auth_case("a", "s2.key", "c", &s, err), -ENOENT);
-	CHECK(strstr(err, "calls itself b") != NULL);
+	CHECK(strstr(err, "calls itself b"));
 
 	/* Unreachable: nothing listens there. */
 	{
@@ -397,7 +398,7 @@ static void test_auth(void)
 		snprintf(p.address, sizeof(p.address), "127.0.0.1");
 		snprintf(p.secret_file, sizeof(p.secret_file), "%s/s2.key", dir);
 		CHECK_EQ(cairn_peer_connect(&p, "a", err, sizeof(err)), -EHOSTUNREACH);
-		CHECK(strstr(err, "unreachable") != NULL);
+		CHECK(strstr(err, "unreachable"));
 	}
 
 	/* A client that says nothing costs the server one timeout. */
@@ -410,6 +411,7 @@ static void test_auth(void)
 
 int main(void)
 {
+	snprintf(dir, sizeof(dir), "/tmp/cairn-test-peers-XXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;

@@ -291,12 +291,10 @@ static struct json_object *volume_json(const struct cairn_volume_desc *v)
 				       json_object_new_string(cairn_mirror_link_name(m->link)));
 		json_object_object_add(mo, "disk",
 				       json_object_new_string(cairn_mirror_disk_name(m->disk)));
-		json_object_object_add(mo, "peer_role", m->link ?
-				       json_object_new_string(cairn_mirror_role_name(m->peer_role)) :
-				       NULL);
-		json_object_object_add(mo, "peer_disk", m->link ?
-				       json_object_new_string(cairn_mirror_disk_name(m->peer_disk)) :
-				       NULL);
+		json_object_object_add(mo, "peer_role", !m->link ? NULL :
+			json_object_new_string(cairn_mirror_role_name(m->peer_role)));
+		json_object_object_add(mo, "peer_disk", !m->link ? NULL :
+			json_object_new_string(cairn_mirror_disk_name(m->peer_disk)));
 		json_object_object_add(mo, "sync_percent", sync_percent(v) < 0 ? NULL :
 				       json_object_new_int(sync_percent(v)));
 		json_object_object_add(mo, "out_of_sync", json_object_new_int64(m->oos));

@@ -198,8 +198,10 @@ static void pending_init(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < MAX_CONNS; i++)
-		pend.p[i].fd[0] = pend.p[i].fd[1] = -1;
+	for (i = 0; i < MAX_CONNS; i++) {
+		pend.p[i].fd[0] = -1;
+		pend.p[i].fd[1] = -1;
+	}
 }
 
 /*
@@ -244,7 +246,8 @@ static int pending_add(const uint8_t *uuid, int kind, int fd, int fds[2])
 	if (p->fd[!kind] >= 0) {
 		fds[0] = p->fd[0];
 		fds[1] = p->fd[1];
-		p->fd[0] = p->fd[1] = -1;
+		p->fd[0] = -1;
+		p->fd[1] = -1;
 		r = 1;
 	}
 out:
@@ -690,8 +693,10 @@ static void *listener_thread(void *arg)
 
 			if (fd < 0)
 				continue;
-			if (__atomic_add_fetch(&nr_conns, 1, __ATOMIC_SEQ_CST) > MAX_CONNS ||
-			    !(c = calloc(1, sizeof(*c)))) {
+			c = NULL;
+			if (__atomic_add_fetch(&nr_conns, 1, __ATOMIC_SEQ_CST) <= MAX_CONNS)
+				c = calloc(1, sizeof(*c));
+			if (!c) {
 				__atomic_sub_fetch(&nr_conns, 1, __ATOMIC_SEQ_CST);
 				close(fd);
 				continue;

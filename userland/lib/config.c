@@ -182,11 +182,11 @@ unsigned int cairn_config_port(const struct cairn_config *cfg)
 
 bool cairn_valid_name(const char *name)
 {
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
 	size_t n = strlen(name);
 
-	return n && n < CAIRN_NAME_LEN &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789._-") == n;
+	return n && n < CAIRN_NAME_LEN && strspn(name, ok) == n;
 }
 
 static struct cairn_cfg_hook *add_hook(struct cairn_config *cfg)

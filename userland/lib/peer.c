@@ -396,7 +396,7 @@ int cairn_secret_load(const char *path, uint8_t *key, char *err, size_t errlen)
 		snprintf(err, errlen, "secret file %s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH)) {
+	if (st.st_mode & 0044) {
 		snprintf(err, errlen, "secret file %s: readable by group or others "
 			 "(mode %03o): chmod 600 it", path,
 			 (unsigned int)st.st_mode & 0777);
