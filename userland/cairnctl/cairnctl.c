@@ -1512,7 +1512,23 @@ static void man(FILE *f)
 		"\\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names "
 		"are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, "
 		"\\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, "
-		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.",
+		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR; "
+		"\\fB/peers\\fR, \\fB/peers/\\fINAME\\fR (partner nodes of "
+		"mirrored volumes).",
+		".PP",
+		"Mirroring: each node lists the other under /peers (its address, "
+		"where its \\fBcairnd\\fR(8) listens, and a secret file of 16 to "
+		"4096 bytes, the same on both nodes, readable by its owner only); "
+		"\\fB/volumes/\\fIVOLUME\\fB mirror peer=\\fINODE\\fB pool=\\fIPOOL\\fR "
+		"asks the peer's cairnd for the replica (same UUID and size, "
+		"secondary) and makes this node primary; the cairnd of both nodes "
+		"then keep the link up (the node whose name sorts first connects). "
+		"Nodes authenticate each other (HMAC\\-SHA256 challenge\\-response "
+		"over the secret) before anything else. This node's name for its "
+		"peers is the configuration's \\fBnode\\fR, default the short "
+		"host name. After a change to peers or mirrors cairnctl sends "
+		"SIGHUP to the running cairnd (the one holding the lock on its pid "
+		"file).",
 		".PP",
 		"Sizes are given as bytes or with a unit K, M, G, T, P or E in "
 		"any case, optionally followed by B or iB (10g, 10G, 10GB and "
@@ -1542,6 +1558,9 @@ static void man(FILE *f)
 		".TP",
 		".B CAIRN_CONFIG",
 		"The configuration file (default /etc/cairn/cairn.json).",
+		".TP",
+		".B CAIRN_PIDFILE",
+		"The pid file of the cairnd to signal (default /run/cairnd.pid).",
 		".SH EXIT STATUS",
 		".TP",
 		".B 0",
@@ -1576,6 +1595,11 @@ static void man(FILE *f)
 		"    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456",
 		"cairnctl ls",
 		"cairnctl /pools/p0 status",
+		"cairnctl /peers create name=node\\-b address=10.77.0.2 "
+		"secret_file=/etc/cairn/peer.key",
+		"cairnctl /peers/node\\-b status",
+		"cairnctl /volumes/vm01 mirror peer=node\\-b pool=p0",
+		"cairnctl /volumes/vm01 status",
 		"cairnctl <<EOF",
 		"cd /volumes",
 		"vm01 set size=+1G",
