@@ -4,7 +4,8 @@
  *
  *   cairnd [-f] [-c PATH] [--pidfile PATH] [--restore-only]
  *
- * At start it loads the kernel modules, reads the configuration and
+ * At start it loads the kernel modules (LIO's only when the configuration
+ * has exports), reads the configuration and
  * restores it (cairn_restore(): pools, volumes, exports), then follows the
  * kernel's netlink events: each is logged, and the configured hooks for it
  * run as `sh -c COMMAND` with CAIRN_EVENT, CAIRN_POOL, CAIRN_VALUE,
@@ -706,7 +707,8 @@ int main(int argc, char **argv)
 	}
 	config_file = config;
 
-	r = cairn_kmod_load_all(true, err, sizeof(err));
+	/* LIO's modules come with the first export (restore loads them). */
+	r = cairn_kmod_load_all(false, err, sizeof(err));
 	if (r) {
 		syslog(LOG_ERR, "loading kernel modules: %s", err);
 		failures++;
