@@ -120,6 +120,8 @@ int volumes_children(struct ctx *c, struct child **out);
 int capture_storage(struct ctx *c);
 int pools_json(struct ctx *c, struct json_object **out);
 int volumes_json(struct ctx *c, struct json_object **out);
+/* One volume as `status -j` prints it. */
+struct json_object *volume_json(const struct cairn_volume_desc *v);
 /* The volume called @name in any pool; an error is printed. */
 int find_volume(struct ctx *c, const char *name,
 		struct cairn_volume_desc *v);

@@ -157,8 +157,14 @@ static int peers_delete(struct ctx *c)
 		return err_msg("peer %s mirrors volume%s %s: it stays while they do",
 			       name, n == 1 ? "" : "s", users);
 	cairn_config_del_peer(cfg, p);
-	if (!c->json)
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "deleted", json_object_new_string(name));
+		print_json(o);
+	} else {
 		printf("Deleted peer %s.\n", name);
+	}
 	return 0;
 }
 
@@ -263,13 +269,7 @@ static int volume_mirror(struct ctx *c)
 			       "before trying again", peer, rep.message);
 	}
 	if (c->json) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "volume", json_object_new_string(v.name));
-		json_object_object_add(o, "peer", json_object_new_string(peer));
-		json_object_object_add(o, "role", json_object_new_string("primary"));
-		json_object_object_add(o, "replica", json_object_new_string(rep.message));
-		print_json(o);
+		print_json(volume_json(&v));
 	} else {
 		cairn_human_size(v.size, size, sizeof(size));
 		printf("Mirrored volume %s (%s) to peer %s: %s; this node is primary.\n",
@@ -291,7 +291,9 @@ static int set_role(struct ctx *c, uint32_t role, bool force)
 	r = cairn_nl_mirror_set(nl, v.pool, v.name, role, NULL, force, &v);
 	if (r)
 		return err_nl(c, role == CAIRN_ROLE_PRIMARY ? "promote" : "demote", r);
-	if (!c->json)
+	if (c->json)
+		print_json(volume_json(&v));
+	else
 		printf("Volume %s is %s now%s (peer %s).\n", v.name,
 		       cairn_mirror_role_name(v.mirror.role),
 		       role == CAIRN_ROLE_SECONDARY && force ?

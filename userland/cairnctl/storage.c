@@ -260,7 +260,7 @@ static int sync_percent(const struct cairn_volume_desc *v)
 	return m->oos && p == 100 ? 99 : (int)p;
 }
 
-static struct json_object *volume_json(const struct cairn_volume_desc *v)
+struct json_object *volume_json(const struct cairn_volume_desc *v)
 {
 	struct json_object *o = json_object_new_object();
 	char uuid[40], dev[200];
