@@ -749,7 +749,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cairn_restore(cfg, restore_log, NULL);
-	r = peers_start();
+	r = peers_start(cairn_config_port(cfg));
 	if (r)
 		syslog(LOG_ERR, "cannot start the peer threads: %s", strerror(-r));
 	syslog(LOG_NOTICE, "started: configuration %s, %u hook(s), %u peer(s)",

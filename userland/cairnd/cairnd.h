@@ -13,8 +13,8 @@ extern struct cairn_config *cfg_rcu;
 /* -c PATH, or NULL for cairn_config_path(). */
 extern const char *config_file;
 
-/* Start the listener and the link manager; 0 or a negative errno. */
-int peers_start(void);
+/* Start the listener on @port and the link manager; 0 or -errno. */
+int peers_start(unsigned int port);
 void peers_stop(void);
 /* A kernel event (events thread): LINK_DOWN, ROLE_CHANGED. */
 void peers_event(const struct cairn_event_desc *ev);

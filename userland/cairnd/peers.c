@@ -948,20 +948,14 @@ static void *linker_thread(void *arg)
 	return NULL;
 }
 
-int peers_start(void)
+int peers_start(unsigned int port)
 {
-	struct cairn_config *cfg;
-	unsigned int port;
 	int r;
 
 	pending_init();
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (stop_fd < 0)
 		return -errno;
-	rcu_read_lock();
-	cfg = rcu_dereference(cfg_rcu);
-	port = cfg ? cairn_config_port(cfg) : CAIRN_PEER_PORT;
-	rcu_read_unlock();
 	r = pthread_create(&listener, NULL, listener_thread, (void *)(uintptr_t)port);
 	if (r)
 		return -r;
