@@ -41,7 +41,7 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Ikmod -Ikmod/core -Iuserland/lib \
 	-DCAIRN_VERSION='"$(VERSION)"' $(CPPFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit
+USER_PKGS := libnl-genl-3.0 json-c devmapper libkmod liburcu libedit libcrypto
 NL_CFLAGS := $(shell pkg-config --cflags $(USER_PKGS) 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs $(USER_PKGS) 2>/dev/null)
 
@@ -50,7 +50,7 @@ CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.
 # libcairn: everything in userland/lib and the LIO helpers in target-fabric.
 LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
-	test_check test_wire test_mmeta
+	test_check test_wire test_mmeta test_peers
 
 FUZZ_TARGETS := fuzz_super fuzz_metadata fuzz_wire
 
@@ -151,6 +151,11 @@ TEST_HELPERS := $(B)/san/tests/unit/simdev.o $(B)/san/userland/lib/fileio.o
 $(B)/tests/%: $(B)/san/tests/unit/%.o $(TEST_HELPERS) $(B)/libcairncore-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lpthread
+
+# The peers' configuration and protocol: libcairn itself, with its libraries.
+$(B)/tests/test_peers: $(B)/san/tests/unit/test_peers.o $(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -23,7 +23,7 @@ packages=(
 	git debhelper dh-dkms dkms lintian bash-completion
 	# userland libraries
 	libnl-3-dev libnl-genl-3-dev libdevmapper-dev libkmod-dev liburcu-dev
-	libjson-c-dev libedit-dev
+	libjson-c-dev libedit-dev libssl-dev
 	# VM rig and in-guest tools
 	qemu-system-x86 qemu-utils qemu-block-extra busybox-static
 	iproute2 iputils-ping netcat-openbsd util-linux e2fsprogs xfsprogs

@@ -13,6 +13,7 @@
  *   /volumes/<volume>
  *   /iscsi/<iqn>/tpg1/{luns,acls,portals}   iSCSI exports (LIO)
  *   /loopback/<naa>/luns       local SCSI disks through tcm_loop (LIO)
+ *   /peers/<name>              partner nodes of mirrored volumes (cairnd)
  *
  * Every command is a verb on a node: ls, cd, create, delete, set, get,
  * status, help, and a few more where they mean something (open, close,
@@ -296,6 +297,7 @@ static int children(struct ctx *c, comp_t *comp,
 		} top[] = {
 			{ "pools", "pool" }, { "volumes", "volume" },
 			{ "iscsi", "target" }, { "loopback", "target" },
+			{ "peers", "peer" },
 		};
 		unsigned int i, n = 0;
 
@@ -326,6 +328,8 @@ static int children(struct ctx *c, comp_t *comp,
 		return depth == 1 ? volumes_children(c, out) : 0;
 	if (!strcmp(comp[0], "iscsi") || !strcmp(comp[0], "loopback"))
 		return exports_children(c, comp, depth, out);
+	if (!strcmp(comp[0], "peers"))
+		return depth == 1 ? peers_children(c, out) : 0;
 	return 0;
 nomem:
 	r = err_msg("out of memory");
@@ -419,6 +423,7 @@ static int resolve(struct ctx *c, const char *cwd, const char *p,
 	static const char *const what[][2] = {
 		{ "pools", "pool" }, { "volumes", "volume" },
 		{ "iscsi", "iscsi target" }, { "loopback", "loopback target" },
+		{ "peers", "peer" },
 	};
 	char buf[2048], *tok, *save = NULL, shown[2048], parent[2048];
 	char hint[4096];
@@ -786,6 +791,7 @@ static const struct table tables[] = {
 	{ generic_commands, &nr_generic },
 	{ storage_commands, &nr_storage_commands },
 	{ export_commands, &nr_export_commands },
+	{ peer_commands, &nr_peer_commands },
 };
 
 /*
@@ -1091,6 +1097,8 @@ static int run(struct ctx *c, int argc, char **argv)
 	r = cmd->fn(c);
 	if (!r && (cmd->flags & C_CHANGES))
 		r = cfg_save(c, true);
+	if (!r && (cmd->flags & C_DAEMON))
+		r = peers_changed(c);
 	return r;
 }
 
@@ -1179,7 +1187,8 @@ static void comp_values(const struct command *cmd, const struct param *p,
 		comp_devices(pfx, val, !strcmp(p->key, "devices"));
 		return;
 	}
-	if (!strcmp(p->key, "pool") || !strcmp(p->key, "volume")) {
+	if (!strcmp(p->key, "pool") || !strcmp(p->key, "volume") ||
+	    !strcmp(p->key, "peer")) {
 		snprintf(node[0], sizeof(node[0]), "%ss", p->key);
 		if (children(shell_ctx, node, 1, &ch))
 			return;
@@ -1503,7 +1512,23 @@ static void man(FILE *f)
 		"\\fB/volumes\\fR, \\fB/volumes/\\fIVOLUME\\fR (volume names "
 		"are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, "
 		"\\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, "
-		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR.",
+		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR; "
+		"\\fB/peers\\fR, \\fB/peers/\\fINAME\\fR (partner nodes of "
+		"mirrored volumes).",
+		".PP",
+		"Mirroring: each node lists the other under /peers (its address, "
+		"where its \\fBcairnd\\fR(8) listens, and a secret file of 16 to "
+		"4096 bytes, the same on both nodes, readable by its owner only); "
+		"\\fB/volumes/\\fIVOLUME\\fB mirror peer=\\fINODE\\fB pool=\\fIPOOL\\fR "
+		"asks the peer's cairnd for the replica (same UUID and size, "
+		"secondary) and makes this node primary; the cairnd of both nodes "
+		"then keep the link up (the node whose name sorts first connects). "
+		"Nodes authenticate each other (HMAC\\-SHA256 challenge\\-response "
+		"over the secret) before anything else. This node's name for its "
+		"peers is the configuration's \\fBnode\\fR, default the short "
+		"host name. After a change to peers or mirrors cairnctl sends "
+		"SIGHUP to the running cairnd (the one holding the lock on its pid "
+		"file).",
 		".PP",
 		"Sizes are given as bytes or with a unit K, M, G, T, P or E in "
 		"any case, optionally followed by B or iB (10g, 10G, 10GB and "
@@ -1533,6 +1558,9 @@ static void man(FILE *f)
 		".TP",
 		".B CAIRN_CONFIG",
 		"The configuration file (default /etc/cairn/cairn.json).",
+		".TP",
+		".B CAIRN_PIDFILE",
+		"The pid file of the cairnd to signal (default /run/cairnd.pid).",
 		".SH EXIT STATUS",
 		".TP",
 		".B 0",
@@ -1567,6 +1595,11 @@ static void man(FILE *f)
 		"    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456",
 		"cairnctl ls",
 		"cairnctl /pools/p0 status",
+		"cairnctl /peers create name=node\\-b address=10.77.0.2 "
+		"secret_file=/etc/cairn/peer.key",
+		"cairnctl /peers/node\\-b status",
+		"cairnctl /volumes/vm01 mirror peer=node\\-b pool=p0",
+		"cairnctl /volumes/vm01 status",
 		"cairnctl <<EOF",
 		"cd /volumes",
 		"vm01 set size=+1G",
@@ -1650,7 +1683,7 @@ static void usage(FILE *f)
 		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
 		"  -j, --json    JSON output\n"
 		"  --man         print the manual page\n"
-		"The tree: /pools /volumes /iscsi /loopback (see `cairnctl ls`).\n"
+		"The tree: /pools /volumes /iscsi /loopback /peers (see `cairnctl ls`).\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 

@@ -48,6 +48,7 @@ struct command {
 };
 
 #define C_CHANGES	0x1	/* changes state: the configuration is saved */
+#define C_DAEMON	0x2	/* then the running cairnd reloads it */
 
 /* A child of a node in the tree, for ls, cd and completion. */
 struct child {
@@ -119,6 +120,8 @@ int volumes_children(struct ctx *c, struct child **out);
 int capture_storage(struct ctx *c);
 int pools_json(struct ctx *c, struct json_object **out);
 int volumes_json(struct ctx *c, struct json_object **out);
+/* One volume as `status -j` prints it. */
+struct json_object *volume_json(const struct cairn_volume_desc *v);
 /* The volume called @name in any pool; an error is printed. */
 int find_volume(struct ctx *c, const char *name,
 		struct cairn_volume_desc *v);
@@ -132,5 +135,12 @@ int exports_children(struct ctx *c, comp_t *comp,
 /* The export that uses @volume ("iscsi/<wwn>/tpg1/lun0"), or NULL. */
 const char *volume_export(struct ctx *c, const char *volume, char *buf,
 			  size_t len);
+
+/* peers.c: /peers, and the mirror verbs of /volumes/VOLUME */
+extern const struct command peer_commands[];
+extern const unsigned int nr_peer_commands;
+int peers_children(struct ctx *c, struct child **out);
+/* Tell the running cairnd (SIGHUP); a note when none runs. */
+int peers_changed(struct ctx *c);
 
 #endif /* CAIRNCTL_H */

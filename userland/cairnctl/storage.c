@@ -242,7 +242,25 @@ static void pool_text(const struct cairn_pool_desc *d)
 	}
 }
 
-static struct json_object *volume_json(const struct cairn_volume_desc *v)
+/*
+ * Percent of the volume the peer is known to have: the primary knows it
+ * from its bitmap; a secondary only knows whether it is consistent (-1:
+ * not known).  Never 100 while a byte is out of sync.
+ */
+static int sync_percent(const struct cairn_volume_desc *v)
+{
+	const struct cairn_mirror_desc *m = &v->mirror;
+	unsigned int p;
+
+	if (m->role != CAIRN_ROLE_PRIMARY)
+		return m->disk == CAIRN_MDISK_CONSISTENT ? 100 : -1;
+	if (!v->size || m->oos >= v->size)
+		return 0;
+	p = (v->size - m->oos) * 100 / v->size;
+	return m->oos && p == 100 ? 99 : (int)p;
+}
+
+struct json_object *volume_json(const struct cairn_volume_desc *v)
 {
 	struct json_object *o = json_object_new_object();
 	char uuid[40], dev[200];
@@ -273,10 +291,17 @@ static struct json_object *volume_json(const struct cairn_volume_desc *v)
 				       json_object_new_string(cairn_mirror_link_name(m->link)));
 		json_object_object_add(mo, "disk",
 				       json_object_new_string(cairn_mirror_disk_name(m->disk)));
+		json_object_object_add(mo, "peer_role", !m->link ? NULL :
+			json_object_new_string(cairn_mirror_role_name(m->peer_role)));
+		json_object_object_add(mo, "peer_disk", !m->link ? NULL :
+			json_object_new_string(cairn_mirror_disk_name(m->peer_disk)));
+		json_object_object_add(mo, "sync_percent", sync_percent(v) < 0 ? NULL :
+				       json_object_new_int(sync_percent(v)));
 		json_object_object_add(mo, "out_of_sync", json_object_new_int64(m->oos));
 		json_object_object_add(mo, "sent", json_object_new_int64(m->sent));
 		json_object_object_add(mo, "resynced",
 				       json_object_new_int64(m->resynced));
+		json_object_object_add(mo, "grain", json_object_new_int64(m->grain));
 		json_object_object_add(o, "mirror", mo);
 	}
 	return o;
@@ -357,6 +382,34 @@ static int fill_pool_cfg(struct cairn_cfg_pool *p, const struct cairn_pool_desc 
 }
 
 /*
+ * A volume's mirror as the kernel has it; when the kernel has none, as
+ * configured before for the same volume (UUID), so that a mirror not
+ * restored yet is not forgotten.  Recorded only with a configured peer
+ * (a mirror set up by other means than cairnctl has none).
+ */
+static void capture_mirror(struct cairn_config *cfg, struct cairn_cfg_volume *cv,
+			   const struct cairn_mirror_desc *m,
+			   const struct cairn_cfg_volume *old, unsigned int nr_old)
+{
+	unsigned int i;
+
+	memset(&cv->mirror, 0, sizeof(cv->mirror));
+	if (m->mirrored) {
+		if (!m->peer[0] || !cairn_config_peer(cfg, m->peer))
+			return;
+		snprintf(cv->mirror.peer, sizeof(cv->mirror.peer), "%s", m->peer);
+		cv->mirror.role = m->role;
+		return;
+	}
+	for (i = 0; i < nr_old; i++) {
+		if (strcmp(old[i].name, cv->name) || strcmp(old[i].uuid, cv->uuid))
+			continue;
+		if (old[i].mirror.peer[0] && cairn_config_peer(cfg, old[i].mirror.peer))
+			cv->mirror = old[i].mirror;
+	}
+}
+
+/*
  * Open pools and their volumes are recorded as the kernel has them.
  * Configured pools that are not open (a member missing at boot) stay as
  * they were: only close and delete forget a pool.
@@ -365,9 +418,9 @@ int capture_storage(struct ctx *c)
 {
 	struct cairn_config *cfg;
 	struct cairn_cfg_pool *p;
-	struct cairn_cfg_volume *cv;
+	struct cairn_cfg_volume *cv, *old = NULL;
 	struct list pools, vols;
-	unsigned int i, j;
+	unsigned int i, j, nr_old = 0;
 
 	if (cfg_get(c, &cfg) || list_pools(c, &pools))
 		return 1;
@@ -375,6 +428,12 @@ int capture_storage(struct ctx *c)
 		free(pools.pools);
 		return 1;
 	}
+	/* The configured mirrors, kept where the kernel has none (at boot). */
+	old = calloc(cfg->nr_volumes + 1, sizeof(*old));
+	if (!old)
+		goto nomem;
+	memcpy(old, cfg->volumes, cfg->nr_volumes * sizeof(*old));
+	nr_old = cfg->nr_volumes;
 	for (i = 0; i < pools.n; i++) {
 		p = cairn_config_pool(cfg, pools.pools[i].name);
 		if (!p)
@@ -397,11 +456,14 @@ int capture_storage(struct ctx *c)
 		snprintf(cv->name, sizeof(cv->name), "%s", vols.vols[i].name);
 		cairn_uuid_str(vols.vols[i].uuid, cv->uuid);
 		cv->size = vols.vols[i].size;
+		capture_mirror(cfg, cv, &vols.vols[i].mirror, old, nr_old);
 	}
+	free(old);
 	free(pools.pools);
 	free(vols.vols);
 	return 0;
 nomem:
+	free(old);
 	free(pools.pools);
 	free(vols.vols);
 	return err_msg("out of memory");
@@ -990,13 +1052,23 @@ static int volume_status(struct ctx *c)
 		printf("  exported as %s\n", exp);
 	if (v.mirror.mirrored) {
 		const struct cairn_mirror_desc *m = &v.mirror;
-		char oos[32];
+		char oos[32], rs[32], pct_s[16] = "unknown";
+		int sp = sync_percent(&v);
 
 		cairn_human_size(m->oos, oos, sizeof(oos));
+		cairn_human_size(m->resynced, rs, sizeof(rs));
+		if (sp >= 0)
+			snprintf(pct_s, sizeof(pct_s), "%d%%", sp);
 		printf("  mirror: %s, peer %s, link %s, data %s, %s out of sync\n",
 		       cairn_mirror_role_name(m->role), m->peer[0] ? m->peer : "-",
 		       cairn_mirror_link_name(m->link),
 		       cairn_mirror_disk_name(m->disk), oos);
+		if (m->link)
+			printf("  peer: %s, data %s\n", cairn_mirror_role_name(m->peer_role),
+			       cairn_mirror_disk_name(m->peer_disk));
+		else
+			printf("  peer: not connected\n");
+		printf("  sync: %s, %s resynced\n", pct_s, rs);
 	}
 	return 0;
 }
@@ -1139,7 +1211,9 @@ const struct command storage_commands[] = {
 	  "delete a volume that is not exported, and its data",
 	  { { "name", "the volume", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
 	{ "/volumes/*", "status", volume_status,
-	  "size, space in use, block device and export" },
+	  "size, space in use, block device, export; for a mirror: role, peer, "
+	  "link, data state, the peer's role and data, percent in sync, bytes "
+	  "out of sync and resynced" },
 	{ "/volumes/*", "get", volume_get, "print the volume's attributes",
 	  { { "attribute", "just this one", P_POSITIONAL } } },
 	{ "/volumes/*", "set", volume_set, "grow the volume",

@@ -4,7 +4,8 @@
  *
  *   cairnd [-f] [-c PATH] [--pidfile PATH] [--restore-only]
  *
- * At start it loads the kernel modules, reads the configuration and
+ * At start it loads the kernel modules (LIO's only when the configuration
+ * has exports), reads the configuration and
  * restores it (cairn_restore(): pools, volumes, exports), then follows the
  * kernel's netlink events: each is logged, and the configured hooks for it
  * run as `sh -c COMMAND` with CAIRN_EVENT, CAIRN_POOL, CAIRN_VALUE,
@@ -59,7 +60,7 @@
 
 #include <urcu.h>
 
-#include "libcairn.h"
+#include "cairnd.h"
 #include "uapi/cairn_nl.h"
 
 #define HOOK_QUEUE_MAX		256
@@ -67,8 +68,9 @@
 #define HOOK_GRACE_MS		2000	/* SIGTERM to SIGKILL at shutdown */
 #define RESUBSCRIBE_S		5
 
-/* The configuration the events thread reads: RCU-protected. */
-static struct cairn_config *cfg_rcu;
+/* The configuration the other threads read: RCU-protected. */
+struct cairn_config *cfg_rcu;
+const char *config_file;
 
 struct hook_job {
 	struct hook_job *next;
@@ -188,6 +190,7 @@ static int on_event(const struct cairn_event_desc *ev, void *arg)
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	event_log(ev);
+	peers_event(ev);
 	rcu_read_lock();
 	hooks_queue(rcu_dereference(cfg_rcu), ev);
 	rcu_read_unlock();
@@ -522,6 +525,7 @@ static void reload(const char *path, struct cairn_config **cfgp)
 		syslog(LOG_WARNING, "keeping the previous configuration");
 	}
 	cairn_restore(*cfgp, restore_log, NULL);
+	peers_reload();
 }
 
 /* ---- process ---- */
@@ -532,10 +536,11 @@ static void usage(FILE *f)
 		"usage: cairnd [-f] [-c PATH] [--pidfile PATH] [--restore-only]\n"
 		"  -f, --foreground   stay in the foreground, log to stderr as well\n"
 		"  -c, --config PATH  configuration (default $CAIRN_CONFIG or %s)\n"
-		"      --pidfile PATH write the daemon's pid there\n"
+		"      --pidfile PATH write the daemon's pid there (default $CAIRN_PIDFILE\n"
+		"                     or %s: cairnctl signals the cairnd it names)\n"
 		"      --restore-only restore the configuration and exit\n"
 		"                     (status 0 if nothing failed, else 1)\n"
-		"  -h, --help         this help\n", CAIRN_CONFIG_PATH);
+		"  -h, --help         this help\n", CAIRN_CONFIG_PATH, CAIRN_PIDFILE_PATH);
 }
 
 /* systemd connects stderr to the journal and says so: do not log twice. */
@@ -579,16 +584,21 @@ static int daemonize(void)
 	return 0;
 }
 
-/* Created, locked and kept open; refused while another cairnd holds it. */
-static int pidfile_write(const char *path)
+/*
+ * Created, locked and kept open; refused while another cairnd holds it.
+ * The default one (@must false) may be impossible to write: -2, and
+ * cairnctl cannot signal this cairnd then.
+ */
+static int pidfile_write(const char *path, bool must)
 {
 	char buf[32];
 	int fd, n;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		syslog(LOG_ERR, "pid file %s: %m", path);
-		return -1;
+		syslog(must ? LOG_ERR : LOG_WARNING, "pid file %s: %m%s", path,
+		       must ? "" : "; cairnctl will not tell this cairnd of changes");
+		return must ? -1 : -2;
 	}
 	if (lockf(fd, F_TLOCK, 0)) {
 		syslog(LOG_ERR, "pid file %s: locked: another cairnd is running", path);
@@ -686,13 +696,19 @@ int main(int argc, char **argv)
 		syslog(LOG_ERR, "signalfd/eventfd: %m");
 		return 1;
 	}
-	if (pidfile && !restore_only) {
-		pidfd = pidfile_write(pidfile);
-		if (pidfd < 0)
+	if (!restore_only) {
+		bool given = pidfile;
+
+		if (!given)
+			pidfile = strdup(cairn_pidfile_path());
+		pidfd = pidfile ? pidfile_write(pidfile, given) : -2;
+		if (pidfd == -1)
 			return 1;
 	}
+	config_file = config;
 
-	r = cairn_kmod_load_all(true, err, sizeof(err));
+	/* LIO's modules come with the first export (restore loads them). */
+	r = cairn_kmod_load_all(false, err, sizeof(err));
 	if (r) {
 		syslog(LOG_ERR, "loading kernel modules: %s", err);
 		failures++;
@@ -733,8 +749,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cairn_restore(cfg, restore_log, NULL);
-	syslog(LOG_NOTICE, "started: configuration %s, %u hook(s)",
-	       config ? config : cairn_config_path(), cfg->nr_hooks);
+	r = peers_start(cairn_config_port(cfg));
+	if (r)
+		syslog(LOG_ERR, "cannot start the peer threads: %s", strerror(-r));
+	syslog(LOG_NOTICE, "started: configuration %s, %u hook(s), %u peer(s)",
+	       config ? config : cairn_config_path(), cfg->nr_hooks,
+	       cfg->nr_peers);
 
 	for (;;) {
 		ssize_t n = read(sfd, &si, sizeof(si));
@@ -755,6 +775,7 @@ int main(int argc, char **argv)
 		break;
 	}
 
+	peers_stop();
 	pthread_cancel(events);
 	pthread_join(events, NULL);
 	hooks_stop(hooks);

@@ -17,8 +17,17 @@
  *                              "password": "...", "mutual_userid": "",
  *                              "mutual_password": "" } ] } ],
  *     "loopback": [ { "wwn": "naa.5001405...", "luns": [ ... ] } ],
- *     "hooks": [ { "event": "out-of-space", "command": "..." } ]
+ *     "hooks": [ { "event": "out-of-space", "command": "..." } ],
+ *     "node": "node-a",
+ *     "port": 7788,
+ *     "peers": [ { "name": "node-b", "address": "10.77.0.2", "port": 7788,
+ *                  "secret_file": "/etc/cairn/peer.key" } ]
  *   }
+ *
+ * A mirrored volume has "mirror": { "peer": "node-b", "role": "primary" }
+ * (or "secondary"), naming one of "peers".  "node" (this node's name for
+ * its peers; default the host name), "port" (where cairnd listens for its
+ * peers; default 7788) and "peers" are optional and written only when set.
  *
  * Loading is strict: an unknown key, a wrong type, an overlong string or a
  * duplicate name is an error naming the element ("volumes[2].size: ...").
@@ -30,6 +39,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +50,7 @@
 #include <json-c/json.h>
 
 #include "libcairn.h"
+#include "uapi/cairn_nl.h"
 
 #define CAIRN_CONFIG_VERSION 1
 
@@ -48,6 +59,29 @@ const char *cairn_config_path(void)
 	const char *p = getenv("CAIRN_CONFIG");
 
 	return p && *p ? p : CAIRN_CONFIG_PATH;
+}
+
+const char *cairn_pidfile_path(void)
+{
+	const char *p = getenv("CAIRN_PIDFILE");
+
+	return p && *p ? p : CAIRN_PIDFILE_PATH;
+}
+
+/* The lock's holder is the running cairnd (F_GETLK names it). */
+int cairn_daemon_reload(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(cairn_pidfile_path(), O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fcntl(fd, F_GETLK, &fl))
+		r = -errno;
+	else if (fl.l_type != F_UNLCK && fl.l_pid > 0)
+		r = kill(fl.l_pid, SIGHUP) ? -errno : 1;
+	close(fd);
+	return r;
 }
 
 /* Append one zeroed element to *@arr (of *@nr elements of @size). */
@@ -101,6 +135,58 @@ struct cairn_cfg_acl *cairn_config_add_acl(struct cairn_cfg_target *t)
 struct cairn_cfg_portal *cairn_config_add_portal(struct cairn_cfg_target *t)
 {
 	return grow(&t->portals, &t->nr_portals, sizeof(*t->portals));
+}
+
+struct cairn_cfg_peer *cairn_config_add_peer(struct cairn_config *cfg)
+{
+	return grow(&cfg->peers, &cfg->nr_peers, sizeof(*cfg->peers));
+}
+
+void cairn_config_del_peer(struct cairn_config *cfg, struct cairn_cfg_peer *p)
+{
+	shrink(cfg->peers, &cfg->nr_peers, sizeof(*p), p);
+}
+
+struct cairn_cfg_peer *cairn_config_peer(struct cairn_config *cfg,
+					 const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_peers; i++)
+		if (!strcmp(cfg->peers[i].name, name))
+			return &cfg->peers[i];
+	return NULL;
+}
+
+void cairn_config_node(const struct cairn_config *cfg, char *out, size_t len)
+{
+	char host[256], *dot;
+
+	if (cfg->node[0]) {
+		snprintf(out, len, "%s", cfg->node);
+		return;
+	}
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	dot = strchr(host, '.');
+	if (dot)
+		*dot = '\0';
+	snprintf(out, len, "%s", host);
+}
+
+unsigned int cairn_config_port(const struct cairn_config *cfg)
+{
+	return cfg->port ? cfg->port : CAIRN_PEER_PORT;
+}
+
+bool cairn_valid_name(const char *name)
+{
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	size_t n = strlen(name);
+
+	return n && n < CAIRN_NAME_LEN && strspn(name, ok) == n;
 }
 
 static struct cairn_cfg_hook *add_hook(struct cairn_config *cfg)
@@ -162,6 +248,7 @@ void cairn_config_free(struct cairn_config *cfg)
 	free(cfg->volumes);
 	free(cfg->targets);
 	free(cfg->hooks);
+	free(cfg->peers);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -417,10 +504,101 @@ static int load_pools(struct loader *l, struct json_object *top,
 	return r;
 }
 
+static int load_mirror(struct loader *l, const char *parent,
+		       struct json_object *o, struct cairn_config *cfg,
+		       struct cairn_cfg_volume *vol)
+{
+	static const char *const keys[] = { "peer", "role", NULL };
+	struct json_object *m, *v;
+	char me[320], role[16];
+	int r;
+
+	r = field(l, parent, o, "mirror", true, &m);
+	if (r)
+		return r < 0 ? r : 0;
+	snprintf(me, sizeof(me), "%s.mirror", parent);
+	r = check_keys(l, me, m, keys);
+	if (!r)
+		r = field(l, me, m, "peer", false, &v);
+	if (!r)
+		r = get_string(l, v, vol->mirror.peer, sizeof(vol->mirror.peer),
+			       false);
+	if (!r && !cairn_config_peer(cfg, vol->mirror.peer))
+		r = bad(l, "no peer %s in this file", vol->mirror.peer);
+	if (!r)
+		r = field(l, me, m, "role", false, &v);
+	if (!r)
+		r = get_string(l, v, role, sizeof(role), false);
+	if (r)
+		return r;
+	if (!strcmp(role, "primary"))
+		vol->mirror.role = CAIRN_ROLE_PRIMARY;
+	else if (!strcmp(role, "secondary"))
+		vol->mirror.role = CAIRN_ROLE_SECONDARY;
+	else
+		return bad(l, "role %s: primary or secondary", role);
+	return 0;
+}
+
+static int load_peers(struct loader *l, struct json_object *top,
+		      struct cairn_config *cfg)
+{
+	static const char *const keys[] = {
+		"name", "address", "port", "secret_file", NULL
+	};
+	struct json_object *arr, *e, *v;
+	struct cairn_cfg_peer *p;
+	uint64_t port;
+	char me[256];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, "", top, "peers", &arr, &n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "peers[%zu]", i);
+		e = json_object_array_get_idx(arr, i);
+		p = cairn_config_add_peer(cfg);
+		if (!p)
+			return -ENOMEM;
+		r = check_keys(l, me, e, keys);
+		if (!r)
+			r = field(l, me, e, "name", false, &v);
+		if (!r)
+			r = get_string(l, v, p->name, sizeof(p->name), false);
+		if (!r && !cairn_valid_name(p->name))
+			r = bad(l, "%s: 1-64 of A-Z a-z 0-9 . _ -", p->name);
+		if (!r && cairn_config_peer(cfg, p->name) != p)
+			r = bad(l, "peer %s listed twice", p->name);
+		if (!r && !strcmp(p->name, cfg->node))
+			r = bad(l, "peer %s is this node's own name", p->name);
+		if (!r)
+			r = field(l, me, e, "address", false, &v);
+		if (!r)
+			r = get_string(l, v, p->address, sizeof(p->address), false);
+		p->port = CAIRN_PEER_PORT;
+		if (!r && field(l, me, e, "port", true, &v) == 0) {
+			r = get_u64(l, v, 65535, &port);
+			if (!r && !port)
+				r = bad(l, "port 0");
+			p->port = port;
+		}
+		if (!r)
+			r = field(l, me, e, "secret_file", false, &v);
+		if (!r)
+			r = get_string(l, v, p->secret_file,
+				       sizeof(p->secret_file), false);
+		if (!r && p->secret_file[0] != '/')
+			r = bad(l, "%s: not an absolute path", p->secret_file);
+	}
+	return r;
+}
+
 static int load_volumes(struct loader *l, struct json_object *top,
 			struct cairn_config *cfg)
 {
-	static const char *const keys[] = { "pool", "name", "uuid", "size", NULL };
+	static const char *const keys[] = {
+		"pool", "name", "uuid", "size", "mirror", NULL
+	};
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_volume *vol;
 	char me[256];
@@ -455,6 +633,8 @@ static int load_volumes(struct loader *l, struct json_object *top,
 			r = field(l, me, e, "size", false, &v);
 		if (!r)
 			r = get_u64(l, v, INT64_MAX, &vol->size);
+		if (!r)
+			r = load_mirror(l, me, e, cfg, vol);
 	}
 	return r;
 }
@@ -665,11 +845,12 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 		      char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"version", "pools", "volumes", "iscsi", "loopback", "hooks", NULL
+		"version", "pools", "volumes", "iscsi", "loopback", "hooks",
+		"node", "port", "peers", NULL
 	};
 	struct loader l = { .err = err, .errlen = errlen };
 	struct json_object *top, *v;
-	uint64_t version;
+	uint64_t version, port;
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -692,8 +873,21 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 	if (!r && version != CAIRN_CONFIG_VERSION)
 		r = bad(&l, "version %" PRIu64 " (this is version %d)", version,
 			CAIRN_CONFIG_VERSION);
+	if (!r && field(&l, "", top, "node", true, &v) == 0) {
+		r = get_string(&l, v, cfg->node, sizeof(cfg->node), false);
+		if (!r && !cairn_valid_name(cfg->node))
+			r = bad(&l, "%s: 1-64 of A-Z a-z 0-9 . _ -", cfg->node);
+	}
+	if (!r && field(&l, "", top, "port", true, &v) == 0) {
+		r = get_u64(&l, v, 65535, &port);
+		if (!r && !port)
+			r = bad(&l, "port 0");
+		cfg->port = port;
+	}
 	if (!r)
 		r = load_pools(&l, top, cfg);
+	if (!r)
+		r = load_peers(&l, top, cfg);
 	if (!r)
 		r = load_volumes(&l, top, cfg);
 	if (!r)
@@ -808,6 +1002,13 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 		add_str(e, "name", cfg->volumes[i].name);
 		add_str(e, "uuid", cfg->volumes[i].uuid);
 		add_int(e, "size", (int64_t)cfg->volumes[i].size);
+		if (cfg->volumes[i].mirror.peer[0]) {
+			m = json_object_new_object();
+			add_str(m, "peer", cfg->volumes[i].mirror.peer);
+			add_str(m, "role", cfg->volumes[i].mirror.role ==
+				CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
+			json_object_object_add(e, "mirror", m);
+		}
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(top, "volumes", arr);
@@ -826,6 +1027,22 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(top, "hooks", arr);
+	if (cfg->node[0])
+		add_str(top, "node", cfg->node);
+	if (cfg->port)
+		add_int(top, "port", cfg->port);
+	if (!cfg->nr_peers)
+		return top;
+	arr = json_object_new_array();
+	for (i = 0; i < cfg->nr_peers; i++) {
+		e = json_object_new_object();
+		add_str(e, "name", cfg->peers[i].name);
+		add_str(e, "address", cfg->peers[i].address);
+		add_int(e, "port", cfg->peers[i].port);
+		add_str(e, "secret_file", cfg->peers[i].secret_file);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(top, "peers", arr);
 	return top;
 }
 

@@ -215,11 +215,29 @@ struct cairn_cfg_pool {
 	struct cairn_cfg_member *members;
 };
 
+/* A volume's mirror: its partner node and this node's role. */
+struct cairn_cfg_mirror {
+	char peer[CAIRN_NAME_LEN];	/* "" = not mirrored */
+	uint32_t role;			/* enum cairn_mirror_role */
+};
+
 struct cairn_cfg_volume {
 	char pool[CAIRN_NAME_LEN];
 	char name[CAIRN_NAME_LEN];
 	char uuid[37];
 	uint64_t size;			/* bytes */
+	struct cairn_cfg_mirror mirror;
+};
+
+/* A partner node: its cairnd at address:port, the shared secret's file. */
+#define CAIRN_PEER_PORT 7788
+#define CAIRN_ADDR_LEN 256
+
+struct cairn_cfg_peer {
+	char name[CAIRN_NAME_LEN];
+	char address[CAIRN_ADDR_LEN];	/* IPv4, IPv6 or a host name */
+	uint16_t port;
+	char secret_file[256];		/* absolute path */
 };
 
 struct cairn_cfg_lun {
@@ -260,11 +278,14 @@ struct cairn_cfg_hook {
 };
 
 struct cairn_config {
-	unsigned int nr_pools, nr_volumes, nr_targets, nr_hooks;
+	char node[CAIRN_NAME_LEN];	/* this node's name; "" = hostname */
+	uint16_t port;			/* cairnd's peer port; 0 = default */
+	unsigned int nr_pools, nr_volumes, nr_targets, nr_hooks, nr_peers;
 	struct cairn_cfg_pool *pools;
 	struct cairn_cfg_volume *volumes;
 	struct cairn_cfg_target *targets;
 	struct cairn_cfg_hook *hooks;
+	struct cairn_cfg_peer *peers;
 };
 
 /*
@@ -281,6 +302,15 @@ void cairn_config_free(struct cairn_config *cfg);
 /* The path load/save use for NULL. */
 const char *cairn_config_path(void);
 
+/*
+ * cairnd's pid file: $CAIRN_PIDFILE or CAIRN_PIDFILE_PATH, locked by the
+ * running cairnd.  cairn_daemon_reload() sends SIGHUP to the cairnd that
+ * holds the lock: 1 if one did, 0 if none runs, or a negative errno.
+ */
+#define CAIRN_PIDFILE_PATH "/run/cairnd.pid"
+const char *cairn_pidfile_path(void);
+int cairn_daemon_reload(void);
+
 struct cairn_cfg_pool *cairn_config_pool(struct cairn_config *cfg,
 					 const char *name);
 struct cairn_cfg_volume *cairn_config_volume(struct cairn_config *cfg,
@@ -288,6 +318,14 @@ struct cairn_cfg_volume *cairn_config_volume(struct cairn_config *cfg,
 struct cairn_cfg_target *cairn_config_target(struct cairn_config *cfg,
 					     enum cairn_fabric fabric,
 					     const char *wwn);
+struct cairn_cfg_peer *cairn_config_peer(struct cairn_config *cfg,
+					 const char *name);
+/* This node's name: cfg->node, else the host name (short). */
+void cairn_config_node(const struct cairn_config *cfg, char *out, size_t len);
+/* cairnd's peer port: cfg->port, else CAIRN_PEER_PORT. */
+unsigned int cairn_config_port(const struct cairn_config *cfg);
+/* 1-64 of [A-Za-z0-9._-]: pool, volume, node and peer names. */
+bool cairn_valid_name(const char *name);
 /* Append a zeroed element and return it (NULL on ENOMEM). */
 struct cairn_cfg_pool *cairn_config_add_pool(struct cairn_config *cfg);
 struct cairn_cfg_volume *cairn_config_add_volume(struct cairn_config *cfg);
@@ -295,6 +333,7 @@ struct cairn_cfg_target *cairn_config_add_target(struct cairn_config *cfg);
 struct cairn_cfg_lun *cairn_config_add_lun(struct cairn_cfg_target *t);
 struct cairn_cfg_acl *cairn_config_add_acl(struct cairn_cfg_target *t);
 struct cairn_cfg_portal *cairn_config_add_portal(struct cairn_cfg_target *t);
+struct cairn_cfg_peer *cairn_config_add_peer(struct cairn_config *cfg);
 /* Remove by pointer (the element must belong to the array). */
 void cairn_config_del_pool(struct cairn_config *cfg, struct cairn_cfg_pool *p);
 void cairn_config_del_volume(struct cairn_config *cfg,
@@ -305,6 +344,7 @@ void cairn_config_del_lun(struct cairn_cfg_target *t, struct cairn_cfg_lun *l);
 void cairn_config_del_acl(struct cairn_cfg_target *t, struct cairn_cfg_acl *a);
 void cairn_config_del_portal(struct cairn_cfg_target *t,
 			     struct cairn_cfg_portal *p);
+void cairn_config_del_peer(struct cairn_config *cfg, struct cairn_cfg_peer *p);
 
 /*
  * Kernel modules through libkmod: load @name and its dependencies (a
@@ -386,5 +426,101 @@ int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
  */
 int cairn_restore(const struct cairn_config *cfg,
 		  void (*log)(int prio, const char *msg, void *arg), void *arg);
+
+/*
+ * Peers (userland/lib/peer.c): the control connection between the cairnd
+ * of two nodes, TCP, authenticated both ways with a shared secret before
+ * anything else is said.  See the top of peer.c for the protocol.
+ */
+#define CAIRN_PEER_NONCE 32
+#define CAIRN_PEER_MAC 32		/* HMAC-SHA256 */
+#define CAIRN_PEER_MSG_LEN 256
+#define CAIRN_SECRET_MIN 16
+#define CAIRN_SECRET_MAX 4096
+#define CAIRN_PEER_TIMEOUT_MS 5000	/* each exchange of the control talk */
+
+enum cairn_peer_type {
+	CAIRN_PEER_HELLO = 1,		/* client: node, nonce */
+	CAIRN_PEER_CHALLENGE,		/* server: node, nonce */
+	CAIRN_PEER_AUTH,		/* client: mac */
+	CAIRN_PEER_AUTH_OK,		/* server: mac */
+	CAIRN_PEER_REPLY,		/* status, message */
+	CAIRN_PEER_NOP,			/* a request that does nothing */
+	CAIRN_PEER_CREATE_REPLICA,	/* pool, volume, uuid, size */
+	CAIRN_PEER_LINK,		/* uuid, kind: the socket is the link's */
+	CAIRN_PEER_RETRY,		/* uuid: try the link again */
+	__CAIRN_PEER_TYPE_MAX,
+};
+
+struct cairn_peer_msg {
+	uint8_t type;			/* enum cairn_peer_type */
+	char node[CAIRN_NAME_LEN];
+	uint8_t nonce[CAIRN_PEER_NONCE];
+	uint8_t mac[CAIRN_PEER_MAC];
+	uint32_t status;		/* REPLY: 0 or an errno */
+	char message[CAIRN_PEER_MSG_LEN];
+	char pool[CAIRN_NAME_LEN];
+	char volume[CAIRN_NAME_LEN];
+	uint8_t uuid[16];
+	uint64_t size;
+	uint8_t kind;			/* LINK: 'D' data or 'M' meta */
+};
+
+#define CAIRN_PEER_HDR 12
+#define CAIRN_PEER_BODY_MAX 1024
+
+/*
+ * Frames: encode into @buf (CAIRN_PEER_HDR + CAIRN_PEER_BODY_MAX bytes)
+ * and return the length.  Decode a whole frame of @len bytes: 0, or
+ * -EPROTO for anything malformed (magic, version, type, length, a field
+ * out of bounds, bytes left over).  cairn_peer_frame_len() reads a
+ * header: the frame's total length, or -EPROTO.
+ */
+size_t cairn_peer_encode(const struct cairn_peer_msg *m, uint8_t *buf);
+int cairn_peer_frame_len(const uint8_t *hdr);
+int cairn_peer_decode(const uint8_t *buf, size_t len, struct cairn_peer_msg *m);
+
+/*
+ * Read the secret file @path: it must be a regular file that group and
+ * others cannot read, of CAIRN_SECRET_MIN to CAIRN_SECRET_MAX bytes.
+ * Returns the length, or a negative errno with the reason in @err.
+ */
+int cairn_secret_load(const char *path, uint8_t *key, char *err, size_t errlen);
+
+/*
+ * Send one message; receive one within @timeout_ms.  Negative errno:
+ * -ETIMEDOUT, -ECONNRESET (closed), -EPROTO (a malformed frame).
+ */
+int cairn_peer_send(int fd, const struct cairn_peer_msg *m);
+int cairn_peer_recv(int fd, struct cairn_peer_msg *m, int timeout_ms);
+
+/*
+ * Client: connect to @p's cairnd and authenticate as @self (both ways).
+ * Returns the connected socket, or a negative errno with a message naming
+ * the peer in @err: -EHOSTUNREACH (no connection), -EACCES (wrong
+ * secret, on either side), -ENOENT (the peer does not know @self, or is
+ * not the node called p->name), -EINVAL (our secret file is unusable),
+ * -EPROTO or -ETIMEDOUT (the peer does not speak the protocol).
+ */
+int cairn_peer_connect(const struct cairn_cfg_peer *p, const char *self,
+		       char *err, size_t errlen);
+
+/*
+ * Server: authenticate the client on @fd as @self.  @secret_path copies
+ * the secret file's path for a peer name (0), or says it is no peer
+ * (-ENOENT).  On success the peer's name is in @peer.  Nothing but the
+ * nonce exchange is answered before the client proved the secret.
+ */
+int cairn_peer_accept(int fd, const char *self,
+		      int (*secret_path)(const char *peer, char *path,
+					 size_t len, void *arg),
+		      void *arg, char *peer, char *err, size_t errlen);
+
+/* Send @req and wait up to @timeout_ms for the REPLY in @reply. */
+int cairn_peer_request(int fd, const struct cairn_peer_msg *req,
+		       struct cairn_peer_msg *reply, int timeout_ms);
+/* Send a REPLY. */
+int cairn_peer_reply(int fd, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif /* LIBCAIRN_H */

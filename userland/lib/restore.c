@@ -19,8 +19,9 @@
  *    pool without a member is the kernel's to refuse, and a half-found pool
  *    is better reported by name than by an extack about device counts.
  *
- * 2. Volumes.  Every volume of every open pool gets its device-mapper
- *    device if it has none.  Configured volumes the pool does not have, or
+ * 2. Volumes.  A configured mirror gets its role and peer back, then
+ *    every volume of every open pool gets its device-mapper device if it
+ *    has none.  Configured volumes the pool does not have, or
  *    has under another UUID, are reported and not exported.
  *
  * 3. Exports.  For each configured target, whatever LIO object is missing
@@ -508,6 +509,44 @@ static void rs_open_pool(struct rs_ctx *c, const struct cairn_cfg_pool *p)
 
 /* ---- pass 2: volumes ---- */
 
+/*
+ * A configured mirror whose volume the kernel has as a plain volume (the
+ * mirror's state is not on disk yet) gets its role and peer back, before
+ * its device exists: a secondary never serves I/O, not even at boot.  The
+ * data's state starts unknown; cairnd's link and the resync do the rest.
+ */
+static void rs_mirrors(struct rs_ctx *c)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < c->cfg->nr_volumes; i++) {
+		const struct cairn_cfg_volume *cv = &c->cfg->volumes[i];
+		struct rs_volume *v = rs_volume(c, cv->pool, cv->name);
+		char us[40];
+
+		if (!cv->mirror.peer[0] || !v)
+			continue;
+		cairn_uuid_str(v->desc.uuid, us);
+		if (cv->uuid[0] && strcasecmp(cv->uuid, us))
+			continue;	/* reported below */
+		if (v->desc.mirror.mirrored)
+			continue;
+		r = cairn_nl_mirror_set(c->nl, cv->pool, cv->name, cv->mirror.role,
+					cv->mirror.peer, false, &v->desc);
+		if (r) {
+			rs_log(c, LOG_ERR, "volume %s/%s: mirror role %s with peer %s: %s",
+			       cv->pool, cv->name,
+			       cairn_mirror_role_name(cv->mirror.role),
+			       cv->mirror.peer, rs_nlerr(c, r));
+			continue;
+		}
+		rs_log(c, LOG_INFO, "volume %s/%s: mirror %s with peer %s", cv->pool,
+		       cv->name, cairn_mirror_role_name(cv->mirror.role),
+		       cv->mirror.peer);
+	}
+}
+
 static void rs_volumes(struct rs_ctx *c)
 {
 	char err[256], size[32];
@@ -519,6 +558,7 @@ static void rs_volumes(struct rs_ctx *c)
 		rs_log(c, LOG_ERR, "cannot list the volumes: %s", rs_nlerr(c, r));
 		return;
 	}
+	rs_mirrors(c);
 	for (i = 0; i < c->nr_vols; i++) {
 		struct rs_volume *v = &c->vols[i];
 

@@ -45,3 +45,45 @@ vol_md5() {
 # The kernel log goes to the share as it is written: a node the host kills
 # (or that hangs) leaves its log behind.
 cat /dev/kmsg >/run/cairn/kmsg 2>/dev/null &
+
+# mget VOL KEY: one value of `cairnctl -j /volumes/VOL status` (the
+# mirror's keys included), without quotes; "null" when JSON says so.
+mget() {
+	cairnctl -j "/volumes/$1" status 2>/dev/null |
+		sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -n 1
+}
+
+# mwait VOL SECONDS KEY=VALUE...: until the volume's status shows them all.
+mwait() {
+	local vol=$1 secs=$2 i kv ok
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do
+		ok=1
+		for kv in "$@"; do
+			[ "$(mget "$vol" "${kv%%=*}")" = "${kv#*=}" ] || { ok=0; break; }
+		done
+		[ "$ok" = 1 ] && return 0
+		sleep 0.2
+	done
+	cairnctl -j "/volumes/$vol" status
+	fail "volume $vol: not $* within $secs s"
+}
+
+# The shared secret of the mirror tests' peers (a file of mode 0600).
+peer_key() {
+	printf '%s' "${2:-cairn-mirror-test-secret-0123456789}" >"$1"
+	chmod 600 "$1"
+}
+
+# start_cairnd: cairnd in the foreground, its log in the share; returns
+# once it listens for peers.
+start_cairnd() {
+	local i
+	cairnd -f 2>/run/cairn/cairnd.log &
+	for ((i = 0; i < 150; i++)); do
+		grep -q "listening for peers" /run/cairn/cairnd.log 2>/dev/null && return 0
+		sleep 0.2
+	done
+	cat /run/cairn/cairnd.log
+	fail "cairnd does not listen for peers"
+}
