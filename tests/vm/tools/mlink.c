@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mlink - drive a volume's mirror through libcairn, for the in-VM tests of
- * the kernel's mirror until cairnd connects links itself: connect the two
+ * the kernel's mirror that need what cairnd does not offer (a false peer,
+ * a link by hand, a kill in the middle of a step): connect the two
  * TCP sockets of a link (one node listens, the other connects; a tag byte
  * says which is the data socket and which the meta socket) and hand them
  * to the module, set roles, print the state.
