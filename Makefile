@@ -8,7 +8,8 @@
 #   make check-unit   userspace tests only
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
 #   make lint         checkpatch --strict, sparse, shellcheck
-#   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock
+#   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock;
+#                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror)
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
@@ -64,7 +65,8 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 .SECONDARY:
 
 .PHONY: all modules user progs setup check check-unit check-vm lint demo install \
-	install-module install-progs install-dkms-src deb clean bench-core bench
+	install-module install-progs install-dkms-src deb clean bench-core bench \
+	bench-mirror
 
 all: modules user
 
@@ -181,10 +183,15 @@ bench-core: $(B)/bench/bench_core
 	tools/bench/core
 
 # fio in one VM: Cairn volumes next to dm-linear and dm-thin; then iSCSI
-# from this host: a Cairn LU next to LIO's ramdisk and iblock on a raw disk.
+# from this host: a Cairn LU next to LIO's ramdisk and iblock on a raw disk;
+# then two VMs: the mirror next to DRBD 8.4 protocol C.
 bench: all bench-core
 	tools/bench/volumes
 	tools/bench/iscsi
+	tools/bench/mirror
+
+bench-mirror: all
+	tools/bench/mirror
 
 demo: all
 	tools/demo
