@@ -244,10 +244,11 @@ static void cairn_al_mark(struct cairn_mirror *mir, unsigned long *map,
 /*
  * Epochs (mir->lock held).  A write is durable on a node only once that
  * node flushed after it, so a region stays dirty until both nodes flushed
- * after its last write.  Writes mark their regions in the current epoch's
- * bitmap; a flush that finds no epoch being flushed ends the current one
- * (the other bitmap, empty, becomes current) and, completed on both nodes,
- * empties the ended one -- otherwise its regions go back to the current.
+ * after its last write.  Writes mark their regions in the bitmap of the
+ * epoch they complete in; a flush that finds no epoch being flushed ends
+ * the current one (the other bitmap, empty, becomes current) and,
+ * completed on both nodes, empties the ended one -- otherwise its regions
+ * go back to the current.
  */
 static void cairn_epoch_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 {
@@ -515,6 +516,11 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 	if (mr->epoch)
 		cairn_epoch_end(mir, !mr->local && mr->remote_ok);
 	if (mr->in_tree) {
+		/*
+		 * Its epoch is the one it completes in: a flush covers what
+		 * completed before it was issued, nothing still in flight.
+		 */
+		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_remove(&mr->it, &mir->writes);
 		redrive = !list_empty(&mir->conflicts);
 	}
@@ -649,7 +655,6 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 			return;
 		}
 		cairn_al_mark(mir, mir->al_hot, mr);
-		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_insert(&mr->it, &mir->writes);
 	} else if (mr->cmd == CAIRN_W_FLUSH) {
 		cairn_epoch_start(mir, mr);
@@ -994,6 +999,8 @@ static void cairn_resync_finish(struct cairn_mreq *mr)
 	bool redrive;
 
 	spin_lock_irqsave(&mir->lock, flags);
+	if (mr->seq)	/* sent: written there (see cairn_mreq_put()) */
+		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 	interval_tree_remove(&mr->it, &mir->writes);
 	mir->resync_busy--;
 	if (mr->remote_ok && !mr->local) {
@@ -1157,7 +1164,6 @@ static void cairn_resync_work(struct work_struct *work)
 			queue_work(cairn_mirror_wq, &mir->meta_work);
 			return;
 		}
-		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_insert(&mr->it, &mir->writes);
 		mr->in_tree = true;
 		mir->resync_busy++;

@@ -37,9 +37,16 @@ lan_dev() {
 	ip -o -4 addr show to 10.77.0.0/24 | awk '{print $2; exit}'
 }
 
+# dev_md5 DEVICE: md5 of a whole device, read with O_DIRECT (the page
+# cache of a small guest is not filled: compaction under TCG can stall it
+# long enough for a soft-lockup report).
+dev_md5() {
+	dd if="$1" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1
+}
+
 # md5 of the whole volume device of a primary.
 vol_md5() {
-	md5sum <"/dev/mapper/cairn-$1-$2" | cut -d' ' -f1
+	dev_md5 "/dev/mapper/cairn-$1-$2"
 }
 
 # The kernel log goes to the share as it is written: a node the host kills
