@@ -189,7 +189,6 @@ struct cairn_mirror {
 	u64 gen_durable;		/* gen_current as last written */
 	bool meta_stale;		/* state to write */
 	bool meta_failed;		/* a write failed: writes fail */
-	u64 meta_writes;
 	struct mutex meta_mutex;	/* the slot's one writer */
 	struct cairn_mirror_meta *meta;	/* meta_mutex: what is written */
 	struct page *meta_page;

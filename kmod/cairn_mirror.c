@@ -178,6 +178,17 @@ static void cairn_oos_mark(struct cairn_mirror *mir, sector_t start,
 			mir->oos_bits++;
 }
 
+/* All of dirty region @r (mir->lock held, or the mirror not yet seen). */
+static void cairn_oos_mark_region(struct cairn_mirror *mir, u32 r)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	sector_t start = (sector_t)r << mir->region_shift;
+
+	cairn_oos_mark(mir, start,
+		       min_t(sector_t, start + (1ULL << mir->region_shift),
+			     vol_sectors) - 1);
+}
+
 static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
 				struct cairn_mreq *mr)
 {
@@ -398,7 +409,6 @@ static void cairn_meta_work(struct work_struct *work)
 		bitmap_copy(mir->al, next, mir->nr_regions);
 		bitmap_copy(mir->al_disk, next, mir->nr_regions);
 		mir->gen_durable = gen;
-		mir->meta_writes++;
 	}
 	list_splice_init(&mir->al_wait, &go);
 	spin_unlock_irq(&mir->lock);
@@ -810,19 +820,13 @@ static void cairn_oos_all(struct cairn_mirror *mir)
 /* The regions of both epochs out of sync (mir->lock held). */
 static void cairn_oos_unflushed(struct cairn_mirror *mir)
 {
-	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
 	u32 r;
 
 	if (mir->role != CAIRN_ROLE_PRIMARY)
 		return;
-	for (r = 0; r < mir->nr_regions; r++) {
-		sector_t start = (sector_t)r << mir->region_shift;
-
+	for (r = 0; r < mir->nr_regions; r++)
 		if (cairn_unflushed(mir, r))
-			cairn_oos_mark(mir, start,
-				       min_t(sector_t, start + (1ULL << mir->region_shift),
-					     vol_sectors) - 1);
-	}
+			cairn_oos_mark_region(mir, r);
 	bitmap_zero(mir->unflushed[0], mir->nr_regions);
 	bitmap_zero(mir->unflushed[1], mir->nr_regions);
 }
@@ -1732,7 +1736,6 @@ static void cairn_mirror_reference(struct cairn_mirror *mir)
 static void cairn_mirror_load(struct cairn_mirror *mir,
 			      const struct cairn_mirror_meta *m)
 {
-	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
 	u32 r;
 
 	mir->disk = m->disk;
@@ -1748,15 +1751,11 @@ static void cairn_mirror_load(struct cairn_mirror *mir,
 		return;
 	}
 	for (r = 0; r < m->nr_regions; r++) {
-		sector_t start = (sector_t)r << mir->region_shift;
-
 		if (!(m->bits[r / 8] & (1U << (r % 8))))
 			continue;
 		__set_bit(r, mir->al);
 		__set_bit(r, mir->al_disk);
-		cairn_oos_mark(mir, start,
-			       min_t(sector_t, start + (1ULL << mir->region_shift),
-				     vol_sectors) - 1);
+		cairn_oos_mark_region(mir, r);
 	}
 }
 
