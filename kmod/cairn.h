@@ -197,11 +197,20 @@ struct cairn_mirror {
 	u64 resync_pos;			/* next bit to look at */
 	unsigned int resync_busy;	/* resync transfers in flight */
 	bool resync_done_sent;
-	u64 sent_bytes, resynced_bytes;
+	u64 sent_bytes, resynced_bytes, demand_pulls;
+	unsigned long rs_next;		/* jiffies: the rate's next transfer */
+	/*
+	 * A sync target learns what it lacks from its source (BITMAP after
+	 * the connect): until all of it arrived (bm_next is the next bit
+	 * expected, at the peer's grain) it can not be promoted to pull.
+	 */
+	bool lack_known;
+	u64 bm_next;
+	struct list_head readers;	/* pulling primary: reads waiting */
 	struct llist_head acks;		/* secondary: completed, to ack */
 	struct work_struct send_work, ack_work, redrive_work, resync_work,
-			   down_work;
-	struct delayed_work ping_work;
+			   down_work, pulled_work;
+	struct delayed_work ping_work, rs_delay;
 };
 
 /* A simple FIFO of struct cairn_io. */

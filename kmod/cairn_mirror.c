@@ -144,7 +144,14 @@ static struct bio_set cairn_mirror_bs;
 enum cairn_mreq_kind {
 	CAIRN_MREQ_HOST,		/* a host write or flush */
 	CAIRN_MREQ_RESYNC,		/* a grain sent by resync */
+	CAIRN_MREQ_PULL,		/* a grain a pulling primary asked for */
+	CAIRN_MREQ_SERVE,		/* a grain the peer asked us for */
 };
+
+static unsigned int resync_kbps;
+module_param(resync_kbps, uint, 0644);
+MODULE_PARM_DESC(resync_kbps,
+		 "Background resync rate of each mirrored volume, KiB/s (0: unlimited; on-demand pulls are not limited)");
 
 #define CAIRN_RESYNC_DEPTH	4
 #define CAIRN_BITMAP_MAX	(64UL << 20)	/* bytes: 512 TiB at 1 MiB */
@@ -196,6 +203,55 @@ static void cairn_oos_mark_mreq(struct cairn_mirror *mir,
 		cairn_oos_mark(mir, mr->it.start, mr->it.last);
 }
 
+/* The bits of the grains wholly inside [@start, @end) (sectors). */
+static void cairn_oos_clear(struct cairn_mirror *mir, sector_t start,
+			    sector_t end)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	u64 b = DIV_ROUND_UP_ULL(start, 1ULL << mir->grain_shift);
+
+	for (; b < mir->nr_bits; b++) {
+		sector_t gend = min_t(sector_t, (b + 1) << mir->grain_shift,
+				      vol_sectors);
+
+		if (gend > end)
+			break;
+		if (__test_and_clear_bit(b, mir->oos))
+			mir->oos_bits--;
+	}
+}
+
+/* Is a bit of [@start, @last] set?  (mir->lock held) */
+static bool cairn_oos_any(struct cairn_mirror *mir, sector_t start,
+			  sector_t last)
+{
+	u64 b = start >> mir->grain_shift;
+	u64 end = min((last >> mir->grain_shift) + 1, mir->nr_bits);
+
+	return b < end && find_next_bit(mir->oos, end, b) < end;
+}
+
+/*
+ * A primary whose data is not consistent: it was promoted while a sync
+ * target (see "On-demand resync") and pulls what it lacks from its peer;
+ * its bits are what it lacks.  (mir->lock held)
+ */
+static bool cairn_pulling(struct cairn_mirror *mir)
+{
+	return mir->role == CAIRN_ROLE_PRIMARY &&
+	       mir->disk != CAIRN_MDISK_CONSISTENT;
+}
+
+/* ... and its source is there to pull from.  (mir->lock held) */
+static bool cairn_pull_possible(struct cairn_mirror *mir)
+{
+	struct cairn_link *link = mir->link;
+
+	return cairn_pulling(mir) && link && !link->dead &&
+	       link->peer.role == CAIRN_WIRE_SECONDARY &&
+	       link->peer.disk == CAIRN_WIRE_CONSISTENT;
+}
+
 /*
  * The primary writes what the peer will not get: a new generation, the
  * bitmap counting from the old one (mir->lock held).
@@ -205,7 +261,8 @@ static bool cairn_peer_takes(struct cairn_mirror *mir);
 
 static void cairn_gen_diverge(struct cairn_mirror *mir)
 {
-	if (mir->gen_bitmap || mir->role != CAIRN_ROLE_PRIMARY)
+	if (mir->gen_bitmap || mir->role != CAIRN_ROLE_PRIMARY ||
+	    mir->disk != CAIRN_MDISK_CONSISTENT)
 		return;
 	mir->gen_bitmap = mir->gen_current;
 	do
@@ -507,6 +564,7 @@ static void cairn_mirror_dec_inflight(struct cairn_mirror *mir)
 }
 
 static void cairn_resync_finish(struct cairn_mreq *mr);
+static void cairn_readers_redrive(struct cairn_mirror *mir);
 
 static void cairn_mreq_put(struct cairn_mreq *mr)
 {
@@ -516,13 +574,19 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 
 	if (!atomic_dec_and_test(&mr->pending))
 		return;
-	if (mr->kind == CAIRN_MREQ_RESYNC) {
+	if (mr->kind != CAIRN_MREQ_HOST) {
 		cairn_resync_finish(mr);
 		return;
 	}
 	spin_lock_irqsave(&mir->lock, flags);
 	if (mr->local && mr->cmd == CAIRN_W_DATA)
 		cairn_oos_mark_mreq(mir, mr);
+	/*
+	 * A pulling primary is no copy on its own: a write its source did
+	 * not get fails (what it left there is pulled again).
+	 */
+	if (mr->cmd == CAIRN_W_DATA && !mr->remote_ok && cairn_pulling(mir))
+		mr->local = BLK_STS_IOERR;
 	if (mr->epoch)
 		cairn_epoch_end(mir, !mr->local && mr->remote_ok);
 	if (mr->in_tree) {
@@ -638,7 +702,8 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 		spin_unlock_irqrestore(&mir->lock, flags);
 		return;
 	}
-	if (mr->in_tree && mir->meta_failed) {
+	if (mr->in_tree && (mir->meta_failed ||
+			    (cairn_pulling(mir) && !cairn_peer_takes(mir)))) {
 		spin_unlock_irqrestore(&mir->lock, flags);
 		bio_put(mr->clone);
 		mr->clone = NULL;
@@ -709,10 +774,91 @@ static void cairn_redrive_work(struct work_struct *work)
 		list_del_init(&mr->list);
 		cairn_mreq_start(mir, mr);
 	}
+	cairn_readers_redrive(mir);
 	queue_work(cairn_mirror_wq, &mir->resync_work);
 }
 
 /* ---- the entry point (primary) ---- */
+
+/*
+ * A read: from here, unless this primary pulls and lacks part of it; then
+ * it waits in mir->readers for the pull of those grains (queued first),
+ * or fails when there is no source to pull from.
+ */
+static int cairn_mirror_read(struct cairn_mirror *mir, struct bio *bio,
+			     struct cairn_mreq *mr)
+{
+	sector_t start = bio->bi_iter.bi_sector, last = bio_end_sector(bio) - 1;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mir->lock, flags);
+	if (!cairn_pulling(mir) || !cairn_oos_any(mir, start, last)) {
+		spin_unlock_irqrestore(&mir->lock, flags);
+		return cairn_vol_map(mir->kv, bio, &mr->io);
+	}
+	if (!cairn_pull_possible(mir)) {
+		spin_unlock_irqrestore(&mir->lock, flags);
+		DMERR_LIMIT("%s/%s: read of data this node lacks, and no peer to pull it from",
+			    cairn_mirror_pool(mir), cairn_mirror_vol(mir));
+		return DM_MAPIO_KILL;
+	}
+	mr->mir = mir;		/* not the volume's I/O until dispatched */
+	mr->master = bio;
+	mr->it.start = start;
+	mr->it.last = last;
+	list_add_tail(&mr->list, &mir->readers);
+	mir->inflight++;
+	mir->demand_pulls++;
+	spin_unlock_irqrestore(&mir->lock, flags);
+	queue_work(cairn_mirror_wq, &mir->resync_work);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * Reads that waited for a pull: to the volume once they lack nothing,
+ * failed once nothing can be pulled.
+ */
+static void cairn_readers_redrive(struct cairn_mirror *mir)
+{
+	struct cairn_mreq *mr, *next;
+	LIST_HEAD(ready);
+	LIST_HEAD(fail);
+	struct bio *bio;
+
+	spin_lock_irq(&mir->lock);
+	list_for_each_entry_safe(mr, next, &mir->readers, list) {
+		if (!cairn_pull_possible(mir))
+			list_move_tail(&mr->list, &fail);
+		else if (!cairn_oos_any(mir, mr->it.start, mr->it.last))
+			list_move_tail(&mr->list, &ready);
+	}
+	spin_unlock_irq(&mir->lock);
+	list_for_each_entry_safe(mr, next, &ready, list) {
+		list_del_init(&mr->list);
+		bio = mr->master;
+		mr->mir = NULL;		/* its end_io ends the volume's I/O */
+		switch (cairn_vol_map(mir->kv, bio, &mr->io)) {
+		case DM_MAPIO_REMAPPED:
+			submit_bio_noacct(bio);
+			break;
+		case DM_MAPIO_SUBMITTED:
+			break;
+		default:
+			mr->mir = mir;
+			bio_io_error(bio);
+			break;
+		}
+		cairn_mirror_dec_inflight(mir);
+	}
+	list_for_each_entry_safe(mr, next, &fail, list) {
+		list_del_init(&mr->list);
+		DMERR_LIMIT("%s/%s: read of data this node lacks failed: its source %s is gone",
+			    cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			    mir->peer_name);
+		bio_io_error(mr->master);
+		cairn_mirror_dec_inflight(mir);
+	}
+}
 
 int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 		     struct cairn_mreq *mr)
@@ -728,7 +874,7 @@ int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 		return DM_MAPIO_KILL;
 	empty_flush = op_is_flush(bio->bi_opf) && !bio_sectors(bio);
 	if (!op_is_write(bio_op(bio)) && !empty_flush)
-		return cairn_vol_map(kv, bio, &mr->io);
+		return cairn_mirror_read(mir, bio, mr);
 
 	mr->mir = mir;
 	mr->master = bio;
@@ -822,7 +968,11 @@ static void cairn_oos_unflushed(struct cairn_mirror *mir)
 {
 	u32 r;
 
-	if (mir->role != CAIRN_ROLE_PRIMARY)
+	/*
+	 * Not on a pulling primary either: its peer's data is the reference
+	 * (see "On-demand resync").
+	 */
+	if (mir->role != CAIRN_ROLE_PRIMARY || cairn_pulling(mir))
 		return;
 	for (r = 0; r < mir->nr_regions; r++)
 		if (cairn_unflushed(mir, r))
@@ -849,9 +999,11 @@ static void cairn_down_work(struct work_struct *work)
 	cancel_delayed_work_sync(&mir->ping_work);
 	cancel_work_sync(&mir->send_work);
 	cancel_work_sync(&mir->resync_work);
+	cancel_delayed_work_sync(&mir->rs_delay);
 
 	spin_lock_irq(&mir->lock);
 	mir->link = NULL;
+	mir->lack_known = false;
 	list_splice_tail_init(&mir->sent, &lost);
 	list_splice_tail_init(&mir->sendq, &lost);
 	if (!list_empty(&lost))
@@ -868,6 +1020,7 @@ static void cairn_down_work(struct work_struct *work)
 		list_del_init(&mr->list);
 		cairn_remote_done(mir, mr, false);
 	}
+	cairn_readers_redrive(mir);	/* nothing to pull from: they fail */
 	wait_event(mir->idle, !READ_ONCE(link->busy));
 	sockfd_put(link->data);
 	sockfd_put(link->meta);
@@ -889,6 +1042,10 @@ static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
 	if (mr->cmd == CAIRN_W_FLUSH) {
 		m.ack.cookie = mr->seq;
 		m.ack.seq = mr->seq;
+	} else if (mr->cmd == CAIRN_W_RS_REQUEST) {
+		m.data.sector = mr->it.start;
+		m.data.cookie = mr->seq;
+		m.data.size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 	} else {
 		size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 		m.data.sector = mr->it.start;
@@ -995,29 +1152,57 @@ static void cairn_resync_free(struct cairn_mreq *mr)
 	kfree(mr);
 }
 
+/* A grain sent, skipped, pulled or served is over. */
 static void cairn_resync_finish(struct cairn_mreq *mr)
 {
 	struct cairn_mirror *mir = mr->mir;
 	u64 bit = mr->it.start >> mir->grain_shift;
+	bool redrive, failed, done = mr->remote_ok && !mr->local;
+	u32 bytes = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 	unsigned long flags;
-	bool redrive;
 
 	spin_lock_irqsave(&mir->lock, flags);
-	if (mr->seq)	/* sent: written there (see cairn_mreq_put()) */
+	if (mr->kind == CAIRN_MREQ_SERVE) {
+		/* The peer has it: out of our bits of what it lacks. */
+		if (done)
+			cairn_oos_clear(mir, mr->it.start, mr->it.last + 1);
+		if (!--mir->inflight)
+			wake_up_all(&mir->idle);
+		spin_unlock_irqrestore(&mir->lock, flags);
+		failed = mr->local;
+		cairn_resync_free(mr);
+		if (failed) {
+			DMERR("%s/%s: could not read what peer %s pulls: link dropped",
+			      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			      mir->peer_name);
+			cairn_link_fail(mir, -EIO);
+		}
+		return;
+	}
+	/* Sent: written there (see cairn_mreq_put()). */
+	if (mr->seq && mr->kind == CAIRN_MREQ_RESYNC)
 		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 	interval_tree_remove(&mr->it, &mir->writes);
 	mir->resync_busy--;
-	if (mr->remote_ok && !mr->local) {
+	if (done) {
 		if (__test_and_clear_bit(bit, mir->oos))
 			mir->oos_bits--;
 		if (mr->seq)	/* sent, not skipped */
-			mir->resynced_bytes += (mr->it.last - mr->it.start + 1) <<
-					       SECTOR_SHIFT;
+			mir->resynced_bytes += bytes;
 	}
-	redrive = !list_empty(&mir->conflicts);
+	redrive = !list_empty(&mir->conflicts) ||
+		  (mr->kind == CAIRN_MREQ_PULL && !list_empty(&mir->readers));
 	if (!--mir->inflight)
 		wake_up_all(&mir->idle);
 	spin_unlock_irqrestore(&mir->lock, flags);
+	failed = mr->kind == CAIRN_MREQ_PULL && mr->local;
+	if (failed) {
+		/* Pulled again and again otherwise: its readers fail. */
+		DMERR("%s/%s: writing a grain pulled from %s failed: link dropped",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      mir->peer_name);
+		cairn_link_fail(mir, -EIO);
+	}
 	cairn_resync_free(mr);
 	if (redrive)
 		queue_work(cairn_mirror_wq, &mir->redrive_work);
@@ -1033,10 +1218,13 @@ static void cairn_resync_send(struct cairn_mirror *mir, struct cairn_mreq *mr)
 
 	spin_lock_irqsave(&mir->lock, flags);
 	kick = list_empty(&mir->sendq);
+	/* What we serve goes back under the peer's cookie. */
 	queued = mir->link && !mir->link->dead &&
-		 mir->link->peer.role == CAIRN_WIRE_SECONDARY;
+		 (mr->kind == CAIRN_MREQ_SERVE ||
+		  mir->link->peer.role == CAIRN_WIRE_SECONDARY);
 	if (queued) {
-		mr->seq = ++mir->seq ?: ++mir->seq;	/* never 0 */
+		if (mr->kind != CAIRN_MREQ_SERVE)
+			mr->seq = ++mir->seq ?: ++mir->seq;	/* never 0 */
 		list_add_tail(&mr->list, &mir->sendq);
 	}
 	spin_unlock_irqrestore(&mir->lock, flags);
@@ -1098,7 +1286,73 @@ static int cairn_resync_read(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	return 0;
 }
 
-/* Start resync transfers while there is room; a few candidates per run. */
+/*
+ * The next grain to pull for a read waiting in mir->readers, not already
+ * being pulled, or U64_MAX.  (mir->lock held)
+ */
+static u64 cairn_demand_bit(struct cairn_mirror *mir)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	sector_t gsize = 1ULL << mir->grain_shift, gstart, glast;
+	struct cairn_mreq *mr;
+	u64 b, e;
+
+	list_for_each_entry(mr, &mir->readers, list) {
+		e = min((mr->it.last >> mir->grain_shift) + 1, mir->nr_bits);
+		for (b = find_next_bit(mir->oos, e, mr->it.start >> mir->grain_shift);
+		     b < e; b = find_next_bit(mir->oos, e, b + 1)) {
+			gstart = b << mir->grain_shift;
+			glast = min_t(sector_t, gstart + gsize, vol_sectors) - 1;
+			if (!interval_tree_iter_first(&mir->writes, gstart, glast))
+				return b;
+		}
+	}
+	return U64_MAX;
+}
+
+/*
+ * The background rate (resync_kbps): false, or true with the transfer
+ * put off and the worker queued again when it is due.  (mir->lock held)
+ */
+static bool cairn_resync_throttle(struct cairn_mirror *mir, u32 bytes)
+{
+	u64 rate = (u64)READ_ONCE(resync_kbps) << 10;
+	unsigned long now = jiffies;
+
+	if (!rate)
+		return false;
+	if (time_before(now, mir->rs_next)) {
+		queue_delayed_work(cairn_mirror_wq, &mir->rs_delay,
+				   mir->rs_next - now);
+		return true;
+	}
+	mir->rs_next = now + max_t(u64, 1, div64_u64((u64)bytes * HZ, rate));
+	return false;
+}
+
+static void cairn_rs_delay_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(to_delayed_work(work),
+						struct cairn_mirror, rs_delay);
+
+	queue_work(cairn_mirror_wq, &mir->resync_work);
+}
+
+static void cairn_mirror_announce(struct cairn_mirror *mir);
+
+/* Start a grain's pull: its RS_REQUEST to the peer. */
+static void cairn_pull_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	mr->kind = CAIRN_MREQ_PULL;
+	mr->cmd = CAIRN_W_RS_REQUEST;
+	cairn_resync_send(mir, mr);
+}
+
+/*
+ * Start resync transfers while there is room; a few candidates per run.
+ * A primary sends its grains (push); a pulling primary asks for the ones
+ * it lacks, those that reads wait for first.
+ */
 static void cairn_resync_work(struct work_struct *work)
 {
 	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
@@ -1107,7 +1361,7 @@ static void cairn_resync_work(struct work_struct *work)
 	sector_t vol_sectors = kv->vol->size >> SECTOR_SHIFT;
 	struct cairn_link *link;
 	unsigned int tries = 64;
-	bool wrapped = false, peer_empty;
+	bool wrapped = false, peer_empty, pull, demand;
 	struct cairn_mreq *mr;
 	u64 bit, pchunk;
 	u32 member;
@@ -1119,14 +1373,23 @@ static void cairn_resync_work(struct work_struct *work)
 			return;
 		spin_lock_irq(&mir->lock);
 		link = mir->link;
+		pull = cairn_pulling(mir);
 		if (!link || link->dead || mir->role != CAIRN_ROLE_PRIMARY ||
 		    link->peer.role != CAIRN_WIRE_SECONDARY ||
+		    (pull && !cairn_pull_possible(mir)) ||
 		    mir->resync_busy >= CAIRN_RESYNC_DEPTH)
 			goto out_unlock;
 		if (!mir->oos_bits) {
 			if (mir->resync_busy || mir->resync_done_sent)
 				goto out_unlock;
 			mir->resync_done_sent = true;
+			if (pull) {
+				/* Consistent once durable: pulled_work says so. */
+				spin_unlock_irq(&mir->lock);
+				kfree(mr);
+				queue_work(system_long_wq, &mir->pulled_work);
+				return;
+			}
 			cairn_gen_bitmap_done(mir);	/* the peer has all of ours */
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
@@ -1139,7 +1402,10 @@ static void cairn_resync_work(struct work_struct *work)
 					   mir->resynced_bytes);
 			return;
 		}
-		bit = find_next_bit(mir->oos, mir->nr_bits, mir->resync_pos);
+		bit = pull ? cairn_demand_bit(mir) : U64_MAX;
+		demand = bit != U64_MAX;
+		if (!demand)
+			bit = find_next_bit(mir->oos, mir->nr_bits, mir->resync_pos);
 		if (bit >= mir->nr_bits) {
 			if (wrapped)
 				goto out_unlock;
@@ -1149,24 +1415,32 @@ static void cairn_resync_work(struct work_struct *work)
 			kfree(mr);
 			continue;
 		}
-		mir->resync_pos = bit + 1;
 		mr->it.start = bit << mir->grain_shift;
 		mr->it.last = min_t(sector_t, mr->it.start + (1ULL << mir->grain_shift),
 				    vol_sectors) - 1;
-		if (interval_tree_iter_first(&mir->writes, mr->it.start,
-					     mr->it.last)) {
-			spin_unlock_irq(&mir->lock);
-			kfree(mr);
-			continue;	/* a write has it: later */
+		if (!demand) {
+			mir->resync_pos = bit + 1;
+			if (interval_tree_iter_first(&mir->writes, mr->it.start,
+						     mr->it.last)) {
+				spin_unlock_irq(&mir->lock);
+				kfree(mr);
+				continue;	/* a write has it: later */
+			}
 		}
 		if (!cairn_al_covers(mir, mr)) {
 			/* Its region durable as dirty first; then again. */
 			cairn_al_mark(mir, mir->al_want, mr);
-			mir->resync_pos = bit;
+			if (!demand)
+				mir->resync_pos = bit;
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
 			queue_work(cairn_mirror_wq, &mir->meta_work);
 			return;
+		}
+		if (!demand && cairn_resync_throttle(mir, (mr->it.last - mr->it.start + 1) <<
+							  SECTOR_SHIFT)) {
+			mir->resync_pos = bit;
+			goto out_unlock;
 		}
 		interval_tree_insert(&mr->it, &mir->writes);
 		mr->in_tree = true;
@@ -1181,6 +1455,10 @@ static void cairn_resync_work(struct work_struct *work)
 		mr->wflags = CAIRN_WF_RESYNC;
 		INIT_LIST_HEAD(&mr->list);
 		atomic_set(&mr->pending, 1);
+		if (pull) {
+			cairn_pull_start(mir, mr);
+			continue;
+		}
 		rcu_read_lock();
 		mapped = cairn_lookup(kv->vol, mr->it.start >> kv->kp->chunk_shift,
 				      &member, &pchunk);
@@ -1206,15 +1484,60 @@ out_unlock:
 	kfree(mr);
 }
 
+/*
+ * A pulling primary lacks nothing any more: once what it pulled is
+ * durable (a flush of both nodes), its data is consistent, of its
+ * source's generation.
+ */
+static void cairn_pulled_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						pulled_work);
+	bool ok;
+	int r;
+
+	r = cairn_mirror_flush(mir);
+	spin_lock_irq(&mir->lock);
+	ok = !r && cairn_pull_possible(mir) && !mir->oos_bits &&
+	     !mir->resync_busy;
+	if (ok) {
+		mir->disk = CAIRN_MDISK_CONSISTENT;
+		mir->gen_current = mir->link->peer.gen_current;
+		mir->gen_bitmap = 0;
+		cairn_meta_kick(mir);
+	} else {
+		mir->resync_done_sent = false;
+	}
+	spin_unlock_irq(&mir->lock);
+	if (!ok) {
+		if (r)
+			DMERR("%s/%s: flushing what was pulled from %s failed (error %d)",
+			      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			      mir->peer_name, r);
+		else
+			queue_work(cairn_mirror_wq, &mir->resync_work);
+		return;
+	}
+	flush_work(&mir->meta_work);
+	DMINFO("%s/%s: pulled all it lacked from %s: consistent (%llu B, %llu reads waited)",
+	       cairn_mirror_pool(mir), cairn_mirror_vol(mir), mir->peer_name,
+	       mir->resynced_bytes, mir->demand_pulls);
+	cairn_mirror_announce(mir);
+	cairn_mirror_event(mir, CAIRN_EVENT_RESYNC_DONE, mir->resynced_bytes);
+}
+
 /* ---- applying the peer's writes (secondary) ---- */
 
 /* A write or flush from the peer, applied here in parts of one chunk. */
 struct cairn_preq {
 	struct llist_node node;		/* in mir->acks, once done */
 	struct cairn_mirror *mir;
+	struct cairn_mreq *pull;	/* the pull this DATA answers */
 	u64 cookie;
 	u32 seq;
 	u16 ack;			/* WRITE_ACK or FLUSH_ACK */
+	u16 wflags;			/* DATA's CAIRN_WF_* */
+	sector_t sector, end;		/* DATA's range */
 	atomic_t pending;
 	blk_status_t status;
 	unsigned int nr_pages;
@@ -1306,7 +1629,7 @@ static struct bio *cairn_preq_bio(struct cairn_preq *pr, u32 off, u32 len,
  * the volume in chunk-sized parts, ack when every part completed.
  */
 static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
-		       const struct cairn_wire_msg *m)
+		       const struct cairn_wire_msg *m, struct cairn_mreq *pull)
 {
 	struct cairn_kvol *kv = mir->kv;
 	const struct cairn_wire_data *d = &m->data;
@@ -1339,6 +1662,7 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 	if (!pr)
 		return -ENOMEM;
 	pr->mir = mir;
+	pr->pull = pull;
 	pr->nr_parts = nr_parts;
 	atomic_set(&pr->pending, 1);
 	if (m->cmd == CAIRN_W_FLUSH) {
@@ -1349,6 +1673,9 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 		pr->cookie = d->cookie;
 		pr->seq = d->seq;
 		pr->ack = CAIRN_W_WRITE_ACK;
+		pr->wflags = d->flags;
+		pr->sector = sector;
+		pr->end = end;
 	}
 	if (m->payload) {
 		pr->nr_pages = DIV_ROUND_UP(m->payload, PAGE_SIZE);
@@ -1406,6 +1733,27 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 	return 0;
 }
 
+/*
+ * A DATA of the peer is written here (or failed): a pull it answered is
+ * over; the bits of what this node lacks follow what it now has.
+ */
+static void cairn_applied(struct cairn_mirror *mir, struct cairn_preq *pr)
+{
+	if (pr->pull) {
+		pr->pull->local = pr->status;
+		cairn_remote_done(mir, pr->pull, true);
+		return;
+	}
+	if (pr->ack != CAIRN_W_WRITE_ACK)
+		return;
+	spin_lock_irq(&mir->lock);
+	if (pr->status)		/* what it holds there is not known */
+		cairn_oos_mark(mir, pr->sector, pr->end - 1);
+	else if (pr->wflags & CAIRN_WF_RESYNC)
+		cairn_oos_clear(mir, pr->sector, pr->end);
+	spin_unlock_irq(&mir->lock);
+}
+
 /* Send the acks of the peer's completed requests, in completion order. */
 static void cairn_ack_work(struct work_struct *work)
 {
@@ -1426,6 +1774,7 @@ static void cairn_ack_work(struct work_struct *work)
 	if (link)
 		mutex_lock(&link->meta_tx);
 	llist_for_each_entry_safe(pr, next, list, node) {
+		cairn_applied(mir, pr);
 		if (link && !r) {
 			memset(&m, 0, sizeof(m));
 			m.cmd = pr->status ? CAIRN_W_NEG_ACK : pr->ack;
@@ -1457,6 +1806,9 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 	link->peer = *h;
 	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_PRIMARY) {
 		split = true;
+	} else if (h->role == CAIRN_WIRE_PRIMARY &&
+		   h->disk != CAIRN_WIRE_CONSISTENT) {
+		/* It pulls from us: our data and bits stand. */
 	} else if (h->role == CAIRN_WIRE_PRIMARY) {
 		disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :
 				       CAIRN_MDISK_CONSISTENT;
@@ -1522,6 +1874,162 @@ static bool cairn_rx_next(struct cairn_mirror *mir, struct socket *sock,
 	return true;
 }
 
+/*
+ * RS_REQUEST: the pulling primary asks for a grain of ours.  We read it
+ * (or find it unmapped) and send it back as resync DATA under its cookie;
+ * its WRITE_ACK clears our bit.  A source must be consistent, and the
+ * grain one of ours whole (both nodes' grains are equal when pulling).
+ */
+static int cairn_serve(struct cairn_mirror *mir, struct cairn_link *link,
+		       const struct cairn_wire_msg *m)
+{
+	struct cairn_kvol *kv = mir->kv;
+	sector_t vol_sectors = kv->vol->size >> SECTOR_SHIFT;
+	sector_t start = m->data.sector, gsize = 1ULL << mir->grain_shift;
+	struct cairn_mreq *mr;
+	u64 pchunk;
+	u32 member;
+	int mapped;
+
+	if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY ||
+	    READ_ONCE(mir->disk) != CAIRN_MDISK_CONSISTENT ||
+	    link->peer.role != CAIRN_WIRE_PRIMARY) {
+		cairn_protocol_error(mir, "RS_REQUEST to no consistent secondary");
+		return -EPROTO;
+	}
+	if (start & (gsize - 1) || start >= vol_sectors ||
+	    m->data.size != min_t(sector_t, gsize, vol_sectors - start) << SECTOR_SHIFT ||
+	    !m->data.cookie || m->data.cookie > U32_MAX) {
+		cairn_protocol_error(mir, "RS_REQUEST for something other than a grain");
+		return -EPROTO;
+	}
+	mr = kzalloc(sizeof(*mr), GFP_NOIO);
+	if (!mr) {
+		cairn_link_fail(mir, -ENOMEM);
+		return -ENOMEM;
+	}
+	mr->mir = mir;
+	mr->kind = CAIRN_MREQ_SERVE;
+	mr->cmd = CAIRN_W_DATA;
+	mr->wflags = CAIRN_WF_RESYNC;
+	mr->seq = m->data.cookie;
+	mr->it.start = start;
+	mr->it.last = start + (m->data.size >> SECTOR_SHIFT) - 1;
+	INIT_LIST_HEAD(&mr->list);
+	atomic_set(&mr->pending, 1);
+	spin_lock_irq(&mir->lock);
+	mir->inflight++;
+	spin_unlock_irq(&mir->lock);
+	rcu_read_lock();
+	mapped = cairn_lookup(kv->vol, start >> kv->kp->chunk_shift, &member,
+			      &pchunk);
+	rcu_read_unlock();
+	if (!mapped) {
+		mr->wflags |= CAIRN_WF_UNMAPPED;
+		cairn_resync_send(mir, mr);
+	} else if (cairn_resync_read(mir, mr)) {
+		mr->local = BLK_STS_RESOURCE;
+		cairn_remote_done(mir, mr, false);
+	}
+	return 0;
+}
+
+/* Resync DATA on a pulling primary: the answer to one of its pulls. */
+static int cairn_pull_data(struct cairn_mirror *mir, struct cairn_link *link,
+			   const struct cairn_wire_msg *m)
+{
+	struct cairn_mreq *mr, *found = NULL;
+	int r;
+
+	spin_lock_irq(&mir->lock);
+	list_for_each_entry(mr, &mir->sent, list) {
+		if (mr->seq != m->data.cookie)
+			continue;
+		if (mr->kind == CAIRN_MREQ_PULL && mr->it.start == m->data.sector &&
+		    (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT == m->data.size) {
+			found = mr;
+			list_del_init(&mr->list);
+		}
+		break;
+	}
+	spin_unlock_irq(&mir->lock);
+	if (!found) {
+		cairn_protocol_error(mir, "resync DATA that was not asked for");
+		return -EPROTO;
+	}
+	r = cairn_apply(mir, link->data, m, found);
+	if (r) {
+		cairn_link_fail(mir, r);
+		cairn_remote_done(mir, found, false);
+	}
+	return r;
+}
+
+/*
+ * Set the bits the peer's @buf sets: @nbits of them from bit @first, at
+ * the peer's grain, 2^@pgs sectors, which may differ from ours.
+ */
+static void cairn_bitmap_merge(struct cairn_mirror *mir, u64 first, u32 nbits,
+			       const u8 *buf, unsigned int pgs)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	u32 i;
+
+	spin_lock_irq(&mir->lock);
+	for (i = 0; i < nbits; i++) {
+		sector_t start = (first + i) << pgs;
+
+		if (buf[i / 8] & (1U << (i % 8)))
+			cairn_oos_mark(mir, start,
+				       min_t(sector_t, start + (1ULL << pgs),
+					     vol_sectors) - 1);
+	}
+	spin_unlock_irq(&mir->lock);
+}
+
+/*
+ * BITMAP after the connect, on a secondary: the primary's bits, all of
+ * what this node may lack, in order.  Once all arrived the node knows
+ * what it lacks (and may be promoted to pull it).
+ */
+static int cairn_bitmap_take(struct cairn_mirror *mir, struct cairn_link *link,
+			     const struct cairn_wire_msg *m)
+{
+	sector_t vol_sectors = mir->kv->vol->size >> SECTOR_SHIFT;
+	unsigned int pgs = link->peer.grain_shift - SECTOR_SHIFT;
+	u64 nbits = DIV_ROUND_UP_ULL(vol_sectors, 1ULL << pgs);
+	u8 *buf;
+	int r;
+
+	if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY ||
+	    link->peer.role != CAIRN_WIRE_PRIMARY ||
+	    m->bitmap.first != mir->bm_next ||
+	    m->bitmap.nbits != min_t(u64, nbits - mir->bm_next,
+				     CAIRN_WIRE_MAX_BITS)) {
+		cairn_protocol_error(mir, "BITMAP out of place");
+		return -EPROTO;
+	}
+	buf = kmalloc(m->payload, GFP_NOIO);	/* at most 8 KiB */
+	if (!buf) {
+		cairn_link_fail(mir, -ENOMEM);
+		return -ENOMEM;
+	}
+	r = cairn_link_recv(link->data, buf, m->payload);
+	if (r) {
+		kfree(buf);
+		cairn_link_fail(mir, r);
+		return r;
+	}
+	cairn_bitmap_merge(mir, m->bitmap.first, m->bitmap.nbits, buf, pgs);
+	kfree(buf);
+	spin_lock_irq(&mir->lock);
+	mir->bm_next += m->bitmap.nbits;
+	if (mir->bm_next == nbits)
+		mir->lack_known = true;
+	spin_unlock_irq(&mir->lock);
+	return 0;
+}
+
 /* A receiver that stopped waits for cairn_down_work() to stop it. */
 static void cairn_rx_park(void)
 {
@@ -1546,8 +2054,22 @@ static int cairn_data_rx_thread(void *arg)
 		case CAIRN_W_HELLO:
 			cairn_peer_hello(mir, link, &m.hello);
 			continue;
+		case CAIRN_W_RS_REQUEST:
+			if (cairn_serve(mir, link, &m))
+				break;
+			continue;
+		case CAIRN_W_BITMAP:
+			if (cairn_bitmap_take(mir, link, &m))
+				break;
+			continue;
 		case CAIRN_W_DATA:
 		case CAIRN_W_FLUSH:
+			if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY &&
+			    m.cmd == CAIRN_W_DATA && m.data.flags & CAIRN_WF_RESYNC) {
+				if (cairn_pull_data(mir, link, &m))
+					break;
+				continue;
+			}
 			if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY) {
 				cairn_protocol_error(mir, "writes sent to the primary");
 				break;
@@ -1561,7 +2083,7 @@ static int cairn_data_rx_thread(void *arg)
 					break;
 				}
 			}
-			r = cairn_apply(mir, link->data, &m);
+			r = cairn_apply(mir, link->data, &m, NULL);
 			if (r) {
 				cairn_link_fail(mir, r);
 				break;
@@ -1843,6 +2365,9 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->redrive_work, cairn_redrive_work);
 	INIT_WORK(&mir->resync_work, cairn_resync_work);
 	INIT_WORK(&mir->down_work, cairn_down_work);
+	INIT_WORK(&mir->pulled_work, cairn_pulled_work);
+	INIT_DELAYED_WORK(&mir->rs_delay, cairn_rs_delay_work);
+	INIT_LIST_HEAD(&mir->readers);
 	INIT_WORK(&mir->meta_work, cairn_meta_work);
 	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
 	INIT_DELAYED_WORK(&mir->sweep_work, cairn_sweep_work);
@@ -1890,7 +2415,9 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
  * Tell a connected peer our new role or state.  The link is held busy so
  * that the down worker does not free it meanwhile.
  */
-static void cairn_mirror_announce(struct cairn_mirror *mir)
+static int cairn_bitmap_send(struct cairn_mirror *mir, struct cairn_link *link);
+
+static void cairn_mirror_tell(struct cairn_mirror *mir, bool bitmap)
 {
 	struct cairn_link *link;
 	int r;
@@ -1903,12 +2430,19 @@ static void cairn_mirror_announce(struct cairn_mirror *mir)
 	if (!link)
 		return;
 	r = cairn_send_hello(mir, link);
+	if (!r && bitmap)
+		r = cairn_bitmap_send(mir, link);
 	spin_lock_irq(&mir->lock);
 	if (!--link->busy)
 		wake_up_all(&mir->idle);
 	spin_unlock_irq(&mir->lock);
 	if (r)
 		cairn_link_fail(mir, -EPIPE);
+}
+
+static void cairn_mirror_announce(struct cairn_mirror *mir)
+{
+	cairn_mirror_tell(mir, false);
 }
 
 static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why);
@@ -1998,10 +2532,20 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 	if (role == CAIRN_ROLE_PRIMARY) {
 		if (link && link->peer.role == CAIRN_WIRE_PRIMARY) {
 			r = cairn_refuse(why, "the peer is primary: demote it first", -EBUSY);
+		} else if (mir->disk == CAIRN_MDISK_INCONSISTENT && !force &&
+			   link && link->peer.role == CAIRN_WIRE_SECONDARY &&
+			   link->peer.disk == CAIRN_WIRE_CONSISTENT &&
+			   mir->lack_known &&
+			   link->peer.grain_shift == mir->grain_shift + SECTOR_SHIFT) {
+			/* A sync target that pulls what it lacks. */
+			mir->resync_done_sent = false;
+			mir->demand_pulls = 0;
+			mir->resynced_bytes = 0;
+			WRITE_ONCE(mir->role, role);
 		} else if (mir->disk != CAIRN_MDISK_CONSISTENT && !force) {
 			r = cairn_refuse(why, mir->disk == CAIRN_MDISK_OUTDATED ?
 					 "data is outdated: promote with force to use it anyway" :
-					 "data is not known to be consistent (never synced, or a resync half way): promote with force to use it anyway",
+					 "data is not known to be consistent (never synced, or a resync half way): promote it while connected to a consistent secondary, or with force to use it anyway",
 					 -EPERM);
 		} else {
 			if (mir->disk != CAIRN_MDISK_CONSISTENT)
@@ -2039,12 +2583,28 @@ static int cairn_gen_check(struct cairn_mirror *mir,
 	u64 p_cur, p_bm, s_cur, s_bm;
 	const u64 *p_hist;
 	bool primary;
+	u32 s_disk;
 
 	spin_lock_irq(&mir->lock);
 	primary = mir->role == CAIRN_ROLE_PRIMARY;
 	if (!primary && peer->role != CAIRN_WIRE_PRIMARY) {
 		spin_unlock_irq(&mir->lock);
 		return 0;	/* two secondaries: nothing moves */
+	}
+	/*
+	 * A primary that is not consistent pulls from a consistent peer:
+	 * what it lacks (its bits and the peer's), or all of it when its
+	 * data is of no generation.
+	 */
+	if ((primary ? mir->disk : peer->disk) != CAIRN_MDISK_CONSISTENT) {
+		p_cur = primary ? mir->gen_current : peer->gen_current;
+		s_disk = primary ? peer->disk : mir->disk;
+		spin_unlock_irq(&mir->lock);
+		if (s_disk != CAIRN_MDISK_CONSISTENT)
+			return cairn_refuse(why,
+					    "neither node's data is consistent: promote the one to keep with force",
+					    -ENODATA);
+		return !p_cur;
 	}
 	p_cur = primary ? mir->gen_current : peer->gen_current;
 	p_bm = primary ? mir->gen_bitmap : peer->gen_bitmap;
@@ -2071,7 +2631,10 @@ static int cairn_gen_check(struct cairn_mirror *mir,
 			    -EUCLEAN);
 }
 
-/* The secondary's out-of-sync bits, at the handshake. */
+/*
+ * Our out-of-sync bits: a secondary's at the handshake; a primary's that
+ * pushes, to its secondary once connected.
+ */
 static int cairn_bitmap_send(struct cairn_mirror *mir, struct cairn_link *link)
 {
 	struct cairn_wire_msg m;
@@ -2095,9 +2658,11 @@ static int cairn_bitmap_send(struct cairn_mirror *mir, struct cairn_link *link)
 		     i = find_next_bit(mir->oos, end, i + 1))
 			buf[(i - first) / 8] |= 1U << ((i - first) % 8);
 		spin_unlock_irq(&mir->lock);
+		mutex_lock(&link->data_tx);
 		r = cairn_link_send_msg(link->data, &m, true);
 		if (!r)
 			r = cairn_link_send(link->data, buf, m.payload, false);
+		mutex_unlock(&link->data_tx);
 	}
 	kvfree(buf);
 	return r;
@@ -2116,7 +2681,6 @@ static int cairn_bitmap_recv(struct cairn_mirror *mir, struct cairn_link *link,
 	u8 body[CAIRN_WIRE_BODY_MAX];
 	struct cairn_wire_msg m;
 	int r = 0;
-	u32 i;
 	u8 *buf;
 
 	buf = kvmalloc(CAIRN_WIRE_MAX_BITS / 8, GFP_KERNEL);
@@ -2136,16 +2700,7 @@ static int cairn_bitmap_recv(struct cairn_mirror *mir, struct cairn_link *link,
 		r = cairn_link_recv(link->data, buf, m.payload);
 		if (r)
 			break;
-		spin_lock_irq(&mir->lock);
-		for (i = 0; i < m.bitmap.nbits; i++) {
-			sector_t start = (first + i) << pgs;
-
-			if (buf[i / 8] & (1U << (i % 8)))
-				cairn_oos_mark(mir, start,
-					       min_t(sector_t, start + (1ULL << pgs),
-						     vol_sectors) - 1);
-		}
-		spin_unlock_irq(&mir->lock);
+		cairn_bitmap_merge(mir, first, m.bitmap.nbits, buf, pgs);
 		first += m.bitmap.nbits;
 	}
 	cairn_link_sock_rcvtimeo(link->data, 0);
@@ -2160,6 +2715,7 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 	u8 body[CAIRN_WIRE_BODY_MAX];
 	struct cairn_wire_msg m;
 	int r, full;
+	bool pull;
 
 	r = cairn_send_hello(mir, link);
 	if (r)
@@ -2187,6 +2743,14 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 	full = cairn_gen_check(mir, &m.hello, why);
 	if (full < 0)
 		return full;
+	pull = READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY ?
+	       READ_ONCE(mir->disk) != CAIRN_MDISK_CONSISTENT :
+	       m.hello.role == CAIRN_WIRE_PRIMARY &&
+	       m.hello.disk != CAIRN_WIRE_CONSISTENT;
+	if (pull && m.hello.grain_shift != mir->grain_shift + SECTOR_SHIFT)
+		return cairn_refuse(why,
+				    "the primary pulls, and the nodes' grains differ (pools of other chunk sizes)",
+				    -EINVAL);
 	/* A secondary that knows where it differs tells the primary. */
 	if (READ_ONCE(mir->role) == CAIRN_ROLE_SECONDARY &&
 	    m.hello.role == CAIRN_WIRE_PRIMARY && mir->oos_bits)
@@ -2207,7 +2771,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 {
 	struct cairn_mirror *mir = kv->mir;
 	struct cairn_link *link;
-	bool full;
+	bool full, push;
 	int r;
 
 	if (!mir)
@@ -2261,9 +2825,12 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	get_task_struct(link->meta_rx);
 
 	spin_lock_irq(&mir->lock);
-	if (mir->role == CAIRN_ROLE_PRIMARY && full)
-		cairn_oos_all(mir);	/* it may hold anything */
-	mir->resync_done_sent = !mir->oos_bits;
+	if (full)
+		cairn_oos_all(mir);	/* the sync target may hold anything */
+	push = mir->role == CAIRN_ROLE_PRIMARY && !cairn_pulling(mir);
+	mir->resync_done_sent = !mir->oos_bits && push;
+	mir->lack_known = false;
+	mir->bm_next = 0;
 	link->last_rx = jiffies;
 	mir->link = link;
 	spin_unlock_irq(&mir->lock);
@@ -2273,8 +2840,11 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	DMINFO("%s/%s: connected to %s as %s", kv->kp->name, kv->vol->name,
 	       mir->peer_name,
 	       mir->role == CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
-	/* Our bitmap, now decided: the secondary learns whether it is in sync. */
-	cairn_mirror_announce(mir);
+	/*
+	 * Our bitmap, now decided: the secondary learns whether it is in
+	 * sync, and from a primary that pushes, all it may lack.
+	 */
+	cairn_mirror_tell(mir, push);
 	queue_delayed_work(cairn_mirror_wq, &mir->ping_work,
 			   msecs_to_jiffies(ping_ms));
 	queue_work(cairn_mirror_wq, &mir->resync_work);
@@ -2316,8 +2886,10 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 	cairn_mirror_disconnect(kv);
 	WRITE_ONCE(kv->mir, NULL);
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	cancel_work_sync(&mir->pulled_work);
 	cancel_work_sync(&mir->redrive_work);
 	cancel_work_sync(&mir->resync_work);
+	cancel_delayed_work_sync(&mir->rs_delay);
 	cancel_work_sync(&mir->send_work);
 	flush_work(&mir->ack_work);
 	cancel_delayed_work_sync(&mir->ping_work);
@@ -2362,6 +2934,13 @@ static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 {
 	if (!mir->link || mir->link->dead)
 		return CAIRN_LINK_STANDALONE;
+	if (cairn_pulling(mir))
+		return CAIRN_LINK_SYNC_TARGET;
+	if (mir->role == CAIRN_ROLE_SECONDARY &&
+	    mir->disk == CAIRN_MDISK_CONSISTENT &&
+	    mir->link->peer.role == CAIRN_WIRE_PRIMARY &&
+	    mir->link->peer.disk != CAIRN_WIRE_CONSISTENT)
+		return CAIRN_LINK_SYNC_SOURCE;
 	if (mir->role == CAIRN_ROLE_PRIMARY && mir->oos_bits)
 		return CAIRN_LINK_SYNC_SOURCE;
 	if (mir->role == CAIRN_ROLE_SECONDARY &&

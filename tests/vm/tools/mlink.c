@@ -184,6 +184,9 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
  *   hugelen      a good HELLO (primary), then a DATA header of 4 GiB
  *   pastend      a good HELLO (primary), then DATA past the volume's end
  *   badack       a good HELLO (secondary), then an ack of nothing sent
+ *   rsreq        a good HELLO (secondary), then an RS_REQUEST (to a primary)
+ *   unasked      a good HELLO (secondary), then resync DATA not pulled
+ *   bitmap       a good HELLO (primary), then a BITMAP not from bit 0
  * and reads what comes until the module closes the link.
  */
 static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
@@ -230,6 +233,30 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 		m.ack.cookie = 12345;
 		m.ack.seq = 12345;
 		send_msg(fds[1], &m);
+	} else if (!strcmp(what, "rsreq") || !strcmp(what, "unasked")) {
+		send_msg(fds[0], &m);
+		sleep(1);
+		memset(&m, 0, sizeof(m));
+		m.cmd = CAIRN_W_RS_REQUEST;
+		m.data.cookie = 1;
+		m.data.size = 65536;
+		if (!strcmp(what, "unasked")) {
+			m.cmd = CAIRN_W_DATA;
+			m.data.seq = 1;
+			m.data.flags = CAIRN_WF_RESYNC | CAIRN_WF_UNMAPPED;
+		}
+		send_msg(fds[0], &m);
+	} else if (!strcmp(what, "bitmap")) {
+		m.hello.role = CAIRN_WIRE_PRIMARY;
+		send_msg(fds[0], &m);
+		sleep(1);
+		memset(&m, 0, sizeof(m));
+		m.cmd = CAIRN_W_BITMAP;
+		m.bitmap.first = 8;
+		m.bitmap.nbits = 8;
+		m.payload = 1;
+		send_msg(fds[0], &m);
+		send_all(fds[0], junk, 1);
 	} else if (!strcmp(what, "hugelen") || !strcmp(what, "pastend")) {
 		uint8_t hdr[CAIRN_WIRE_HDR_SIZE];
 
