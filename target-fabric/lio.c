@@ -17,6 +17,14 @@
  *   loopback/<naa>/tpgt_1/
  *     nexus                             naa. initiator port derived from <naa>
  *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *   fc/<wwpn>/tpgt_1/                   tcm_fc: <wwpn> a local FC port,
+ *                                       xx:xx:xx:xx:xx:xx:xx:xx
+ *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *     acls/<initiator wwpn>/lun_N/<alias> -> ../../lun/lun_N   (every LUN)
+ *
+ * Cairn names FC ports as rtslib does, naa. and 16 hex digits; tcm_fc's
+ * directories spell them with colons (fc_wwn_name()).  tcm_fc has no demo
+ * mode: an initiator without an ACL gets no session (its PRLI is refused).
  *
  * An <alias> is ten random hex digits, as rtslib names its links.
  *
@@ -58,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -100,8 +109,51 @@ static const char *fabric_dir(enum cairn_fabric fabric)
 		return "iscsi";
 	case CAIRN_FABRIC_LOOPBACK:
 		return "loopback";
+	case CAIRN_FABRIC_FC:
+		return "fc";
 	}
 	return NULL;
+}
+
+static const char *fabric_module(enum cairn_fabric fabric)
+{
+	switch (fabric) {
+	case CAIRN_FABRIC_ISCSI:
+		return "iscsi_target_mod";
+	case CAIRN_FABRIC_LOOPBACK:
+		return "tcm_loop";
+	case CAIRN_FABRIC_FC:
+		return "tcm_fc";
+	}
+	return "?";
+}
+
+#define FC_WWN_NAME_LEN	CAIRN_LIO_DIR_NAME_LEN
+
+/*
+ * The directory name of target or initiator @wwn: tcm_fc parses its
+ * names as eight colon-separated lowercase hex bytes; the other fabrics
+ * take the name as it is.  @buf has FC_WWN_NAME_LEN bytes.
+ */
+static const char *fc_wwn_name(enum cairn_fabric fabric, const char *wwn,
+			       char *buf)
+{
+	unsigned int i;
+
+	if (fabric != CAIRN_FABRIC_FC || strlen(wwn) != 20)
+		return wwn;
+	for (i = 0; i < 8; i++) {
+		buf[3 * i] = wwn[4 + 2 * i];
+		buf[3 * i + 1] = wwn[5 + 2 * i];
+		buf[3 * i + 2] = i < 7 ? ':' : '\0';
+	}
+	return buf;
+}
+
+const char *cairn_lio_dir_name(enum cairn_fabric fabric, const char *wwn,
+			       char *buf)
+{
+	return fc_wwn_name(fabric, wwn, buf);
 }
 
 /*
@@ -257,13 +309,17 @@ static int fabric_ready(enum cairn_fabric fabric, char *err, size_t errlen)
 	r = lio_ready(err, errlen);
 	if (r)
 		return r;
+	/* LIO loads iSCSI and loopback on the mkdir, not tcm_fc. */
+	if (fabric == CAIRN_FABRIC_FC) {
+		r = cairn_kmod_load(fabric_module(fabric), err, errlen);
+		if (r)
+			return r;
+	}
 	pathf(path, "%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric));
 	if (mkdir(path, 0755) && errno != EEXIST) {
 		r = -errno;
 		seterr(err, errlen, "LIO fabric %s is not available (%s): %s",
-		       fabric_dir(fabric),
-		       fabric == CAIRN_FABRIC_ISCSI ? "iscsi_target_mod" :
-		       "tcm_loop", strerror(-r));
+		       fabric_dir(fabric), fabric_module(fabric), strerror(-r));
 		return r;
 	}
 	return 0;
@@ -443,6 +499,12 @@ static const char *wwn_problem(enum cairn_fabric fabric, const char *wwn)
 			       "starting with 1, 2 or 5";
 		return NULL;
 	}
+	if (fabric == CAIRN_FABRIC_FC) {
+		if (strncmp(wwn, "naa.", 4) || !valid_naa(wwn + 4))
+			return "an FC port name is naa. and 16 hex digits starting "
+			       "with 1, 2 or 5, e.g. naa.2000525400770002";
+		return NULL;
+	}
 	if (!strncmp(wwn, "iqn.", 4))
 		return iqn_problem(wwn);
 	if (!strncmp(wwn, "eui.", 4)) {
@@ -483,6 +545,122 @@ bool cairn_lio_valid_wwn(enum cairn_fabric fabric, const char *wwn,
 		return false;
 	}
 	return true;
+}
+
+int cairn_lio_fc_wwn(const char *in, char *out, size_t len, char *err,
+		     size_t errlen)
+{
+	char hex[32];
+	size_t n = 0;
+	const char *p = in;
+
+	if (!p)
+		p = "";
+	if (!strncmp(p, "naa.", 4))
+		p += 4;
+	else if (!strncasecmp(p, "0x", 2))
+		p += 2;
+	/* As rtslib reads them: colons and dashes are spacing, case is not. */
+	for (; *p && n < sizeof(hex) - 1; p++) {
+		if (*p == ':' || *p == '-')
+			continue;
+		hex[n++] = *p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p;
+	}
+	hex[n] = '\0';
+	if (*p || n != 16 || !valid_naa(hex)) {
+		seterr(err, errlen,
+		       "%s is not an FC port name: 16 hex digits starting with 1, 2 or 5, "
+		       "as naa.2000525400770002 or 20:00:52:54:00:77:00:02",
+		       in ? in : "(none)");
+		return -EINVAL;
+	}
+	if (len < 21)
+		return -ENAMETOOLONG;
+	snprintf(out, len, "naa.%s", hex);
+	return 0;
+}
+
+/*
+ * /sys/class/fc_host/hostN is a port tcm_fc can serve when the SCSI host
+ * hangs off an FCoE controller (bus fcoe), as rtslib decides it.
+ */
+static bool fc_host_is_fcoe(const char *host)
+{
+	char real[PATH_MAX], path[PATH_MAX + 16], sub[PATH_MAX];
+	unsigned int i;
+	char *s;
+
+	if (!realpath(host, real))
+		return false;
+	/* .../ctlr_N/hostM/fc_host/hostM -> .../ctlr_N */
+	for (i = 0; i < 3; i++) {
+		s = strrchr(real, '/');
+		if (!s || s == real)
+			return false;
+		*s = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/subsystem", real);
+	return realpath(path, sub) && !strcmp(base_name(sub), "fcoe");
+}
+
+static void fc_name_from_sysfs(const char *host, const char *attr, char *out,
+			       size_t len)
+{
+	char val[64];
+
+	out[0] = '\0';
+	if (!read_attr(host, attr, val, sizeof(val)) &&
+	    cairn_lio_fc_wwn(val, out, len, NULL, 0))
+		out[0] = '\0';
+}
+
+int cairn_lio_fc_ports(struct cairn_fc_port **ports, char *err, size_t errlen)
+{
+	struct cairn_fc_port *a = NULL, *t;
+	unsigned int n = 0;
+	glob_t g;
+	size_t i;
+	int r;
+
+	*ports = NULL;
+	r = list_paths("/sys/class/fc_host/host*", &g);
+	if (r) {
+		seterr(err, errlen, "cannot list /sys/class/fc_host: %s",
+		       strerror(-r));
+		return r;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *h = g.gl_pathv[i];
+		struct cairn_fc_port *p;
+
+		if (!fc_host_is_fcoe(h))
+			continue;
+		t = realloc(a, (n + 1) * sizeof(*a));
+		if (!t) {
+			free(a);
+			globfree(&g);
+			seterr(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		a = t;
+		p = &a[n];
+		memset(p, 0, sizeof(*p));
+		fc_name_from_sysfs(h, "port_name", p->wwpn, sizeof(p->wwpn));
+		if (!p->wwpn[0])
+			continue;
+		fc_name_from_sysfs(h, "node_name", p->wwnn, sizeof(p->wwnn));
+		snprintf(p->host, sizeof(p->host), "%s", base_name(h));
+		if (read_attr(h, "port_state", p->state, sizeof(p->state)))
+			snprintf(p->state, sizeof(p->state), "unknown");
+		/* "fcoe v0.1 over eth1" */
+		if (read_attr(h, "symbolic_name", p->symbolic,
+			      sizeof(p->symbolic)))
+			p->symbolic[0] = '\0';
+		n++;
+	}
+	globfree(&g);
+	*ports = a;
+	return n;
 }
 
 /* Backstore names become directory names: no '/', blanks or controls. */
@@ -531,9 +709,12 @@ static bool valid_target(enum cairn_fabric fabric, const char *wwn,
 static int tpg_path(enum cairn_fabric fabric, const char *wwn, char *out,
 		    char *err, size_t errlen)
 {
+	char name[FC_WWN_NAME_LEN];
+
 	if (!valid_target(fabric, wwn, err, errlen))
 		return -EINVAL;
-	pathf(out, "%s/%s/%s/" LIO_TPGT, CAIRN_LIO_ROOT, fabric_dir(fabric), wwn);
+	pathf(out, "%s/%s/%s/" LIO_TPGT, CAIRN_LIO_ROOT, fabric_dir(fabric),
+	      fc_wwn_name(fabric, wwn, name));
 	if (!is_dir(out)) {
 		seterr(err, errlen, "%s target %s: no such target",
 		       fabric_dir(fabric), wwn);
@@ -898,7 +1079,7 @@ static const struct {
 int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
 			    char *err, size_t errlen)
 {
-	char tgt[PATH_MAX], tpg[PATH_MAX], nexus[32];
+	char tgt[PATH_MAX], tpg[PATH_MAX], nexus[32], name[FC_WWN_NAME_LEN];
 	const char *fab;
 	unsigned int i;
 	int r;
@@ -909,7 +1090,8 @@ int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
 	r = fabric_ready(fabric, err, errlen);
 	if (r)
 		return r;
-	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab, wwn);
+	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab,
+	      fc_wwn_name(fabric, wwn, name));
 	if (mkdir(tgt, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
@@ -939,7 +1121,7 @@ int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
 				goto out_rmdir_tpg;
 			}
 		}
-	} else {
+	} else if (fabric == CAIRN_FABRIC_LOOPBACK) {
 		loopback_nexus(wwn, nexus, sizeof(nexus));
 		r = write_attr(tpg, "nexus", nexus);
 		if (r) {
@@ -959,11 +1141,12 @@ out_rmdir_target:
 
 int cairn_lio_target_exists(enum cairn_fabric fabric, const char *wwn)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[FC_WWN_NAME_LEN];
 
 	if (!cairn_lio_valid_wwn(fabric, wwn, NULL, 0))
 		return 0;
-	pathf(path, "%s/%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric), wwn);
+	pathf(path, "%s/%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric),
+	      fc_wwn_name(fabric, wwn, name));
 	return is_dir(path);
 }
 
@@ -976,9 +1159,12 @@ int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
 	r = tpg_path(fabric, wwn, tpg, err, errlen);
 	if (r)
 		return r;
-	/* tcm_loop TPGs have no enable: they are always on. */
+	/*
+	 * tcm_loop TPGs have no enable, tcm_fc's refuses writes: they are
+	 * always on (a tcm_fc TPG serves its port once it has LUNs and ACLs).
+	 */
 	pathf(path, "%s/enable", tpg);
-	if (access(path, F_OK))
+	if (fabric == CAIRN_FABRIC_FC || access(path, F_OK))
 		return 0;
 	r = write_attr(tpg, "enable", on ? "1" : "0");
 	if (r)
@@ -1042,7 +1228,8 @@ static int remove_tpg(const char *tpg, const char *fab, const char *wwn,
 	int r;
 
 	/* Disable first: no login races the teardown; sessions close. */
-	if (!read_attr(tpg, "enable", val, sizeof(val)) && strcmp(val, "0")) {
+	if (strcmp(fab, "fc") && !read_attr(tpg, "enable", val, sizeof(val)) &&
+	    strcmp(val, "0")) {
 		r = write_attr(tpg, "enable", "0");
 		if (r) {
 			seterr(err, errlen, "%s target %s: cannot disable %s: %s",
@@ -1073,7 +1260,7 @@ static int remove_tpg(const char *tpg, const char *fab, const char *wwn,
 int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
 			    char *err, size_t errlen)
 {
-	char tgt[PATH_MAX], pattern[PATH_MAX];
+	char tgt[PATH_MAX], pattern[PATH_MAX], name[FC_WWN_NAME_LEN];
 	const char *fab;
 	glob_t g;
 	size_t i;
@@ -1082,7 +1269,8 @@ int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
 	if (!valid_target(fabric, wwn, err, errlen))
 		return -EINVAL;
 	fab = fabric_dir(fabric);
-	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab, wwn);
+	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab,
+	      fc_wwn_name(fabric, wwn, name));
 	if (!is_dir(tgt)) {
 		seterr(err, errlen, "%s target %s: no such target", fab, wwn);
 		return -ENOENT;
@@ -1234,8 +1422,8 @@ static int map_lun(const char *acl, uint32_t lun, const char *tpg_lun)
 }
 
 /* Remove every mapped LUN of the TPG that points at @tpg_lun. */
-static int unmap_lun(const char *tpg, const char *tpg_lun, const char *iqn,
-		     uint32_t lun, char *err, size_t errlen)
+static int unmap_lun(const char *tpg, const char *tpg_lun, const char *fab,
+		     const char *wwn, uint32_t lun, char *err, size_t errlen)
 {
 	char pattern[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
 	glob_t g;
@@ -1256,9 +1444,9 @@ static int unmap_lun(const char *tpg, const char *tpg_lun, const char *iqn,
 			char *slash = strrchr(m, '/');
 
 			*slash = '\0';
-			seterr(err, errlen, "LUN %u of iscsi target %s: "
+			seterr(err, errlen, "LUN %u of %s target %s: "
 			       "cannot unmap it from ACL %s: %s",
-			       lun, iqn, base_name(m), strerror(-r));
+			       lun, fab, wwn, base_name(m), strerror(-r));
 		}
 	}
 	globfree(&g);
@@ -1312,22 +1500,22 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 		rmdir(dir);
 		return r;
 	}
-	if (fabric != CAIRN_FABRIC_ISCSI)
+	if (fabric == CAIRN_FABRIC_LOOPBACK)
 		return 0;
 
 	pathf(pattern, "%s/acls/*", tpg);
 	r = list_paths(pattern, &g);
 	if (r)
-		seterr(err, errlen, "LUN %u of iscsi target %s: cannot list ACLs: %s",
-		       lun, wwn, strerror(-r));
+		seterr(err, errlen, "LUN %u of %s target %s: cannot list ACLs: %s",
+		       lun, fab, wwn, strerror(-r));
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		r = map_lun(g.gl_pathv[i], lun, dir);
 		if (!r) {
 			done++;
 			continue;
 		}
-		seterr(err, errlen, "LUN %u of iscsi target %s: cannot map it into ACL %s: %s",
-		       lun, wwn, base_name(g.gl_pathv[i]),
+		seterr(err, errlen, "LUN %u of %s target %s: cannot map it into ACL %s: %s",
+		       lun, fab, wwn, base_name(g.gl_pathv[i]),
 		       r == -EEXIST ? "the ACL already maps that LUN number" :
 		       strerror(-r));
 	}
@@ -1359,8 +1547,8 @@ int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
 		       fab, wwn);
 		return -ENOENT;
 	}
-	if (fabric == CAIRN_FABRIC_ISCSI) {
-		r = unmap_lun(tpg, dir, wwn, lun, err, errlen);
+	if (fabric != CAIRN_FABRIC_LOOPBACK) {
+		r = unmap_lun(tpg, dir, fab, wwn, lun, err, errlen);
 		if (r)
 			return r;
 	}
@@ -1455,57 +1643,74 @@ static int write_auth(const char *dir, const char *iqn,
 	return 0;
 }
 
-static int acl_path(const char *iqn, const char *initiator, char *tpg,
-		    char *out, char *err, size_t errlen)
+/*
+ * The ACL directory of @initiator on target @wwn.  An FC initiator is an
+ * FC port name like its target (an FC target has no other initiators).
+ */
+static int acl_path(enum cairn_fabric fabric, const char *wwn,
+		    const char *initiator, char *tpg, char *out, char *err,
+		    size_t errlen)
 {
-	char why[320];
+	char why[320], name[FC_WWN_NAME_LEN];
 	int r;
 
-	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
-	if (r)
-		return r;
-	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, initiator, why,
-				 sizeof(why))) {
-		seterr(err, errlen, "ACL of iscsi target %s: %s", iqn, why);
+	if (fabric == CAIRN_FABRIC_LOOPBACK) {
+		seterr(err, errlen, "loopback target %s: a loopback target has no ACLs",
+		       wwn);
 		return -EINVAL;
 	}
-	pathf(out, "%s/acls/%s", tpg, initiator);
+	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	if (r)
+		return r;
+	if (!cairn_lio_valid_wwn(fabric, initiator, why, sizeof(why))) {
+		seterr(err, errlen, "ACL of %s target %s: %s",
+		       fabric_dir(fabric), wwn, why);
+		return -EINVAL;
+	}
+	pathf(out, "%s/acls/%s", tpg, fc_wwn_name(fabric, initiator, name));
 	return 0;
 }
 
-int cairn_lio_acl_create(const char *iqn, const struct cairn_cfg_acl *acl,
-			 char *err, size_t errlen)
+int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
+			 const struct cairn_cfg_acl *acl, char *err,
+			 size_t errlen)
 {
 	char tpg[PATH_MAX], dir[PATH_MAX], pattern[PATH_MAX];
-	const char *num;
+	const char *num, *fab = fabric_dir(fabric);
 	glob_t g;
 	size_t i;
 	int r;
 
-	if (!acl) {
-		seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
+	if (!acl || !fab) {
+		seterr(err, errlen, "target %s: no ACL given", wwn);
 		return -EINVAL;
 	}
-	r = acl_path(iqn, acl->initiator, tpg, dir, err, errlen);
-	if (!r)
-		r = check_auth(iqn, acl, err, errlen);
+	r = acl_path(fabric, wwn, acl->initiator, tpg, dir, err, errlen);
+	if (!r && fabric == CAIRN_FABRIC_ISCSI)
+		r = check_auth(wwn, acl, err, errlen);
+	if (!r && fabric != CAIRN_FABRIC_ISCSI &&
+	    (acl->userid[0] || acl->mutual_userid[0])) {
+		seterr(err, errlen, "ACL %s of %s target %s: only iSCSI has CHAP",
+		       acl->initiator, fab, wwn);
+		r = -EINVAL;
+	}
 	if (r)
 		return r;
 	if (mkdir(dir, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
-			seterr(err, errlen, "ACL %s of iscsi target %s already exists",
-			       acl->initiator, iqn);
+			seterr(err, errlen, "ACL %s of %s target %s already exists",
+			       acl->initiator, fab, wwn);
 		else
-			seterr(err, errlen, "ACL %s of iscsi target %s: cannot create: %s",
-			       acl->initiator, iqn, strerror(-r));
+			seterr(err, errlen, "ACL %s of %s target %s: cannot create: %s",
+			       acl->initiator, fab, wwn, strerror(-r));
 		return r;
 	}
 	pathf(pattern, "%s/lun/lun_*", tpg);
 	r = list_paths(pattern, &g);
 	if (r)
-		seterr(err, errlen, "ACL %s of iscsi target %s: cannot list LUNs: %s",
-		       acl->initiator, iqn, strerror(-r));
+		seterr(err, errlen, "ACL %s of %s target %s: cannot list LUNs: %s",
+		       acl->initiator, fab, wwn, strerror(-r));
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		unsigned long n;
 		char *end;
@@ -1516,12 +1721,12 @@ int cairn_lio_acl_create(const char *iqn, const struct cairn_cfg_acl *acl,
 			continue;
 		r = map_lun(dir, n, g.gl_pathv[i]);
 		if (r)
-			seterr(err, errlen, "ACL %s of iscsi target %s: cannot map LUN %lu: %s",
-			       acl->initiator, iqn, n, strerror(-r));
+			seterr(err, errlen, "ACL %s of %s target %s: cannot map LUN %lu: %s",
+			       acl->initiator, fab, wwn, n, strerror(-r));
 	}
 	globfree(&g);
-	if (!r)
-		r = write_auth(dir, iqn, acl, err, errlen);
+	if (!r && fabric == CAIRN_FABRIC_ISCSI)
+		r = write_auth(dir, wwn, acl, err, errlen);
 	if (r)
 		remove_acl(dir);
 	return r;
@@ -1537,7 +1742,8 @@ int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 		seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
 		return -EINVAL;
 	}
-	r = acl_path(iqn, acl->initiator, tpg, dir, err, errlen);
+	r = acl_path(CAIRN_FABRIC_ISCSI, iqn, acl->initiator, tpg, dir, err,
+		     errlen);
 	if (!r)
 		r = check_auth(iqn, acl, err, errlen);
 	if (r)
@@ -1550,24 +1756,24 @@ int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 	return write_auth(dir, iqn, acl, err, errlen);
 }
 
-int cairn_lio_acl_delete(const char *iqn, const char *initiator,
-			 char *err, size_t errlen)
+int cairn_lio_acl_delete(enum cairn_fabric fabric, const char *wwn,
+			 const char *initiator, char *err, size_t errlen)
 {
 	char tpg[PATH_MAX], dir[PATH_MAX];
 	int r;
 
-	r = acl_path(iqn, initiator, tpg, dir, err, errlen);
+	r = acl_path(fabric, wwn, initiator, tpg, dir, err, errlen);
 	if (r)
 		return r;
 	if (!is_dir(dir)) {
-		seterr(err, errlen, "ACL %s of iscsi target %s: no such ACL",
-		       initiator, iqn);
+		seterr(err, errlen, "ACL %s of %s target %s: no such ACL",
+		       initiator, fabric_dir(fabric), wwn);
 		return -ENOENT;
 	}
 	r = remove_acl(dir);
 	if (r)
-		seterr(err, errlen, "ACL %s of iscsi target %s: cannot remove: %s",
-		       initiator, iqn, strerror(-r));
+		seterr(err, errlen, "ACL %s of %s target %s: cannot remove: %s",
+		       initiator, fabric_dir(fabric), wwn, strerror(-r));
 	return r;
 }
 

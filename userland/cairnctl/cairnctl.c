@@ -13,6 +13,7 @@
  *   /volumes/<volume>
  *   /iscsi/<iqn>/tpg1/{luns,acls,portals}   iSCSI exports (LIO)
  *   /loopback/<naa>/luns       local SCSI disks through tcm_loop (LIO)
+ *   /fc/<wwpn>/{luns,acls}     Fibre Channel (FCoE) through tcm_fc (LIO)
  *   /peers/<name>              partner nodes of mirrored volumes (cairnd)
  *
  * Every command is a verb on a node: ls, cd, create, delete, set, get,
@@ -297,7 +298,7 @@ static int children(struct ctx *c, comp_t *comp,
 		} top[] = {
 			{ "pools", "pool" }, { "volumes", "volume" },
 			{ "iscsi", "target" }, { "loopback", "target" },
-			{ "peers", "peer" },
+			{ "fc", "port" }, { "peers", "peer" },
 		};
 		unsigned int i, n = 0;
 
@@ -326,7 +327,8 @@ static int children(struct ctx *c, comp_t *comp,
 		return depth == 1 ? pools_children(c, out) : 0;
 	if (!strcmp(comp[0], "volumes"))
 		return depth == 1 ? volumes_children(c, out) : 0;
-	if (!strcmp(comp[0], "iscsi") || !strcmp(comp[0], "loopback"))
+	if (!strcmp(comp[0], "iscsi") || !strcmp(comp[0], "loopback") ||
+	    !strcmp(comp[0], "fc"))
 		return exports_children(c, comp, depth, out);
 	if (!strcmp(comp[0], "peers"))
 		return depth == 1 ? peers_children(c, out) : 0;
@@ -423,7 +425,7 @@ static int resolve(struct ctx *c, const char *cwd, const char *p,
 	static const char *const what[][2] = {
 		{ "pools", "pool" }, { "volumes", "volume" },
 		{ "iscsi", "iscsi target" }, { "loopback", "loopback target" },
-		{ "peers", "peer" },
+		{ "fc", "FC target" }, { "peers", "peer" },
 	};
 	char buf[2048], *tok, *save = NULL, shown[2048], parent[2048];
 	char hint[4096];
@@ -1479,8 +1481,8 @@ static void man(FILE *f)
 	static const char *const head[] = {
 		".TH CAIRNCTL 8 \"2026-11\" \"cairn " CAIRNCTL_VERSION "\" \"Cairn\"",
 		".SH NAME",
-		"cairnctl \\- manage Cairn pools, thin volumes and their iSCSI and "
-		"loopback exports",
+		"cairnctl \\- manage Cairn pools, thin volumes and their iSCSI, "
+		"FC and loopback exports",
 		".SH SYNOPSIS",
 		".B cairnctl",
 		"[\\fB\\-j\\fR] [\\fIPATH\\fR] \\fIVERB\\fR "
@@ -1491,7 +1493,7 @@ static void man(FILE *f)
 		"cairnctl drives cairn.ko (pools and thin volumes, over generic "
 		"netlink), device\\-mapper (the volumes' block devices "
 		"/dev/mapper/cairn\\-POOL\\-VOLUME) and the kernel's LIO target "
-		"(iSCSI and tcm_loop exports, through configfs in the layout "
+		"(iSCSI, tcm_fc and tcm_loop exports, through configfs in the layout "
 		"targetcli writes, so \\fBtargetcli ls\\fR shows them).",
 		".PP",
 		"Without arguments it is an interactive shell over a tree "
@@ -1513,6 +1515,10 @@ static void man(FILE *f)
 		"are unique across pools); \\fB/iscsi/\\fIIQN\\fB/tpg1/luns\\fR, "
 		"\\fB.../acls\\fR, \\fB.../acls/\\fIINITIATOR\\fR, "
 		"\\fB.../portals\\fR; \\fB/loopback/\\fINAA\\fB/luns\\fR; "
+		"\\fB/fc\\fR (this node's FCoE ports, exported or not), "
+		"\\fB/fc/\\fIWWPN\\fB/luns\\fR, \\fB.../acls\\fR (FC port "
+		"names are written naa.2000525400770002 as targetcli does; "
+		"20:00:52:54:00:77:00:02 is accepted too); "
 		"\\fB/peers\\fR, \\fB/peers/\\fINAME\\fR (partner nodes of "
 		"mirrored volumes).",
 		".PP",
@@ -1593,6 +1599,9 @@ static void man(FILE *f)
 		"cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/luns create volume=vm01",
 		"cairnctl /iscsi/iqn.2026\\-11.org.example:vm01/tpg1/acls create \\e",
 		"    iqn.1993\\-08.org.debian:01:host1 userid=host1 password=secret123456",
+		"cairnctl /fc create naa.2000525400770002",
+		"cairnctl /fc/naa.2000525400770002/luns create volume=vm01",
+		"cairnctl /fc/naa.2000525400770002/acls create 20:00:52:54:00:77:00:01",
 		"cairnctl ls",
 		"cairnctl /pools/p0 status",
 		"cairnctl /peers create name=node\\-b address=10.77.0.2 "
@@ -1683,7 +1692,7 @@ static void usage(FILE *f)
 		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
 		"  -j, --json    JSON output\n"
 		"  --man         print the manual page\n"
-		"The tree: /pools /volumes /iscsi /loopback /peers (see `cairnctl ls`).\n"
+		"The tree: /pools /volumes /iscsi /loopback /fc /peers (see `cairnctl ls`).\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cairnctl: /iscsi and /loopback - exports of volumes through LIO.
+ * cairnctl: /iscsi, /loopback and /fc - exports of volumes through LIO.
  *
  * The configuration file is the record of what Cairn exports; configfs is
  * changed first and the record after, so a refused change leaves both as
@@ -10,6 +10,10 @@
  * Secure by default: a TPG has no demo mode, so an initiator without an
  * ACL cannot log in; once one ACL of a target has CHAP credentials, the
  * TPG requires CHAP, and every ACL of that target must have them.
+ *
+ * Fibre Channel goes through tcm_fc, on this node's FCoE ports: /fc lists
+ * them, a target is made on one of them and named by its WWPN.  tcm_fc has
+ * no demo mode and no CHAP: an initiator (its WWPN) needs an ACL.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,13 +31,22 @@
 
 static const char *fabric_name(enum cairn_fabric f)
 {
-	return f == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
+	return f == CAIRN_FABRIC_ISCSI ? "iscsi" :
+	       f == CAIRN_FABRIC_FC ? "fc" : "loopback";
+}
+
+static enum cairn_fabric comp_fabric(const char *top)
+{
+	if (!strcmp(top, "iscsi"))
+		return CAIRN_FABRIC_ISCSI;
+	if (!strcmp(top, "fc"))
+		return CAIRN_FABRIC_FC;
+	return CAIRN_FABRIC_LOOPBACK;
 }
 
 static enum cairn_fabric path_fabric(struct ctx *c)
 {
-	return strcmp(c->path[0], "iscsi") ? CAIRN_FABRIC_LOOPBACK :
-	       CAIRN_FABRIC_ISCSI;
+	return comp_fabric(c->path[0]);
 }
 
 /* The target named by the command's path, which resolve() checked. */
@@ -123,11 +136,82 @@ static int luns_children(const struct cairn_cfg_target *t, struct child **out)
 	return *out ? 0 : err_msg("out of memory");
 }
 
+static int acls_children(const struct cairn_cfg_target *t, struct child **out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->nr_acls; i++) {
+		const struct cairn_cfg_acl *a = &t->acls[i];
+
+		if (t->fabric == CAIRN_FABRIC_FC ?
+		    add(out, &n, a->initiator, "%u mapped LUN%s", t->nr_luns,
+			t->nr_luns == 1 ? "" : "s") :
+		    add(out, &n, a->initiator, "%s%s%s, %u mapped LUN%s",
+			a->userid[0] ? "CHAP user " : "no CHAP",
+			a->userid, a->mutual_userid[0] ? ", mutual" : "",
+			t->nr_luns, t->nr_luns == 1 ? "" : "s"))
+			return 1;
+	}
+	if (!n)
+		*out = calloc(1, sizeof(**out));
+	return *out ? 0 : err_msg("out of memory");
+}
+
+/*
+ * /fc: the FCoE ports of this node, exported or not, and the targets of
+ * the configuration whose port is not there (yet).
+ */
+static int fc_children(struct ctx *c, struct cairn_config *cfg,
+		       struct child **out)
+{
+	struct cairn_fc_port *ports = NULL;
+	struct cairn_cfg_target *t;
+	unsigned int i, n = 0;
+	char err[256];
+	int np, j, r = 0;
+
+	np = c->names_only ? 0 : cairn_lio_fc_ports(&ports, err, sizeof(err));
+	if (np < 0)
+		return err_msg("%s", err);
+	for (j = 0; j < np && !r; j++) {
+		t = cairn_config_target(cfg, CAIRN_FABRIC_FC, ports[j].wwpn);
+		if (t)
+			r = add(out, &n, t->wwn, "%s, %s; %u LUN%s, %u ACL%s%s",
+				ports[j].symbolic[0] ? ports[j].symbolic :
+				ports[j].host, ports[j].state, t->nr_luns,
+				t->nr_luns == 1 ? "" : "s", t->nr_acls,
+				t->nr_acls == 1 ? "" : "s",
+				live(CAIRN_FABRIC_FC, t->wwn));
+		else
+			r = add(out, &n, ports[j].wwpn, "%s, %s; not exported",
+				ports[j].symbolic[0] ? ports[j].symbolic :
+				ports[j].host, ports[j].state);
+	}
+	for (i = 0; i < cfg->nr_targets && !r; i++) {
+		bool seen = false;
+
+		t = &cfg->targets[i];
+		if (t->fabric != CAIRN_FABRIC_FC)
+			continue;
+		for (j = 0; j < np && !seen; j++)
+			seen = !strcmp(ports[j].wwpn, t->wwn);
+		if (!seen)
+			r = add(out, &n, t->wwn, "%u LUN%s, %u ACL%s; %s%s",
+				t->nr_luns, t->nr_luns == 1 ? "" : "s",
+				t->nr_acls, t->nr_acls == 1 ? "" : "s",
+				c->names_only ? "" : "no such FCoE port now",
+				live(CAIRN_FABRIC_FC, t->wwn));
+	}
+	free(ports);
+	if (!n && !r)
+		*out = calloc(1, sizeof(**out));
+	return r ? r : *out ? 0 : err_msg("out of memory");
+}
+
 int exports_children(struct ctx *c, comp_t *comp,
 		     unsigned int depth, struct child **out)
 {
-	enum cairn_fabric f = strcmp(comp[0], "iscsi") ?
-			      CAIRN_FABRIC_LOOPBACK : CAIRN_FABRIC_ISCSI;
+	enum cairn_fabric f = comp_fabric(comp[0]);
 	struct cairn_cfg_target *t;
 	struct cairn_config *cfg;
 	unsigned int i, n = 0;
@@ -136,6 +220,8 @@ int exports_children(struct ctx *c, comp_t *comp,
 	*out = NULL;
 	if (cfg_get(c, &cfg))
 		return 1;
+	if (depth == 1 && f == CAIRN_FABRIC_FC)
+		return fc_children(c, cfg, out);
 	if (depth == 1) {
 		for (i = 0; i < cfg->nr_targets && !r; i++) {
 			t = &cfg->targets[i];
@@ -159,6 +245,21 @@ int exports_children(struct ctx *c, comp_t *comp,
 			return luns_children(t, out);
 		return 0;
 	}
+	if (f == CAIRN_FABRIC_FC) {
+		if (depth == 2) {
+			r = add(out, &n, "acls", "%u ACL%s", t->nr_acls,
+				t->nr_acls == 1 ? "" : "s");
+			if (!r)
+				r = add(out, &n, "luns", "%u LUN%s", t->nr_luns,
+					t->nr_luns == 1 ? "" : "s");
+			return r;
+		}
+		if (depth == 3 && !strcmp(comp[2], "luns"))
+			return luns_children(t, out);
+		if (depth == 3 && !strcmp(comp[2], "acls"))
+			return acls_children(t, out);
+		return 0;
+	}
 	if (depth == 2)
 		return add(out, &n, "tpg1", "%s%s",
 			   has_chap(t) ? "CHAP required" : "no CHAP",
@@ -176,19 +277,8 @@ int exports_children(struct ctx *c, comp_t *comp,
 	}
 	if (depth == 4 && !strcmp(comp[3], "luns"))
 		return luns_children(t, out);
-	if (depth == 4 && !strcmp(comp[3], "acls")) {
-		for (i = 0; i < t->nr_acls && !r; i++) {
-			const struct cairn_cfg_acl *a = &t->acls[i];
-
-			r = add(out, &n, a->initiator, "%s%s%s, %u mapped LUN%s",
-				a->userid[0] ? "CHAP user " : "no CHAP",
-				a->userid, a->mutual_userid[0] ? ", mutual" : "",
-				t->nr_luns, t->nr_luns == 1 ? "" : "s");
-		}
-		if (!n && !r)
-			*out = calloc(1, sizeof(**out));
-		return r ? r : *out ? 0 : err_msg("out of memory");
-	}
+	if (depth == 4 && !strcmp(comp[3], "acls"))
+		return acls_children(t, out);
 	if (depth == 4 && !strcmp(comp[3], "portals")) {
 		char name[96];
 
@@ -252,6 +342,9 @@ static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 		printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; "
 		       "no ACLs yet, so no initiator can log in).\n",
 		       wwn, DEFAULT_PORT);
+	} else if (f == CAIRN_FABRIC_FC) {
+		printf("Created FC target %s (no ACLs yet, so no initiator can log in).\n",
+		       wwn);
 	} else {
 		printf("Created loopback target %s.\n", wwn);
 	}
@@ -328,6 +421,54 @@ static int loopback_create(struct ctx *c)
 static int loopback_delete(struct ctx *c)
 {
 	return target_delete(c, CAIRN_FABRIC_LOOPBACK, arg(c, "wwn"));
+}
+
+/* An FC port name in Cairn's form (naa.<16 hex>), or exit 2. */
+static int fc_name(const char *what, const char *in, char *out, size_t len)
+{
+	char err[512];
+
+	if (cairn_lio_fc_wwn(in, out, len, err, sizeof(err)))
+		return err_usage("%s: %s", what, err);
+	return 0;
+}
+
+static int fc_create(struct ctx *c)
+{
+	struct cairn_fc_port *ports;
+	char wwn[32], err[512], list[512];
+	size_t o = 0;
+	int n, i, r;
+
+	r = fc_name("wwpn", arg(c, "wwpn"), wwn, sizeof(wwn));
+	if (r)
+		return r;
+	n = cairn_lio_fc_ports(&ports, err, sizeof(err));
+	if (n < 0)
+		return err_msg("%s", err);
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!strcmp(ports[i].wwpn, wwn))
+			break;
+		o += snprintf(list + o, o < sizeof(list) ? sizeof(list) - o : 0,
+			      "%s%s", i ? ", " : "", ports[i].wwpn);
+	}
+	free(ports);
+	if (i == n)
+		return err_msg("no FCoE port %s on this node (%s%s); "
+			       "an FCoE interface makes one (fcoeadm -c, or "
+			       "/sys/bus/fcoe/ctlr_create)", wwn,
+			       n ? "its ports: " : "it has none", list);
+	return target_create(c, CAIRN_FABRIC_FC, wwn);
+}
+
+static int fc_delete(struct ctx *c)
+{
+	char wwn[32];
+	int r;
+
+	r = fc_name("wwpn", arg(c, "wwpn"), wwn, sizeof(wwn));
+	return r ? r : target_delete(c, CAIRN_FABRIC_FC, wwn);
 }
 
 /* ---- LUNs ---- */
@@ -441,7 +582,7 @@ static int luns_create(struct ctx *c)
 	l->lun = lun;
 	snprintf(l->volume, sizeof(l->volume), "%s", v.name);
 	printf("Created LUN %u on %s: volume %s%s.\n", lun, t->wwn, v.name,
-	       f == CAIRN_FABRIC_ISCSI && t->nr_acls ?
+	       f != CAIRN_FABRIC_LOOPBACK && t->nr_acls ?
 	       ", mapped into every ACL" : "");
 	return 0;
 }
@@ -558,19 +699,33 @@ static int chap_consistent(struct cairn_cfg_target *t,
 	return 0;
 }
 
+/* The initiator argument; FC port names in Cairn's form. */
+static int initiator_arg(struct ctx *c, char *out, size_t len)
+{
+	const char *v = arg(c, "initiator");
+	char err[512];
+
+	if (path_fabric(c) == CAIRN_FABRIC_FC)
+		return fc_name("initiator", v, out, len);
+	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, v, err, sizeof(err)))
+		return err_usage("initiator: %s", err);
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
 static int acls_create(struct ctx *c)
 {
 	struct cairn_cfg_target *t = path_target(c);
 	struct cairn_cfg_acl acl = { 0 }, *a;
+	enum cairn_fabric f = path_fabric(c);
 	char err[512];
 	int r;
 
 	if (!t)
 		return EXIT_REFUSED;
-	if (!cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, arg(c, "initiator"), err,
-				 sizeof(err)))
-		return err_usage("initiator: %s", err);
-	snprintf(acl.initiator, sizeof(acl.initiator), "%s", arg(c, "initiator"));
+	r = initiator_arg(c, acl.initiator, sizeof(acl.initiator));
+	if (r)
+		return r;
 	if (find_acl(t, acl.initiator))
 		return err_msg("%s: an ACL for %s already exists", t->wwn,
 			       acl.initiator);
@@ -579,14 +734,14 @@ static int acls_create(struct ctx *c)
 		r = chap_consistent(t, &acl, NULL);
 	if (r)
 		return r;
-	if (cairn_lio_target_exists(CAIRN_FABRIC_ISCSI, t->wwn) <= 0)
-		return err_msg("iscsi target %s is not in the kernel: run restoreconfig",
-			       t->wwn);
+	if (cairn_lio_target_exists(f, t->wwn) <= 0)
+		return err_msg("%s target %s is not in the kernel: run restoreconfig",
+			       fabric_name(f), t->wwn);
 	/* CHAP is required before an ACL with a secret exists. */
 	if (acl.userid[0] && !has_chap(t) &&
 	    cairn_lio_set_chap_required(t->wwn, true, err, sizeof(err)))
 		return err_msg("%s", err);
-	r = cairn_lio_acl_create(t->wwn, &acl, err, sizeof(err));
+	r = cairn_lio_acl_create(f, t->wwn, &acl, err, sizeof(err));
 	if (r) {
 		if (acl.userid[0] && !has_chap(t))
 			cairn_lio_set_chap_required(t->wwn, false, err, 0);
@@ -596,31 +751,36 @@ static int acls_create(struct ctx *c)
 	if (!a)
 		return err_msg("out of memory");
 	*a = acl;
-	printf("Created ACL for %s on %s (%s, %u mapped LUN%s).\n", acl.initiator,
-	       t->wwn, acl.mutual_userid[0] ? "mutual CHAP" :
-	       acl.userid[0] ? "CHAP" : "no CHAP", t->nr_luns,
-	       t->nr_luns == 1 ? "" : "s");
+	printf("Created ACL for %s on %s (%s%u mapped LUN%s).\n", acl.initiator,
+	       t->wwn, f == CAIRN_FABRIC_FC ? "" : acl.mutual_userid[0] ?
+	       "mutual CHAP, " : acl.userid[0] ? "CHAP, " : "no CHAP, ",
+	       t->nr_luns, t->nr_luns == 1 ? "" : "s");
 	return 0;
 }
 
 static int acls_delete(struct ctx *c)
 {
 	struct cairn_cfg_target *t = path_target(c);
+	enum cairn_fabric f = path_fabric(c);
+	char err[512], init[CAIRN_WWN_LEN];
 	struct cairn_cfg_acl *a;
-	char err[512];
+	int r;
 
 	if (!t)
 		return 1;
-	a = find_acl(t, arg(c, "initiator"));
+	r = initiator_arg(c, init, sizeof(init));
+	if (r)
+		return r;
+	a = find_acl(t, init);
 	if (!a)
-		return err_msg("%s: no ACL for %s", t->wwn, arg(c, "initiator"));
-	if (cairn_lio_acl_delete(t->wwn, a->initiator, err, sizeof(err)))
+		return err_msg("%s: no ACL for %s", t->wwn, init);
+	if (cairn_lio_acl_delete(f, t->wwn, a->initiator, err, sizeof(err)))
 		return err_msg("%s", err);
 	cairn_config_del_acl(t, a);
-	if (!t->nr_acls && cairn_lio_set_chap_required(t->wwn, false, err,
-						       sizeof(err)))
+	if (f == CAIRN_FABRIC_ISCSI && !t->nr_acls &&
+	    cairn_lio_set_chap_required(t->wwn, false, err, sizeof(err)))
 		err_msg("warning: %s", err);
-	printf("Deleted the ACL for %s from %s.\n", arg(c, "initiator"), t->wwn);
+	printf("Deleted the ACL for %s from %s.\n", init, t->wwn);
 	return 0;
 }
 
@@ -819,12 +979,12 @@ const struct command export_commands[] = {
 	{ "/iscsi", "delete", iscsi_delete,
 	  "remove an iSCSI target with its LUNs, ACLs and portals",
 	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
-	{ "/iscsi/*/tpg1/luns|/loopback/*/luns", "create", luns_create,
+	{ "/iscsi/*/tpg1/luns|/loopback/*/luns|/fc/*/luns", "create", luns_create,
 	  "export a volume as a LUN (on iSCSI, mapped into every ACL)",
 	  { { "volume", "the volume", P_REQUIRED | P_POSITIONAL },
 	    { "lun", "the LUN number, 0-255 (default: the lowest free)" } },
 	  C_CHANGES },
-	{ "/iscsi/*/tpg1/luns|/loopback/*/luns", "delete", luns_delete,
+	{ "/iscsi/*/tpg1/luns|/loopback/*/luns|/fc/*/luns", "delete", luns_delete,
 	  "remove a LUN (the volume stays)",
 	  { { "lun", "the LUN number (0 or lun0)", P_REQUIRED | P_POSITIONAL } },
 	  C_CHANGES },
@@ -862,6 +1022,21 @@ const struct command export_commands[] = {
 	{ "/loopback", "delete", loopback_delete,
 	  "remove a loopback target and its LUNs",
 	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/fc", "create", fc_create,
+	  "export through tcm_fc on one of this node's FCoE ports",
+	  { { "wwpn", "the port's WWPN (naa.2000... or 20:00:...)",
+	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/fc", "delete", fc_delete,
+	  "remove an FC target with its LUNs and ACLs",
+	  { { "wwpn", "the target's WWPN", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
+	{ "/fc/*/acls", "create", acls_create,
+	  "let an initiator port log in and see every LUN of the target",
+	  { { "initiator", "the initiator's WWPN (naa.2000... or 20:00:...)",
+	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	{ "/fc/*/acls", "delete", acls_delete, "remove an initiator's ACL",
+	  { { "initiator", "the initiator's WWPN", P_REQUIRED | P_POSITIONAL } },
+	  C_CHANGES },
 };
 
 const unsigned int nr_export_commands = ARRAY_SIZE(export_commands);

@@ -17,6 +17,8 @@
  *                              "password": "...", "mutual_userid": "",
  *                              "mutual_password": "" } ] } ],
  *     "loopback": [ { "wwn": "naa.5001405...", "luns": [ ... ] } ],
+ *     "fc": [ { "wwn": "naa.2000525400770002", "luns": [ ... ],
+ *               "acls": [ { "initiator": "naa.2000525400770001" } ] } ],
  *     "hooks": [ { "event": "out-of-space", "command": "..." } ],
  *     "node": "node-a",
  *     "port": 7788,
@@ -27,7 +29,8 @@
  * A mirrored volume has "mirror": { "peer": "node-b", "role": "primary" }
  * (or "secondary"), naming one of "peers".  "node" (this node's name for
  * its peers; default the host name), "port" (where cairnd listens for its
- * peers; default 7788) and "peers" are optional and written only when set.
+ * peers; default 7788), "peers" and "fc" are optional and written only when
+ * set.
  *
  * Loading is strict: an unknown key, a wrong type, an overlong string or a
  * duplicate name is an error naming the element ("volumes[2].size: ...").
@@ -685,6 +688,7 @@ static int load_acls(struct loader *l, const char *parent,
 		"initiator", "userid", "password", "mutual_userid",
 		"mutual_password", NULL
 	};
+	static const char *const fc_keys[] = { "initiator", NULL };
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_acl *a;
 	char me[320];
@@ -698,15 +702,16 @@ static int load_acls(struct loader *l, const char *parent,
 		a = cairn_config_add_acl(t);
 		if (!a)
 			return -ENOMEM;
-		r = check_keys(l, me, e, keys);
+		r = check_keys(l, me, e, t->fabric == CAIRN_FABRIC_FC ?
+			       fc_keys : keys);
 		if (!r)
 			r = field(l, me, e, "initiator", false, &v);
 		if (!r)
 			r = get_string(l, v, a->initiator, sizeof(a->initiator),
 				       false);
-		if (!r && !cairn_lio_valid_wwn(CAIRN_FABRIC_ISCSI, a->initiator,
-					       NULL, 0))
-			r = bad(l, "not an iSCSI name: %s", a->initiator);
+		if (!r && !cairn_lio_valid_wwn(t->fabric, a->initiator, NULL, 0))
+			r = bad(l, "not an %s name: %s", t->fabric == CAIRN_FABRIC_FC ?
+				"FC port" : "iSCSI", a->initiator);
 		for (j = 0; !r && j + 1 < t->nr_acls; j++)
 			if (!strcmp(t->acls[j].initiator, a->initiator))
 				r = bad(l, "initiator listed twice");
@@ -772,7 +777,9 @@ static int load_targets(struct loader *l, struct json_object *top,
 		"wwn", "portals", "luns", "acls", NULL
 	};
 	static const char *const loop_keys[] = { "wwn", "luns", NULL };
-	const char *key = fabric == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
+	static const char *const fc_keys[] = { "wwn", "luns", "acls", NULL };
+	const char *key = fabric == CAIRN_FABRIC_ISCSI ? "iscsi" :
+			  fabric == CAIRN_FABRIC_FC ? "fc" : "loopback";
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_target *t;
 	char me[256];
@@ -788,7 +795,8 @@ static int load_targets(struct loader *l, struct json_object *top,
 			return -ENOMEM;
 		t->fabric = fabric;
 		r = check_keys(l, me, e, fabric == CAIRN_FABRIC_ISCSI ?
-			       iscsi_keys : loop_keys);
+			       iscsi_keys : fabric == CAIRN_FABRIC_FC ? fc_keys :
+			       loop_keys);
 		if (!r)
 			r = field(l, me, e, "wwn", false, &v);
 		if (!r)
@@ -801,7 +809,7 @@ static int load_targets(struct loader *l, struct json_object *top,
 			r = load_luns(l, me, e, cfg, t);
 		if (!r && fabric == CAIRN_FABRIC_ISCSI)
 			r = load_portals(l, me, e, t);
-		if (!r && fabric == CAIRN_FABRIC_ISCSI)
+		if (!r && fabric != CAIRN_FABRIC_LOOPBACK)
 			r = load_acls(l, me, e, t);
 	}
 	return r;
@@ -845,8 +853,8 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 		      char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"version", "pools", "volumes", "iscsi", "loopback", "hooks",
-		"node", "port", "peers", NULL
+		"version", "pools", "volumes", "iscsi", "loopback", "fc",
+		"hooks", "node", "port", "peers", NULL
 	};
 	struct loader l = { .err = err, .errlen = errlen };
 	struct json_object *top, *v;
@@ -894,6 +902,8 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 		r = load_targets(&l, top, cfg, CAIRN_FABRIC_ISCSI);
 	if (!r)
 		r = load_targets(&l, top, cfg, CAIRN_FABRIC_LOOPBACK);
+	if (!r)
+		r = load_targets(&l, top, cfg, CAIRN_FABRIC_FC);
 	if (!r)
 		r = load_hooks(&l, top, cfg);
 	json_object_put(top);
@@ -955,6 +965,15 @@ static struct json_object *target_json(const struct cairn_cfg_target *t)
 		json_object_object_add(o, "portals", arr);
 	}
 	json_object_object_add(o, "luns", luns_json(t));
+	if (t->fabric == CAIRN_FABRIC_FC) {
+		arr = json_object_new_array();
+		for (i = 0; i < t->nr_acls; i++) {
+			e = json_object_new_object();
+			add_str(e, "initiator", t->acls[i].initiator);
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "acls", arr);
+	}
 	if (t->fabric == CAIRN_FABRIC_ISCSI) {
 		arr = json_object_new_array();
 		for (i = 0; i < t->nr_acls; i++) {
@@ -975,7 +994,7 @@ static struct json_object *target_json(const struct cairn_cfg_target *t)
 static struct json_object *config_json(const struct cairn_config *cfg)
 {
 	struct json_object *top = json_object_new_object(), *arr, *e, *ms, *m;
-	struct json_object *iscsi, *loop;
+	struct json_object *iscsi, *loop, *fc;
 	unsigned int i, j;
 
 	add_int(top, "version", CAIRN_CONFIG_VERSION);
@@ -1014,11 +1033,20 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 	json_object_object_add(top, "volumes", arr);
 	iscsi = json_object_new_array();
 	loop = json_object_new_array();
-	for (i = 0; i < cfg->nr_targets; i++)
-		json_object_array_add(cfg->targets[i].fabric == CAIRN_FABRIC_ISCSI ?
-				      iscsi : loop, target_json(&cfg->targets[i]));
+	fc = json_object_new_array();
+	for (i = 0; i < cfg->nr_targets; i++) {
+		enum cairn_fabric f = cfg->targets[i].fabric;
+
+		json_object_array_add(f == CAIRN_FABRIC_ISCSI ? iscsi :
+				      f == CAIRN_FABRIC_FC ? fc : loop,
+				      target_json(&cfg->targets[i]));
+	}
 	json_object_object_add(top, "iscsi", iscsi);
 	json_object_object_add(top, "loopback", loop);
+	if (json_object_array_length(fc))
+		json_object_object_add(top, "fc", fc);
+	else
+		json_object_put(fc);
 	arr = json_object_new_array();
 	for (i = 0; i < cfg->nr_hooks; i++) {
 		e = json_object_new_object();

@@ -261,14 +261,15 @@ struct cairn_cfg_portal {
 enum cairn_fabric {
 	CAIRN_FABRIC_ISCSI,
 	CAIRN_FABRIC_LOOPBACK,
+	CAIRN_FABRIC_FC,		/* tcm_fc: FCoE ports through libfc */
 };
 
 struct cairn_cfg_target {
 	enum cairn_fabric fabric;
-	char wwn[CAIRN_WWN_LEN];	/* iqn./eui./naa. (loopback: naa.) */
+	char wwn[CAIRN_WWN_LEN];	/* iqn./eui./naa. (loopback, FC: naa.) */
 	unsigned int nr_luns, nr_acls, nr_portals;
 	struct cairn_cfg_lun *luns;
-	struct cairn_cfg_acl *acls;		/* iSCSI only */
+	struct cairn_cfg_acl *acls;		/* iSCSI, FC (no CHAP) */
 	struct cairn_cfg_portal *portals;	/* iSCSI only */
 };
 
@@ -366,6 +367,8 @@ int cairn_kmod_load_lio(char *err, size_t errlen);
  *   core/iblock_N/<volume>            one HBA per backstore, as rtslib does
  *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target
  *   loopback/<naa>/tpgt_1/{nexus,lun}
+ *   fc/<xx:xx:xx:xx:xx:xx:xx:xx>/tpgt_1/{lun,acls}   tcm_fc; Cairn names
+ *                                     the port naa.<16 hex> as rtslib does
  * All calls return 0 or a negative errno with a message in @err naming
  * the object; a failed create removes what it made.
  */
@@ -378,9 +381,39 @@ struct cairn_lio_backstore {
 	uint32_t granularity;		/* bytes: the pool's chunk */
 };
 
-/* iSCSI names (iqn., eui., naa.) and loopback names (naa.) by RFC 3720. */
+/*
+ * iSCSI names (iqn., eui., naa.) and loopback names (naa.) by RFC 3720;
+ * FC port names as naa. and 16 hex digits.
+ */
 bool cairn_lio_valid_wwn(enum cairn_fabric fabric, const char *wwn,
 			 char *err, size_t errlen);
+/*
+ * An FC port name as a user writes it (naa.2000..., 0x2000...,
+ * 20:00:...) in Cairn's form, naa. and 16 lowercase hex digits; @len
+ * is 21 at least.
+ */
+int cairn_lio_fc_wwn(const char *in, char *out, size_t len, char *err,
+		     size_t errlen);
+
+/*
+ * The name of target or initiator @wwn in configfs: @wwn itself, but for
+ * FC xx:xx:xx:xx:xx:xx:xx:xx in @buf (CAIRN_LIO_DIR_NAME_LEN bytes).
+ */
+#define CAIRN_LIO_DIR_NAME_LEN 24
+const char *cairn_lio_dir_name(enum cairn_fabric fabric, const char *wwn,
+			       char *buf);
+
+/* A local FC port tcm_fc can serve (an FCoE port). */
+struct cairn_fc_port {
+	char wwpn[21];			/* naa.<16 hex> */
+	char wwnn[21];
+	char host[32];			/* hostN */
+	char state[32];			/* Online, Linkdown, ... */
+	char symbolic[128];		/* "fcoe v0.1 over eth1" */
+};
+
+/* The FCoE ports of this node in *@ports (free()); their number. */
+int cairn_lio_fc_ports(struct cairn_fc_port **ports, char *err, size_t errlen);
 int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 			       char *err, size_t errlen);
 int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen);
@@ -403,12 +436,13 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
 			 uint32_t lun, char *err, size_t errlen);
 /* Creates the ACL, maps every LUN of the TPG into it, sets its CHAP. */
-int cairn_lio_acl_create(const char *iqn, const struct cairn_cfg_acl *acl,
-			 char *err, size_t errlen);
+int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
+			 const struct cairn_cfg_acl *acl, char *err,
+			 size_t errlen);
 int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 			   char *err, size_t errlen);
-int cairn_lio_acl_delete(const char *iqn, const char *initiator,
-			 char *err, size_t errlen);
+int cairn_lio_acl_delete(enum cairn_fabric fabric, const char *wwn,
+			 const char *initiator, char *err, size_t errlen);
 /* TPG attribute authentication: CHAP required for every login. */
 int cairn_lio_set_chap_required(const char *iqn, bool on,
 				char *err, size_t errlen);

@@ -145,7 +145,8 @@ static int rs_parse_uuid(const char *s, uint8_t *out)
 
 static const char *rs_fabric(enum cairn_fabric f)
 {
-	return f == CAIRN_FABRIC_ISCSI ? "iscsi" : "loopback";
+	return f == CAIRN_FABRIC_ISCSI ? "iscsi" :
+	       f == CAIRN_FABRIC_FC ? "fc" : "loopback";
 }
 
 /* Read a one-line file into @buf without its newline; 0 or -errno. */
@@ -664,12 +665,13 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 {
 	const char *fab = rs_fabric(t->fabric);
 	char tpg[512], path[1024], val[32], err[512];
+	char name[CAIRN_LIO_DIR_NAME_LEN];
 	bool chap = false;
 	unsigned int i;
 	int r;
 
 	snprintf(tpg, sizeof(tpg), "%s/%s/%s/tpgt_1", CAIRN_LIO_ROOT, fab,
-		 t->wwn);
+		 cairn_lio_dir_name(t->fabric, t->wwn, name));
 	if (cairn_lio_target_exists(t->fabric, t->wwn) != 1) {
 		r = cairn_lio_target_create(t->fabric, t->wwn, err, sizeof(err));
 		if (r) {
@@ -718,15 +720,16 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 		       fab, t->wwn, l->lun, l->volume);
 	}
 
-	for (i = 0; t->fabric == CAIRN_FABRIC_ISCSI && i < t->nr_acls; i++) {
+	for (i = 0; t->fabric != CAIRN_FABRIC_LOOPBACK && i < t->nr_acls; i++) {
 		const struct cairn_cfg_acl *a = &t->acls[i];
 
 		if (a->userid[0])
 			chap = true;
-		snprintf(path, sizeof(path), "%s/acls/%s", tpg, a->initiator);
+		snprintf(path, sizeof(path), "%s/acls/%s", tpg,
+			 cairn_lio_dir_name(t->fabric, a->initiator, name));
 		if (rs_exists(path))
 			continue;
-		r = cairn_lio_acl_create(t->wwn, a, err, sizeof(err));
+		r = cairn_lio_acl_create(t->fabric, t->wwn, a, err, sizeof(err));
 		if (r == -EEXIST)
 			continue;	/* under another spelling of the name */
 		if (r) {
@@ -748,9 +751,10 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 			       t->wwn);
 	}
 
-	/* Last: logins become possible.  Loopback TPGs have no switch. */
+	/* Last: logins become possible.  Loopback, FC TPGs have no switch. */
 	snprintf(path, sizeof(path), "%s/enable", tpg);
-	if (!rs_read_line(path, val, sizeof(val)) && strcmp(val, "1")) {
+	if (t->fabric != CAIRN_FABRIC_FC &&
+	    !rs_read_line(path, val, sizeof(val)) && strcmp(val, "1")) {
 		r = cairn_lio_target_enable(t->fabric, t->wwn, true, err,
 					    sizeof(err));
 		if (r)
