@@ -556,7 +556,7 @@ int cairn_lio_fc_wwn(const char *in, char *out, size_t len, char *err,
 
 	if (!p)
 		p = "";
-	if (!strncmp(p, "naa.", 4))
+	if (!strncasecmp(p, "naa.", 4))
 		p += 4;
 	else if (!strncasecmp(p, "0x", 2))
 		p += 2;
