@@ -66,7 +66,7 @@ else
 fi
 
 expect "cairnctl /po" /pools/
-expect "cairnctl /" /pools/ /volumes/ /iscsi/ /loopback/ /peers/
+expect "cairnctl /" /pools/ /volumes/ /iscsi/ /loopback/ /fc/ /peers/
 expect "cairnctl -j /vo" /volumes/
 expect "cairnctl sa" saveconfig
 expect "cairnctl -" -j --json --help --man
