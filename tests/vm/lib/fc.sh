@@ -35,9 +35,15 @@ fcoe_up() {
 	fail "the FCoE port is not online after 60 s"
 }
 
-# fc_host_dir: /sys/class/fc_host/hostN of the FCoE port.
-fc_host_dir() {
-	find /sys/class/fc_host/ -maxdepth 1 -name 'host*' | head -n 1
+# fcoe_down: remove the FCoE port; it logs out of its remote ports first.
+fcoe_down() {
+	local i
+	lan_dev >/sys/bus/fcoe/ctlr_destroy || fail "cannot destroy the FCoE port"
+	for ((i = 0; i < 150; i++)); do
+		compgen -G "/sys/class/fc_host/host*" >/dev/null || return 0
+		sleep 0.2
+	done
+	fail "the FCoE port is still there 30 s after ctlr_destroy"
 }
 
 # fc_rport WWPN: the remote port with that name (naa. form), if logged in.
