@@ -83,6 +83,43 @@
  * gen_history, the bitmap generations of earlier resyncs) on the secondary
  * means a full resync, as does an unknown one.
  *
+ * On-demand resync
+ * ----------------
+ * Out-of-sync bits mean "the nodes may differ here" on both nodes: at the
+ * handshake the secondary sends its bits to the primary, and a primary
+ * that pushes sends all of its own back once connected (BITMAP), so the
+ * sync target knows what it lacks (mir->lack_known once all arrived); it
+ * clears a bit when a resync DATA covering the grain is written, and
+ * forgets them all when the primary says all is in sync.
+ *
+ * A sync target connected to a consistent secondary (its source was
+ * demoted half way through) may be promoted without force: a primary
+ * whose data is not consistent "pulls" (dm-clone's idea).  Its resync
+ * worker asks for each grain it lacks (RS_REQUEST, the grain's range in
+ * mir->writes as for a pushed grain, so host writes and the pull of a
+ * grain exclude each other); the source reads it (or finds it unmapped)
+ * and answers with resync DATA under the request's cookie, which the
+ * target writes through the volume and acks -- its ack clears the
+ * source's bit, its write the target's.  A host read of a grain the
+ * target lacks waits in mir->readers (map() never sleeps) and its grains
+ * are pulled before any other; a host write goes to both nodes as usual
+ * (the grain, pulled later, carries it).  When no bit is left and a flush
+ * of both nodes made the pulled data durable, the target takes its
+ * source's generation and is consistent.  Both nodes' grains must be
+ * equal to pull (so a grain is one chunk of the source).
+ *
+ * A pulling primary is no copy on its own: without its source its reads
+ * of what it lacks and all its writes fail (a write the source did not
+ * get fails too); on reconnect it pulls again, the bits of both nodes
+ * together.  Its unflushed epochs are not marked when the link drops:
+ * the source's data is the reference, and a source that crashes while
+ * it is pulled from may lose writes it acknowledged but had not flushed
+ * (DRBD's sync target is no more redundant than this).
+ *
+ * Background resync, push or pull, is paced by the resync_kbps module
+ * parameter (0: as fast as CAIRN_RESYNC_DEPTH transfers in flight go);
+ * pulls for waiting reads are not paced.
+ *
  * Persistence
  * -----------
  * Each mirrored volume has a slot in the pool's mirror area (core/mmeta.c,
