@@ -828,6 +828,9 @@ static int cairn_mirror_read(struct cairn_mirror *mir, struct bio *bio,
 	sector_t start = bio->bi_iter.bi_sector, last = bio_end_sector(bio) - 1;
 	unsigned long flags;
 
+	/* A primary's data, once consistent, stays so while it is primary. */
+	if (READ_ONCE(mir->disk) == CAIRN_MDISK_CONSISTENT)
+		return cairn_vol_map(mir->kv, bio, &mr->io);
 	spin_lock_irqsave(&mir->lock, flags);
 	if (!cairn_pulling(mir) || !cairn_oos_any(mir, start, last)) {
 		spin_unlock_irqrestore(&mir->lock, flags);

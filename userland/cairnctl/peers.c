@@ -323,14 +323,18 @@ static int volume_demote(struct ctx *c)
  */
 static int volume_unmirror(struct ctx *c)
 {
+	char peer[sizeof(((struct cairn_volume_desc *)0)->mirror.peer)];
 	struct cairn_volume_desc v;
+	struct cairn_config *cfg;
 	struct cairn_nl *nl;
+	unsigned int i;
 	int r, tries;
 
-	if (find_volume(c, c->path[1], &v) || nl_get(c, &nl))
+	if (cfg_get(c, &cfg) || find_volume(c, c->path[1], &v) || nl_get(c, &nl))
 		return EXIT_REFUSED;
 	if (!v.mirror.mirrored)
 		return err_msg("volume %s is not mirrored", v.name);
+	snprintf(peer, sizeof(peer), "%s", v.mirror.peer);
 	/* cairnd may reconnect between the two calls: a few tries. */
 	for (tries = 0; tries < 5; tries++) {
 		if (tries)
@@ -345,11 +349,17 @@ static int volume_unmirror(struct ctx *c)
 	}
 	if (r)
 		return err_nl(c, "unmirror", r);
+	/* Saved without it: a configured mirror would be restored. */
+	for (i = 0; i < cfg->nr_volumes; i++)
+		if (!strcmp(cfg->volumes[i].pool, v.pool) &&
+		    !strcmp(cfg->volumes[i].name, v.name))
+			memset(&cfg->volumes[i].mirror, 0,
+			       sizeof(cfg->volumes[i].mirror));
 	if (c->json)
 		print_json(volume_json(&v));
 	else
 		printf("Volume %s is a plain volume now; its replica on %s stays "
-		       "(unmirror or delete it there).\n", v.name, v.mirror.peer);
+		       "(unmirror or delete it there).\n", v.name, peer);
 	return 0;
 }
 
