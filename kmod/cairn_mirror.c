@@ -116,6 +116,21 @@
  * it is pulled from may lose writes it acknowledged but had not flushed
  * (DRBD's sync target is no more redundant than this).
  *
+ * Leases and fencing
+ * -------------------
+ * With cairnd's quorum (userland/lib/quorum.c: a witness, and leases that
+ * make two primaries impossible) the kernel enforces what cairnd decides,
+ * so that a stalled daemon can not let a fenced node serve:
+ * MIRROR_QUORUM gives the primary a lease (lease_end); once it lapsed,
+ * every I/O fails at map(), and a delayed work fails what is held.  With
+ * a lease, a write or flush the peer did not get (no link, or the link
+ * dropped under it) is not completed but held (mir->held) -- the peer,
+ * not outdated yet, may be promoted with the witness's vote -- until
+ * cairnd says the witness recorded the peer outdated (ALONE), or until
+ * the lease lapses or the volume is demoted (then it fails).  DRBD's
+ * "fencing resource-only" with suspended I/O does the same.  A new link
+ * clears ALONE: the next loss needs the witness again.
+ *
  * Background resync, push or pull, is paced by the resync_kbps module
  * parameter (0: as fast as CAIRN_RESYNC_DEPTH transfers in flight go);
  * pulls for waiting reads are not paced.
@@ -606,8 +621,8 @@ static void cairn_readers_redrive(struct cairn_mirror *mir);
 static void cairn_mreq_put(struct cairn_mreq *mr)
 {
 	struct cairn_mirror *mir = mr->mir;
+	bool redrive = false, held;
 	unsigned long flags;
-	bool redrive = false;
 
 	if (!atomic_dec_and_test(&mr->pending))
 		return;
@@ -635,9 +650,18 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 		interval_tree_remove(&mr->it, &mir->writes);
 		redrive = !list_empty(&mir->conflicts);
 	}
+	/* The peer lacks it and is not outdated: held (see "Leases"). */
+	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone &&
+	       mir->role == CAIRN_ROLE_PRIMARY;
+	if (held) {
+		list_add_tail(&mr->list, &mir->held);
+		mir->nr_held++;
+	}
 	spin_unlock_irqrestore(&mir->lock, flags);
 	if (redrive)
 		queue_work(cairn_mirror_wq, &mir->redrive_work);
+	if (held)
+		return;
 	mr->master->bi_status = mr->local;
 	bio_endio(mr->master);
 	cairn_mirror_dec_inflight(mir);
@@ -815,6 +839,40 @@ static void cairn_redrive_work(struct work_struct *work)
 	queue_work(cairn_mirror_wq, &mir->resync_work);
 }
 
+/* Complete the held writes with @status (see "Leases"). */
+static void cairn_held_release(struct cairn_mirror *mir, blk_status_t status)
+{
+	struct cairn_mreq *mr, *next;
+	LIST_HEAD(go);
+
+	spin_lock_irq(&mir->lock);
+	list_splice_init(&mir->held, &go);
+	mir->nr_held = 0;
+	spin_unlock_irq(&mir->lock);
+	list_for_each_entry_safe(mr, next, &go, list) {
+		list_del_init(&mr->list);
+		mr->master->bi_status = status;
+		bio_endio(mr->master);
+		cairn_mirror_dec_inflight(mir);
+	}
+}
+
+/* The lease's end: what is held fails. */
+static void cairn_lease_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(to_delayed_work(work),
+						struct cairn_mirror, lease_work);
+
+	if (!READ_ONCE(mir->quorum) ||
+	    time_before(jiffies, READ_ONCE(mir->lease_end)))
+		return;
+	if (READ_ONCE(mir->nr_held))
+		DMERR("%s/%s: lease lapsed: %u write(s) the peer lacks fail",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      READ_ONCE(mir->nr_held));
+	cairn_held_release(mir, BLK_STS_IOERR);
+}
+
 /* ---- the entry point (primary) ---- */
 
 /*
@@ -912,6 +970,12 @@ int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 		return cairn_vol_map(kv, bio, &mr->io);
 	if (READ_ONCE(mir->role) != CAIRN_ROLE_PRIMARY)
 		return DM_MAPIO_KILL;
+	if (READ_ONCE(mir->quorum) &&
+	    time_after_eq(jiffies, READ_ONCE(mir->lease_end))) {
+		DMERR_LIMIT("%s/%s: lease lapsed: fenced, I/O fails",
+			    cairn_mirror_pool(mir), cairn_mirror_vol(mir));
+		return DM_MAPIO_KILL;
+	}
 	empty_flush = op_is_flush(bio->bi_opf) && !bio_sectors(bio);
 	if (!op_is_write(bio_op(bio)) && !empty_flush)
 		return cairn_mirror_read(mir, bio, mr);
@@ -2408,6 +2472,8 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->pulled_work, cairn_pulled_work);
 	INIT_DELAYED_WORK(&mir->rs_delay, cairn_rs_delay_work);
 	INIT_LIST_HEAD(&mir->readers);
+	INIT_LIST_HEAD(&mir->held);
+	INIT_DELAYED_WORK(&mir->lease_work, cairn_lease_work);
 	INIT_WORK(&mir->meta_work, cairn_meta_work);
 	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
 	INIT_DELAYED_WORK(&mir->sweep_work, cairn_sweep_work);
@@ -2510,6 +2576,41 @@ int cairn_mirror_restore(struct cairn_kvol *kv, const char **why)
 	return 0;
 }
 
+/*
+ * cairnd's quorum: a lease of @lease_ms from now (0: none, and nothing
+ * held any more), and whether the peer is outdated (@alone: 0 or 1, or -1
+ * unchanged).  See "Leases" above.
+ */
+int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
+			const char **why)
+{
+	struct cairn_mirror *mir = kv->mir;
+	blk_status_t release = BLK_STS_AGAIN;	/* none */
+
+	if (!mir)
+		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
+	spin_lock_irq(&mir->lock);
+	if (lease_ms) {
+		/* A jiffy early: never later than cairnd's own lease. */
+		mir->lease_end = jiffies + msecs_to_jiffies(lease_ms) - 1;
+		mir->quorum = true;
+	} else {
+		mir->quorum = false;
+		release = BLK_STS_OK;	/* on alone, as without quorum */
+	}
+	if (alone >= 0)
+		mir->alone = alone;
+	if (mir->alone)
+		release = BLK_STS_OK;
+	spin_unlock_irq(&mir->lock);
+	if (lease_ms)
+		mod_delayed_work(cairn_mirror_wq, &mir->lease_work,
+				 msecs_to_jiffies(lease_ms));
+	if (release == BLK_STS_OK)
+		cairn_held_release(mir, BLK_STS_OK);
+	return 0;
+}
+
 int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		     bool force, const char **why)
 {
@@ -2598,8 +2699,10 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 	spin_unlock_irq(&mir->lock);
 	if (r)
 		return r;
-	if (role == CAIRN_ROLE_SECONDARY)	/* no new writes; old ones end */
+	if (role == CAIRN_ROLE_SECONDARY) {	/* no new writes; old ones end */
+		cairn_held_release(mir, BLK_STS_IOERR);
 		wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	}
 	if (cairn_meta_sync(mir))
 		DMERR("%s/%s: the new role could not be written to the pool",
 		      kv->kp->name, kv->vol->name);
@@ -2871,6 +2974,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	mir->resync_done_sent = !mir->oos_bits && push;
 	mir->lack_known = false;
 	mir->bm_next = 0;
+	mir->alone = false;	/* the next loss needs the witness again */
 	link->last_rx = jiffies;
 	mir->link = link;
 	spin_unlock_irq(&mir->lock);
@@ -2925,7 +3029,9 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 		cairn_mirror_flush(mir);
 	cairn_mirror_disconnect(kv);
 	WRITE_ONCE(kv->mir, NULL);
+	cairn_held_release(mir, BLK_STS_IOERR);
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	cancel_delayed_work_sync(&mir->lease_work);
 	cancel_work_sync(&mir->pulled_work);
 	cancel_work_sync(&mir->redrive_work);
 	cancel_work_sync(&mir->resync_work);
@@ -2993,8 +3099,9 @@ static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 {
 	struct cairn_mirror *mir = kv->mir;
-	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain;
+	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain, lease, held;
 	u64 oos, sent, resynced;
+	bool alone;
 	struct nlattr *nest;
 
 	if (!mir)
@@ -3012,6 +3119,9 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 		  kv->vol->size);
 	sent = mir->sent_bytes;
 	resynced = mir->resynced_bytes;
+	lease = !mir->quorum ? 0 : time_before(jiffies, mir->lease_end) ? 1 : 2;
+	alone = mir->alone;
+	held = mir->nr_held;
 	spin_unlock_irq(&mir->lock);
 
 	nest = nla_nest_start(msg, CAIRN_ATTR_MIRROR);
@@ -3027,7 +3137,10 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_u32(msg, CAIRN_MIRROR_GRAIN, grain) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_SENT, sent, CAIRN_MIRROR_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_RESYNCED, resynced,
-			      CAIRN_MIRROR_PAD))
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_LEASE, lease) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_ALONE, alone) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_HELD, held))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
