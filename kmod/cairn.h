@@ -429,7 +429,7 @@ void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
 int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 		    bool more);
 int cairn_link_send_bio(struct socket *sock, struct bio *bio,
-			struct bvec_iter iter);
+			struct bvec_iter iter, bool more);
 int cairn_link_recv(struct socket *sock, void *buf, size_t len);
 int cairn_link_recv_msg(struct socket *sock, struct cairn_wire_msg *m,
 			void *body, const char **why);

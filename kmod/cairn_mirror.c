@@ -1137,7 +1137,9 @@ static void cairn_down_work(struct work_struct *work)
 
 /* ---- sending (primary) ---- */
 
-static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
+/* Send @mr; @more: another follows at once (the segments are corked). */
+static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr,
+			   bool more)
 {
 	struct cairn_wire_msg m = { .cmd = mr->cmd };
 	u32 size = 0;
@@ -1163,9 +1165,9 @@ static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
 		m.payload = size;
 	}
 	mutex_lock(&link->data_tx);
-	r = cairn_link_send_msg(link->data, &m, size);
+	r = cairn_link_send_msg(link->data, &m, size || more);
 	if (!r && size)
-		r = cairn_link_send_bio(link->data, mr->master, mr->iter);
+		r = cairn_link_send_bio(link->data, mr->master, mr->iter, more);
 	mutex_unlock(&link->data_tx);
 	return r;
 }
@@ -1176,6 +1178,7 @@ static void cairn_send_work(struct work_struct *work)
 						send_work);
 	struct cairn_link *link;
 	struct cairn_mreq *mr;
+	bool more;
 	int r;
 
 	for (;;) {
@@ -1187,6 +1190,11 @@ static void cairn_send_work(struct work_struct *work)
 		}
 		mr = list_first_entry(&mir->sendq, struct cairn_mreq, list);
 		list_move_tail(&mr->list, &mir->sent);
+		/*
+		 * Only this worker takes from sendq: the next one is sent at
+		 * once, so the segments of a batch go out together.
+		 */
+		more = !list_empty(&mir->sendq);
 		mr->sent_at = jiffies;
 		/* The sender's own reference: the ack may come first. */
 		atomic_inc(&mr->pending);
@@ -1194,7 +1202,7 @@ static void cairn_send_work(struct work_struct *work)
 			mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
 					   SECTOR_SHIFT;
 		spin_unlock_irq(&mir->lock);
-		r = cairn_send_mreq(link, mr);
+		r = cairn_send_mreq(link, mr, more);
 		cairn_mreq_put(mr);
 		if (r) {
 			cairn_link_fail(mir, r);
