@@ -1130,7 +1130,10 @@ static void cairn_down_work(struct work_struct *work)
 	sockfd_put(link->meta);
 	DMWARN("%s/%s: link to %s down (error %d)%s", cairn_mirror_pool(mir),
 	       cairn_mirror_vol(mir), mir->peer_name, link->error,
-	       mir->role == CAIRN_ROLE_PRIMARY ? ": primary goes on alone" : "");
+	       mir->role != CAIRN_ROLE_PRIMARY ? "" :
+	       READ_ONCE(mir->quorum) && !READ_ONCE(mir->alone) ?
+	       ": writes the peer lacks are held until it is outdated" :
+	       ": primary goes on alone");
 	cairn_mirror_event(mir, CAIRN_EVENT_LINK_DOWN, -link->error);
 	kfree(link);
 }
