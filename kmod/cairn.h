@@ -206,6 +206,7 @@ struct cairn_mirror {
 	 */
 	bool lack_known;
 	u64 bm_next;
+	bool role_told;			/* the peer has a HELLO with our role */
 	struct list_head readers;	/* pulling primary: reads waiting */
 	/*
 	 * cairnd's quorum (MIRROR_QUORUM; see "Leases" in cairn_mirror.c):

@@ -1489,8 +1489,9 @@ static void cairn_resync_work(struct work_struct *work)
 		spin_lock_irq(&mir->lock);
 		link = mir->link;
 		pull = cairn_pulling(mir);
+		/* A peer that does not know we are primary refuses a pull. */
 		if (!link || link->dead || mir->role != CAIRN_ROLE_PRIMARY ||
-		    link->peer.role != CAIRN_WIRE_SECONDARY ||
+		    link->peer.role != CAIRN_WIRE_SECONDARY || !mir->role_told ||
 		    (pull && !cairn_pull_possible(mir)) ||
 		    mir->resync_busy >= CAIRN_RESYNC_DEPTH)
 			goto out_unlock;
@@ -2550,6 +2551,8 @@ static void cairn_mirror_tell(struct cairn_mirror *mir, bool bitmap)
 	if (!r && bitmap)
 		r = cairn_bitmap_send(mir, link);
 	spin_lock_irq(&mir->lock);
+	if (!r)
+		mir->role_told = true;	/* or another HELLO is on its way */
 	if (!--link->busy)
 		wake_up_all(&mir->idle);
 	spin_unlock_irq(&mir->lock);
@@ -2693,6 +2696,7 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 			mir->resync_done_sent = false;
 			mir->demand_pulls = 0;
 			mir->resynced_bytes = 0;
+			mir->role_told = false;	/* until the announce below */
 			WRITE_ONCE(mir->role, role);
 		} else if (mir->disk != CAIRN_MDISK_CONSISTENT && !force) {
 			r = cairn_refuse(why, mir->disk == CAIRN_MDISK_OUTDATED ?
@@ -2702,9 +2706,11 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		} else {
 			if (mir->disk != CAIRN_MDISK_CONSISTENT)
 				cairn_mirror_reference(mir);	/* forced */
+			mir->role_told = false;
 			WRITE_ONCE(mir->role, role);
 		}
 	} else {
+		mir->role_told = false;
 		WRITE_ONCE(mir->role, role);
 	}
 	spin_unlock_irq(&mir->lock);
