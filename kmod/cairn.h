@@ -206,7 +206,18 @@ struct cairn_mirror {
 	 */
 	bool lack_known;
 	u64 bm_next;
+	bool role_told;			/* the peer has a HELLO with our role */
 	struct list_head readers;	/* pulling primary: reads waiting */
+	/*
+	 * cairnd's quorum (MIRROR_QUORUM; see "Leases" in cairn_mirror.c):
+	 * a lease until lease_end, writes the peer did not get held until
+	 * the peer is outdated (alone).
+	 */
+	bool quorum, alone;
+	unsigned long lease_end;
+	struct list_head held;
+	unsigned int nr_held;
+	struct delayed_work lease_work;
 	struct llist_head acks;		/* secondary: completed, to ack */
 	struct work_struct send_work, ack_work, redrive_work, resync_work,
 			   down_work, pulled_work;
@@ -396,6 +407,8 @@ int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err);
 int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		     bool force, const char **why);
+int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
+			const char **why);
 int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 			 unsigned int ping_ms, unsigned int timeout_ms,
 			 const char **why);
@@ -417,7 +430,7 @@ void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
 int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 		    bool more);
 int cairn_link_send_bio(struct socket *sock, struct bio *bio,
-			struct bvec_iter iter);
+			struct bvec_iter iter, bool more);
 int cairn_link_recv(struct socket *sock, void *buf, size_t len);
 int cairn_link_recv_msg(struct socket *sock, struct cairn_wire_msg *m,
 			void *body, const char **why);

@@ -98,9 +98,12 @@ int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 	return cairn_link_sendmsg(sock, &msg);
 }
 
-/* Send the data of @bio at @iter (a copy: the pages may be reused after). */
+/*
+ * Send the data of @bio at @iter (a copy: the pages may be reused after);
+ * @more: more follows at once (MSG_MORE).
+ */
 int cairn_link_send_bio(struct socket *sock, struct bio *bio,
-			struct bvec_iter iter)
+			struct bvec_iter iter, bool more)
 {
 	struct bio_vec vecs[16], bv;
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -123,7 +126,7 @@ int cairn_link_send_bio(struct socket *sock, struct bio *bio,
 	}
 	if (!n)
 		return 0;
-	msg.msg_flags = MSG_NOSIGNAL;
+	msg.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, vecs, n, len);
 	return cairn_link_sendmsg(sock, &msg);
 }

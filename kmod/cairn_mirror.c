@@ -83,6 +83,58 @@
  * gen_history, the bitmap generations of earlier resyncs) on the secondary
  * means a full resync, as does an unknown one.
  *
+ * On-demand resync
+ * ----------------
+ * Out-of-sync bits mean "the nodes may differ here" on both nodes: at the
+ * handshake the secondary sends its bits to the primary, and a primary
+ * that pushes sends all of its own back once connected (BITMAP), so the
+ * sync target knows what it lacks (mir->lack_known once all arrived); it
+ * clears a bit when a resync DATA covering the grain is written, and
+ * forgets them all when the primary says all is in sync.
+ *
+ * A sync target connected to a consistent secondary (its source was
+ * demoted half way through) may be promoted without force: a primary
+ * whose data is not consistent "pulls" (dm-clone's idea).  Its resync
+ * worker asks for each grain it lacks (RS_REQUEST, the grain's range in
+ * mir->writes as for a pushed grain, so host writes and the pull of a
+ * grain exclude each other); the source reads it (or finds it unmapped)
+ * and answers with resync DATA under the request's cookie, which the
+ * target writes through the volume and acks -- its ack clears the
+ * source's bit, its write the target's.  A host read of a grain the
+ * target lacks waits in mir->readers (map() never sleeps) and its grains
+ * are pulled before any other; a host write goes to both nodes as usual
+ * (the grain, pulled later, carries it).  When no bit is left and a flush
+ * of both nodes made the pulled data durable, the target takes its
+ * source's generation and is consistent.  Both nodes' grains must be
+ * equal to pull (so a grain is one chunk of the source).
+ *
+ * A pulling primary is no copy on its own: without its source its reads
+ * of what it lacks and all its writes fail (a write the source did not
+ * get fails too); on reconnect it pulls again, the bits of both nodes
+ * together.  Its unflushed epochs are not marked when the link drops:
+ * the source's data is the reference, and a source that crashes while
+ * it is pulled from may lose writes it acknowledged but had not flushed
+ * (DRBD's sync target is no more redundant than this).
+ *
+ * Leases and fencing
+ * -------------------
+ * With cairnd's quorum (userland/lib/quorum.c: a witness, and leases that
+ * make two primaries impossible) the kernel enforces what cairnd decides,
+ * so that a stalled daemon can not let a fenced node serve:
+ * MIRROR_QUORUM gives the primary a lease (lease_end); once it lapsed,
+ * every I/O fails at map(), and a delayed work fails what is held.  With
+ * a lease, a write or flush the peer did not get (no link, or the link
+ * dropped under it) is not completed but held (mir->held) -- the peer,
+ * not outdated yet, may be promoted with the witness's vote -- until
+ * cairnd says the witness recorded the peer outdated (ALONE), or until
+ * the lease lapses or the volume is demoted (then it fails).  DRBD's
+ * "fencing resource-only" with suspended I/O does the same.  A new link
+ * clears ALONE: the next loss needs the witness again.
+ *
+ * Background resync, push or pull, is paced by the resync_kbps module
+ * parameter (0: as fast as CAIRN_RESYNC_DEPTH transfers in flight go);
+ * pulls for waiting reads are not paced.
+ *
  * Persistence
  * -----------
  * Each mirrored volume has a slot in the pool's mirror area (core/mmeta.c,
@@ -569,8 +621,8 @@ static void cairn_readers_redrive(struct cairn_mirror *mir);
 static void cairn_mreq_put(struct cairn_mreq *mr)
 {
 	struct cairn_mirror *mir = mr->mir;
+	bool redrive = false, held;
 	unsigned long flags;
-	bool redrive = false;
 
 	if (!atomic_dec_and_test(&mr->pending))
 		return;
@@ -598,9 +650,18 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 		interval_tree_remove(&mr->it, &mir->writes);
 		redrive = !list_empty(&mir->conflicts);
 	}
+	/* The peer lacks it and is not outdated: held (see "Leases"). */
+	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone &&
+	       mir->role == CAIRN_ROLE_PRIMARY;
+	if (held) {
+		list_add_tail(&mr->list, &mir->held);
+		mir->nr_held++;
+	}
 	spin_unlock_irqrestore(&mir->lock, flags);
 	if (redrive)
 		queue_work(cairn_mirror_wq, &mir->redrive_work);
+	if (held)
+		return;
 	mr->master->bi_status = mr->local;
 	bio_endio(mr->master);
 	cairn_mirror_dec_inflight(mir);
@@ -778,6 +839,40 @@ static void cairn_redrive_work(struct work_struct *work)
 	queue_work(cairn_mirror_wq, &mir->resync_work);
 }
 
+/* Complete the held writes with @status (see "Leases"). */
+static void cairn_held_release(struct cairn_mirror *mir, blk_status_t status)
+{
+	struct cairn_mreq *mr, *next;
+	LIST_HEAD(go);
+
+	spin_lock_irq(&mir->lock);
+	list_splice_init(&mir->held, &go);
+	mir->nr_held = 0;
+	spin_unlock_irq(&mir->lock);
+	list_for_each_entry_safe(mr, next, &go, list) {
+		list_del_init(&mr->list);
+		mr->master->bi_status = status;
+		bio_endio(mr->master);
+		cairn_mirror_dec_inflight(mir);
+	}
+}
+
+/* The lease's end: what is held fails. */
+static void cairn_lease_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(to_delayed_work(work),
+						struct cairn_mirror, lease_work);
+
+	if (!READ_ONCE(mir->quorum) ||
+	    time_before(jiffies, READ_ONCE(mir->lease_end)))
+		return;
+	if (READ_ONCE(mir->nr_held))
+		DMERR("%s/%s: lease lapsed: %u write(s) the peer lacks fail",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      READ_ONCE(mir->nr_held));
+	cairn_held_release(mir, BLK_STS_IOERR);
+}
+
 /* ---- the entry point (primary) ---- */
 
 /*
@@ -791,6 +886,9 @@ static int cairn_mirror_read(struct cairn_mirror *mir, struct bio *bio,
 	sector_t start = bio->bi_iter.bi_sector, last = bio_end_sector(bio) - 1;
 	unsigned long flags;
 
+	/* A primary's data, once consistent, stays so while it is primary. */
+	if (READ_ONCE(mir->disk) == CAIRN_MDISK_CONSISTENT)
+		return cairn_vol_map(mir->kv, bio, &mr->io);
 	spin_lock_irqsave(&mir->lock, flags);
 	if (!cairn_pulling(mir) || !cairn_oos_any(mir, start, last)) {
 		spin_unlock_irqrestore(&mir->lock, flags);
@@ -872,6 +970,12 @@ int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 		return cairn_vol_map(kv, bio, &mr->io);
 	if (READ_ONCE(mir->role) != CAIRN_ROLE_PRIMARY)
 		return DM_MAPIO_KILL;
+	if (READ_ONCE(mir->quorum) &&
+	    time_after_eq(jiffies, READ_ONCE(mir->lease_end))) {
+		DMERR_LIMIT("%s/%s: lease lapsed: fenced, I/O fails",
+			    cairn_mirror_pool(mir), cairn_mirror_vol(mir));
+		return DM_MAPIO_KILL;
+	}
 	empty_flush = op_is_flush(bio->bi_opf) && !bio_sectors(bio);
 	if (!op_is_write(bio_op(bio)) && !empty_flush)
 		return cairn_mirror_read(mir, bio, mr);
@@ -1026,14 +1130,19 @@ static void cairn_down_work(struct work_struct *work)
 	sockfd_put(link->meta);
 	DMWARN("%s/%s: link to %s down (error %d)%s", cairn_mirror_pool(mir),
 	       cairn_mirror_vol(mir), mir->peer_name, link->error,
-	       mir->role == CAIRN_ROLE_PRIMARY ? ": primary goes on alone" : "");
+	       mir->role != CAIRN_ROLE_PRIMARY ? "" :
+	       READ_ONCE(mir->quorum) && !READ_ONCE(mir->alone) ?
+	       ": writes the peer lacks are held until it is outdated" :
+	       ": primary goes on alone");
 	cairn_mirror_event(mir, CAIRN_EVENT_LINK_DOWN, -link->error);
 	kfree(link);
 }
 
 /* ---- sending (primary) ---- */
 
-static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
+/* Send @mr; @more: another follows at once (the segments are corked). */
+static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr,
+			   bool more)
 {
 	struct cairn_wire_msg m = { .cmd = mr->cmd };
 	u32 size = 0;
@@ -1059,9 +1168,9 @@ static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr)
 		m.payload = size;
 	}
 	mutex_lock(&link->data_tx);
-	r = cairn_link_send_msg(link->data, &m, size);
+	r = cairn_link_send_msg(link->data, &m, size || more);
 	if (!r && size)
-		r = cairn_link_send_bio(link->data, mr->master, mr->iter);
+		r = cairn_link_send_bio(link->data, mr->master, mr->iter, more);
 	mutex_unlock(&link->data_tx);
 	return r;
 }
@@ -1072,6 +1181,7 @@ static void cairn_send_work(struct work_struct *work)
 						send_work);
 	struct cairn_link *link;
 	struct cairn_mreq *mr;
+	bool more;
 	int r;
 
 	for (;;) {
@@ -1083,6 +1193,11 @@ static void cairn_send_work(struct work_struct *work)
 		}
 		mr = list_first_entry(&mir->sendq, struct cairn_mreq, list);
 		list_move_tail(&mr->list, &mir->sent);
+		/*
+		 * Only this worker takes from sendq: the next one is sent at
+		 * once, so the segments of a batch go out together.
+		 */
+		more = !list_empty(&mir->sendq);
 		mr->sent_at = jiffies;
 		/* The sender's own reference: the ack may come first. */
 		atomic_inc(&mr->pending);
@@ -1090,7 +1205,7 @@ static void cairn_send_work(struct work_struct *work)
 			mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
 					   SECTOR_SHIFT;
 		spin_unlock_irq(&mir->lock);
-		r = cairn_send_mreq(link, mr);
+		r = cairn_send_mreq(link, mr, more);
 		cairn_mreq_put(mr);
 		if (r) {
 			cairn_link_fail(mir, r);
@@ -1374,8 +1489,9 @@ static void cairn_resync_work(struct work_struct *work)
 		spin_lock_irq(&mir->lock);
 		link = mir->link;
 		pull = cairn_pulling(mir);
+		/* A peer that does not know we are primary refuses a pull. */
 		if (!link || link->dead || mir->role != CAIRN_ROLE_PRIMARY ||
-		    link->peer.role != CAIRN_WIRE_SECONDARY ||
+		    link->peer.role != CAIRN_WIRE_SECONDARY || !mir->role_told ||
 		    (pull && !cairn_pull_possible(mir)) ||
 		    mir->resync_busy >= CAIRN_RESYNC_DEPTH)
 			goto out_unlock;
@@ -2368,6 +2484,8 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->pulled_work, cairn_pulled_work);
 	INIT_DELAYED_WORK(&mir->rs_delay, cairn_rs_delay_work);
 	INIT_LIST_HEAD(&mir->readers);
+	INIT_LIST_HEAD(&mir->held);
+	INIT_DELAYED_WORK(&mir->lease_work, cairn_lease_work);
 	INIT_WORK(&mir->meta_work, cairn_meta_work);
 	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
 	INIT_DELAYED_WORK(&mir->sweep_work, cairn_sweep_work);
@@ -2433,6 +2551,8 @@ static void cairn_mirror_tell(struct cairn_mirror *mir, bool bitmap)
 	if (!r && bitmap)
 		r = cairn_bitmap_send(mir, link);
 	spin_lock_irq(&mir->lock);
+	if (!r)
+		mir->role_told = true;	/* or another HELLO is on its way */
 	if (!--link->busy)
 		wake_up_all(&mir->idle);
 	spin_unlock_irq(&mir->lock);
@@ -2467,6 +2587,41 @@ int cairn_mirror_restore(struct cairn_kvol *kv, const char **why)
 	       mir->disk == CAIRN_MDISK_CONSISTENT ? "consistent" :
 	       mir->disk == CAIRN_MDISK_OUTDATED ? "outdated" : "inconsistent",
 	       min(mir->oos_bits << (mir->grain_shift + SECTOR_SHIFT), kv->vol->size));
+	return 0;
+}
+
+/*
+ * cairnd's quorum: a lease of @lease_ms from now (0: none, and nothing
+ * held any more), and whether the peer is outdated (@alone: 0 or 1, or -1
+ * unchanged).  See "Leases" above.
+ */
+int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
+			const char **why)
+{
+	struct cairn_mirror *mir = kv->mir;
+	blk_status_t release = BLK_STS_AGAIN;	/* none */
+
+	if (!mir)
+		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
+	spin_lock_irq(&mir->lock);
+	if (lease_ms) {
+		/* A jiffy early: never later than cairnd's own lease. */
+		mir->lease_end = jiffies + msecs_to_jiffies(lease_ms) - 1;
+		mir->quorum = true;
+	} else {
+		mir->quorum = false;
+		release = BLK_STS_OK;	/* on alone, as without quorum */
+	}
+	if (alone >= 0)
+		mir->alone = alone;
+	if (mir->alone)
+		release = BLK_STS_OK;
+	spin_unlock_irq(&mir->lock);
+	if (lease_ms)
+		mod_delayed_work(cairn_mirror_wq, &mir->lease_work,
+				 msecs_to_jiffies(lease_ms));
+	if (release == BLK_STS_OK)
+		cairn_held_release(mir, BLK_STS_OK);
 	return 0;
 }
 
@@ -2541,6 +2696,7 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 			mir->resync_done_sent = false;
 			mir->demand_pulls = 0;
 			mir->resynced_bytes = 0;
+			mir->role_told = false;	/* until the announce below */
 			WRITE_ONCE(mir->role, role);
 		} else if (mir->disk != CAIRN_MDISK_CONSISTENT && !force) {
 			r = cairn_refuse(why, mir->disk == CAIRN_MDISK_OUTDATED ?
@@ -2550,16 +2706,20 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		} else {
 			if (mir->disk != CAIRN_MDISK_CONSISTENT)
 				cairn_mirror_reference(mir);	/* forced */
+			mir->role_told = false;
 			WRITE_ONCE(mir->role, role);
 		}
 	} else {
+		mir->role_told = false;
 		WRITE_ONCE(mir->role, role);
 	}
 	spin_unlock_irq(&mir->lock);
 	if (r)
 		return r;
-	if (role == CAIRN_ROLE_SECONDARY)	/* no new writes; old ones end */
+	if (role == CAIRN_ROLE_SECONDARY) {	/* no new writes; old ones end */
+		cairn_held_release(mir, BLK_STS_IOERR);
 		wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	}
 	if (cairn_meta_sync(mir))
 		DMERR("%s/%s: the new role could not be written to the pool",
 		      kv->kp->name, kv->vol->name);
@@ -2831,6 +2991,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	mir->resync_done_sent = !mir->oos_bits && push;
 	mir->lack_known = false;
 	mir->bm_next = 0;
+	mir->alone = false;	/* the next loss needs the witness again */
 	link->last_rx = jiffies;
 	mir->link = link;
 	spin_unlock_irq(&mir->lock);
@@ -2885,7 +3046,9 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 		cairn_mirror_flush(mir);
 	cairn_mirror_disconnect(kv);
 	WRITE_ONCE(kv->mir, NULL);
+	cairn_held_release(mir, BLK_STS_IOERR);
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
+	cancel_delayed_work_sync(&mir->lease_work);
 	cancel_work_sync(&mir->pulled_work);
 	cancel_work_sync(&mir->redrive_work);
 	cancel_work_sync(&mir->resync_work);
@@ -2953,8 +3116,9 @@ static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 {
 	struct cairn_mirror *mir = kv->mir;
-	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain;
+	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain, lease, held;
 	u64 oos, sent, resynced;
+	bool alone;
 	struct nlattr *nest;
 
 	if (!mir)
@@ -2972,6 +3136,9 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 		  kv->vol->size);
 	sent = mir->sent_bytes;
 	resynced = mir->resynced_bytes;
+	lease = !mir->quorum ? 0 : time_before(jiffies, mir->lease_end) ? 1 : 2;
+	alone = mir->alone;
+	held = mir->nr_held;
 	spin_unlock_irq(&mir->lock);
 
 	nest = nla_nest_start(msg, CAIRN_ATTR_MIRROR);
@@ -2987,7 +3154,10 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_u32(msg, CAIRN_MIRROR_GRAIN, grain) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_SENT, sent, CAIRN_MIRROR_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_RESYNCED, resynced,
-			      CAIRN_MIRROR_PAD))
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_LEASE, lease) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_ALONE, alone) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_HELD, held))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

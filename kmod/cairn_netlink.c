@@ -22,6 +22,10 @@ static struct netlink_range_validation cairn_timeout_range = {
 	.max = 86400,
 };
 
+static struct netlink_range_validation cairn_lease_range = {
+	.max = 600000,
+};
+
 static struct netlink_range_validation cairn_fd_range = {
 	.min = 0,
 	.max = INT_MAX,
@@ -78,6 +82,8 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_FORCE] = { .type = NLA_FLAG },
 	[CAIRN_ATTR_SOCK_DATA] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_fd_range),
 	[CAIRN_ATTR_SOCK_META] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_fd_range),
+	[CAIRN_ATTR_LEASE_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_lease_range),
+	[CAIRN_ATTR_ALONE] = NLA_POLICY_MAX(NLA_U32, 1),
 	[CAIRN_ATTR_PING_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_ping_range),
 	[CAIRN_ATTR_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							&cairn_link_timeout_range),
@@ -913,6 +919,38 @@ static int cairn_nl_mirror_disconnect(struct sk_buff *skb,
 	return r;
 }
 
+static int cairn_nl_mirror_quorum(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *lease = info->attrs[CAIRN_ATTR_LEASE_MS];
+	struct nlattr *alone = info->attrs[CAIRN_ATTR_ALONE];
+	const char *why = NULL;
+	struct cairn_kpool *kp;
+	struct cairn_kvol *kv;
+	u32 ms;
+	int r;
+
+	if (!lease) {
+		NL_SET_ERR_MSG(info->extack, "lease missing (0: none)");
+		return -EINVAL;
+	}
+	ms = nla_get_u32(lease);
+	if (ms && ms < 100) {
+		NL_SET_ERR_MSG_ATTR(info->extack, lease,
+				    "a lease is 0 (none) or 100 to 600000 ms");
+		return -EINVAL;
+	}
+	kv = cairn_nl_lock_kvol(info, &kp);
+	if (!kp)
+		return -ENOENT;
+	r = cairn_mirror_quorum(kv, ms, alone ? nla_get_u32(alone) : -1, &why);
+	if (r)
+		cairn_nl_refuse(info, kv->vol->name, why);
+	else
+		r = cairn_nl_reply_volume(info, kp, kv->vol, CAIRN_CMD_MIRROR_QUORUM);
+	cairn_nl_unlock_kvol(kp);
+	return r;
+}
+
 static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_GET_INFO,
@@ -984,6 +1022,11 @@ static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_MIRROR_DISCONNECT,
 		.doit = cairn_nl_mirror_disconnect,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_MIRROR_QUORUM,
+		.doit = cairn_nl_mirror_quorum,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -76,6 +76,7 @@ enum cairn_cmd {
 	CAIRN_CMD_MIRROR_SET,
 	CAIRN_CMD_MIRROR_CONNECT,
 	CAIRN_CMD_MIRROR_DISCONNECT,
+	CAIRN_CMD_MIRROR_QUORUM,	/* cairnd's lease and fencing: LEASE_MS, ALONE */
 
 	__CAIRN_CMD_MAX,
 };
@@ -118,6 +119,14 @@ enum cairn_attr {
 	CAIRN_ATTR_PING_MS,		/* u32, 100-60000, default 1000 */
 	CAIRN_ATTR_TIMEOUT_MS,		/* u32, 500-300000, default 5000 */
 	CAIRN_ATTR_MIRROR,		/* nest of CAIRN_MIRROR_* */
+	/*
+	 * MIRROR_QUORUM: the primary serves for LEASE_MS more (0: no lease,
+	 * no fencing); with a lease, a write or flush its peer did not get
+	 * is held until ALONE says the peer is outdated (1), or fails when
+	 * the lease lapses; all I/O fails once it lapsed.
+	 */
+	CAIRN_ATTR_LEASE_MS,		/* u32, 0 or 100-600000 */
+	CAIRN_ATTR_ALONE,		/* u32, 0 or 1 */
 
 	__CAIRN_ATTR_MAX,
 };
@@ -185,6 +194,9 @@ enum cairn_mirror_attr {
 	CAIRN_MIRROR_SENT,		/* u64, bytes of host writes sent */
 	CAIRN_MIRROR_RESYNCED,		/* u64, bytes sent by resync */
 	CAIRN_MIRROR_PAD,
+	CAIRN_MIRROR_LEASE,		/* u32: 0 no lease, 1 held, 2 lapsed */
+	CAIRN_MIRROR_ALONE,		/* u32, 0 or 1 */
+	CAIRN_MIRROR_HELD,		/* u32, writes held for want of a peer */
 
 	__CAIRN_MIRROR_MAX,
 };

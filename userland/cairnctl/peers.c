@@ -316,6 +316,53 @@ static int volume_demote(struct ctx *c)
 	return discard < 0 ? EXIT_USAGE : set_role(c, CAIRN_ROLE_SECONDARY, discard);
 }
 
+/*
+ * A plain volume again on this node: its link dropped (cairnd, told to
+ * reload, stops keeping it up), its mirror state and slot forgotten.
+ * The replica on the peer stays until unmirrored or deleted there.
+ */
+static int volume_unmirror(struct ctx *c)
+{
+	char peer[sizeof(((struct cairn_volume_desc *)0)->mirror.peer)];
+	struct cairn_volume_desc v;
+	struct cairn_config *cfg;
+	struct cairn_nl *nl;
+	unsigned int i;
+	int r, tries;
+
+	if (cfg_get(c, &cfg) || find_volume(c, c->path[1], &v) || nl_get(c, &nl))
+		return EXIT_REFUSED;
+	if (!v.mirror.mirrored)
+		return err_msg("volume %s is not mirrored", v.name);
+	snprintf(peer, sizeof(peer), "%s", v.mirror.peer);
+	/* cairnd may reconnect between the two calls: a few tries. */
+	for (tries = 0; tries < 5; tries++) {
+		if (tries)
+			usleep(200000);
+		r = cairn_nl_mirror_disconnect(nl, v.pool, v.name);
+		if (r)
+			return err_nl(c, "unmirror", r);
+		r = cairn_nl_mirror_set(nl, v.pool, v.name, CAIRN_ROLE_OFF,
+					NULL, false, &v);
+		if (r != -EBUSY || !strstr(cairn_nl_error(nl), "connected"))
+			break;
+	}
+	if (r)
+		return err_nl(c, "unmirror", r);
+	/* Saved without it: a configured mirror would be restored. */
+	for (i = 0; i < cfg->nr_volumes; i++)
+		if (!strcmp(cfg->volumes[i].pool, v.pool) &&
+		    !strcmp(cfg->volumes[i].name, v.name))
+			memset(&cfg->volumes[i].mirror, 0,
+			       sizeof(cfg->volumes[i].mirror));
+	if (c->json)
+		print_json(volume_json(&v));
+	else
+		printf("Volume %s is a plain volume now; its replica on %s stays "
+		       "(unmirror or delete it there).\n", v.name, peer);
+	return 0;
+}
+
 /* After a change cairnd acts on, it reloads. */
 int peers_changed(struct ctx *c)
 {
@@ -348,6 +395,10 @@ const struct command peer_commands[] = {
 	  { { "peer", "the peer (see /peers)", P_REQUIRED },
 	    { "pool", "the peer's pool for the replica", P_REQUIRED } },
 	  C_CHANGES | C_DAEMON },
+	{ "/volumes/*", "unmirror", volume_unmirror,
+	  "make a mirrored volume a plain volume on this node (refused while "
+	  "its device is active: deactivate it first); the peer's replica stays",
+	  {}, C_CHANGES | C_DAEMON },
 	{ "/volumes/*", "promote", volume_promote,
 	  "make a mirrored volume primary here (refused while the peer is primary)",
 	  { { "force", "yes: even if this node's data is not known to be "

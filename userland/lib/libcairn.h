@@ -119,6 +119,9 @@ struct cairn_mirror_desc {
 	uint32_t grain;			/* bytes per bitmap bit */
 	uint64_t oos;			/* bytes out of sync */
 	uint64_t sent, resynced;	/* bytes */
+	uint32_t lease;			/* 0 none, 1 held, 2 lapsed */
+	uint32_t alone;			/* the peer is outdated */
+	uint32_t held;			/* writes held for want of a peer */
 };
 
 struct cairn_volume_desc {
@@ -164,6 +167,13 @@ int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 			    struct cairn_volume_desc *out);
 int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
 			       const char *name);
+/*
+ * cairnd's quorum: a lease of @lease_ms (0: none), and whether the peer
+ * is outdated (@alone 0 or 1; -1 unchanged).
+ */
+int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint32_t lease_ms, int alone,
+			   struct cairn_volume_desc *out);
 const char *cairn_mirror_role_name(uint32_t role);
 const char *cairn_mirror_link_name(uint32_t link);
 const char *cairn_mirror_disk_name(uint32_t disk);

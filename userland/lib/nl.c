@@ -134,6 +134,9 @@ static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
 	[CAIRN_MIRROR_GRAIN] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_SENT] = { .type = NLA_U64 },
 	[CAIRN_MIRROR_RESYNCED] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_LEASE] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_ALONE] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_HELD] = { .type = NLA_U32 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -306,6 +309,9 @@ static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
 	m->oos = get_u64(tb[CAIRN_MIRROR_OOS]);
 	m->sent = get_u64(tb[CAIRN_MIRROR_SENT]);
 	m->resynced = get_u64(tb[CAIRN_MIRROR_RESYNCED]);
+	m->lease = get_u32(tb[CAIRN_MIRROR_LEASE]);
+	m->alone = get_u32(tb[CAIRN_MIRROR_ALONE]);
+	m->held = get_u32(tb[CAIRN_MIRROR_HELD]);
 	return 0;
 }
 
@@ -421,6 +427,23 @@ int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 	    nla_put_u32(msg, CAIRN_ATTR_SOCK_META, meta_fd) < 0 ||
 	    (ping_ms && nla_put_u32(msg, CAIRN_ATTR_PING_MS, ping_ms) < 0) ||
 	    (timeout_ms && nla_put_u32(msg, CAIRN_ATTR_TIMEOUT_MS, timeout_ms) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint32_t lease_ms, int alone,
+			   struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_QUORUM, pool,
+					      name);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CAIRN_ATTR_LEASE_MS, lease_ms) < 0 ||
+	    (alone >= 0 && nla_put_u32(msg, CAIRN_ATTR_ALONE, alone) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -11,6 +11,7 @@
  *   mlink set POOL VOL ROLE [force] [peer=NAME]
  *   mlink connect POOL VOL listen PORT | connect ADDR PORT [TIMEOUT_MS]
  *   mlink disconnect POOL VOL
+ *   mlink quorum POOL VOL LEASE_MS [alone|notalone]  cairnd's lease, by hand
  *   mlink status POOL VOL                  key=value on one line
  *   mlink wait POOL VOL KEY=VALUE SECONDS  until the status shows it
  *   mlink uuid POOL VOL                    the volume's UUID, in hex
@@ -37,7 +38,7 @@ static struct cairn_nl *nl;
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: mlink create|set|connect|disconnect|status|wait|uuid POOL VOL ...\n");
+	fprintf(stderr, "usage: mlink create|set|connect|disconnect|quorum|status|wait|uuid POOL VOL ...\n");
 	return 2;
 }
 
@@ -64,14 +65,16 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		return 0;
 	}
 	snprintf(buf, len,
-		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu",
+		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u",
 		 cairn_mirror_role_name(m->role), cairn_mirror_link_name(m->link),
 		 cairn_mirror_disk_name(m->disk),
 		 m->link ? cairn_mirror_role_name(m->peer_role) : "-",
 		 m->link ? cairn_mirror_disk_name(m->peer_disk) : "-",
 		 (unsigned long long)m->oos, (unsigned long long)m->resynced,
 		 (unsigned long long)m->sent, m->grain,
-		 (unsigned long long)v.mapped);
+		 (unsigned long long)v.mapped,
+		 m->lease == 1 ? "held" : m->lease == 2 ? "lapsed" : "none",
+		 m->alone, m->held);
 	return 0;
 }
 
@@ -184,6 +187,7 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
  *   hugelen      a good HELLO (primary), then a DATA header of 4 GiB
  *   pastend      a good HELLO (primary), then DATA past the volume's end
  *   badack       a good HELLO (secondary), then an ack of nothing sent
+ *   ackless      a good HELLO (secondary), then never an ack
  *   rsreq        a good HELLO (secondary), then an RS_REQUEST (to a primary)
  *   unasked      a good HELLO (secondary), then resync DATA not pulled
  *   bitmap       a good HELLO (primary), then a BITMAP not from bit 0
@@ -233,6 +237,8 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 		m.ack.cookie = 12345;
 		m.ack.seq = 12345;
 		send_msg(fds[1], &m);
+	} else if (!strcmp(what, "ackless")) {
+		send_msg(fds[0], &m);
 	} else if (!strcmp(what, "rsreq") || !strcmp(what, "unasked")) {
 		send_msg(fds[0], &m);
 		sleep(1);
@@ -369,6 +375,17 @@ int main(int argc, char **argv)
 		close(fds[0]);
 		close(fds[1]);
 		return r ? refused("connect", r) : 0;
+	}
+	if (!strcmp(cmd, "quorum") && (argc == 5 || argc == 6)) {
+		int alone = -1;
+
+		if (argc == 6 && strcmp(argv[5], "alone") && strcmp(argv[5], "notalone"))
+			return usage();
+		if (argc == 6)
+			alone = !strcmp(argv[5], "alone");
+		r = cairn_nl_mirror_quorum(nl, pool, vol, strtoul(argv[4], NULL, 10),
+					   alone, NULL);
+		return r ? refused("quorum", r) : 0;
 	}
 	if (!strcmp(cmd, "disconnect")) {
 		r = cairn_nl_mirror_disconnect(nl, pool, vol);
