@@ -682,6 +682,25 @@ static void cairn_remote_done(struct cairn_mirror *mir, struct cairn_mreq *mr,
 	cairn_mreq_put(mr);
 }
 
+/*
+ * Map @bio through the volume and send it on (the mirror's own I/O, from a
+ * worker or completion: no dm core to do it); a refusal ends it in error.
+ */
+static void cairn_vol_submit(struct cairn_kvol *kv, struct bio *bio,
+			     struct cairn_io *io)
+{
+	switch (cairn_vol_map(kv, bio, io)) {
+	case DM_MAPIO_REMAPPED:
+		submit_bio_noacct(bio);
+		break;
+	case DM_MAPIO_SUBMITTED:
+		break;
+	default:
+		bio_io_error(bio);
+		break;
+	}
+}
+
 static void cairn_local_endio(struct bio *clone)
 {
 	struct cairn_mreq *mr = clone->bi_private;
@@ -703,17 +722,7 @@ static void cairn_mreq_local(struct cairn_mreq *mr)
 	clone->bi_iter = mr->iter;
 	clone->bi_end_io = cairn_local_endio;
 	clone->bi_private = mr;
-	switch (cairn_vol_map(kv, clone, &mr->lio)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(clone);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		clone->bi_status = BLK_STS_IOERR;
-		bio_endio(clone);
-		break;
-	}
+	cairn_vol_submit(kv, clone, &mr->lio);
 }
 
 /* Is a peer connected to take our writes?  (mir->lock held) */
@@ -921,7 +930,6 @@ static void cairn_readers_redrive(struct cairn_mirror *mir)
 	struct cairn_mreq *mr, *next;
 	LIST_HEAD(ready);
 	LIST_HEAD(fail);
-	struct bio *bio;
 
 	spin_lock_irq(&mir->lock);
 	list_for_each_entry_safe(mr, next, &mir->readers, list) {
@@ -933,19 +941,8 @@ static void cairn_readers_redrive(struct cairn_mirror *mir)
 	spin_unlock_irq(&mir->lock);
 	list_for_each_entry_safe(mr, next, &ready, list) {
 		list_del_init(&mr->list);
-		bio = mr->master;
 		mr->mir = NULL;		/* its end_io ends the volume's I/O */
-		switch (cairn_vol_map(mir->kv, bio, &mr->io)) {
-		case DM_MAPIO_REMAPPED:
-			submit_bio_noacct(bio);
-			break;
-		case DM_MAPIO_SUBMITTED:
-			break;
-		default:
-			mr->mir = mir;
-			bio_io_error(bio);
-			break;
-		}
+		cairn_vol_submit(mir->kv, mr->master, &mr->io);
 		cairn_mirror_dec_inflight(mir);
 	}
 	list_for_each_entry_safe(mr, next, &fail, list) {
@@ -1387,17 +1384,7 @@ static int cairn_resync_read(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	bio->bi_private = mr;
 	mr->master = bio;
 	mr->iter = bio->bi_iter;
-	switch (cairn_vol_map(mir->kv, bio, &mr->lio)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(bio);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-		break;
-	}
+	cairn_vol_submit(mir->kv, bio, &mr->lio);
 	return 0;
 }
 
@@ -1705,17 +1692,7 @@ static void cairn_ppart_submit(struct cairn_mirror *mir, struct cairn_ppart *pp,
 	bio->bi_end_io = cairn_ppart_endio;
 	bio->bi_private = pp;
 	atomic_inc(&pp->preq->pending);
-	switch (cairn_vol_map(mir->kv, bio, &pp->io)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(bio);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-		break;
-	}
+	cairn_vol_submit(mir->kv, bio, &pp->io);
 }
 
 /*
@@ -2599,7 +2576,7 @@ int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
 			const char **why)
 {
 	struct cairn_mirror *mir = kv->mir;
-	blk_status_t release = BLK_STS_AGAIN;	/* none */
+	bool release;
 
 	if (!mir)
 		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
@@ -2610,17 +2587,16 @@ int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
 		mir->quorum = true;
 	} else {
 		mir->quorum = false;
-		release = BLK_STS_OK;	/* on alone, as without quorum */
 	}
 	if (alone >= 0)
 		mir->alone = alone;
-	if (mir->alone)
-		release = BLK_STS_OK;
+	/* Without a lease, or the peer outdated: what is held goes on alone. */
+	release = !mir->quorum || mir->alone;
 	spin_unlock_irq(&mir->lock);
 	if (lease_ms)
 		mod_delayed_work(cairn_mirror_wq, &mir->lease_work,
 				 msecs_to_jiffies(lease_ms));
-	if (release == BLK_STS_OK)
+	if (release)
 		cairn_held_release(mir, BLK_STS_OK);
 	return 0;
 }
