@@ -160,9 +160,10 @@ $(B)/tests/test_peers: $(B)/san/tests/unit/test_peers.o $(B)/libcairn.a $(B)/lib
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
 
 # cairnd's quorum protocol, in a simulation.
-$(B)/tests/test_quorum: $(B)/san/tests/unit/test_quorum.o $(B)/san/userland/lib/quorum.o
+$(B)/tests/test_quorum: $(B)/san/tests/unit/test_quorum.o $(B)/san/userland/lib/quorum.o \
+		$(B)/san/userland/lib/hb.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS)
 
 # FC names and the configuration's "fc" section: libcairn too.
 $(B)/tests/test_fc: $(B)/san/tests/unit/test_fc.o $(B)/libcairn.a $(B)/libcairncore.a

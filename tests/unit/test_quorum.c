@@ -14,6 +14,7 @@
  * and, in the scripted cases, what must happen (a failover, or none) and
  * how soon.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -448,9 +449,66 @@ static void randomized(unsigned int runs)
 	free(s);
 }
 
+/* The heartbeat's datagrams (hb.c): round trip, tampering, truncation. */
+static void wire(void)
+{
+	static const uint8_t key[] = "a-shared-secret-of-the-pair";
+	static const uint8_t other[] = "another-secret-of-some-pair";
+	uint8_t buf[CAIRN_HB_MAX], bad[CAIRN_HB_MAX];
+	struct cairn_hb h = { 0 }, out;
+	char sender[CAIRN_HB_NAME];
+	int len, i;
+
+	h.m.type = CAIRN_QM_PONG;
+	h.m.from = CAIRN_Q_W;
+	h.m.to = CAIRN_Q_B;
+	h.m.lease = 1;
+	h.m.holder = CAIRN_Q_B;
+	h.m.subject = CAIRN_Q_NONE;
+	h.m.stamp = 0x0102030405060708ULL;
+	h.interval = 500;
+	h.timeout = 3000;
+	memset(h.uuid, 0xab, 16);
+	strcpy(h.sender, "witness");
+	strcpy(h.node[0], "node-a");
+	strcpy(h.node[1], "node-b");
+	len = cairn_hb_encode(&h, key, sizeof(key), buf);
+	CHECK(len > 0 && len <= CAIRN_HB_MAX);
+	CHECK_EQ(cairn_hb_sender(buf, len, sender), 0);
+	CHECK(!strcmp(sender, "witness"));
+	CHECK_EQ(cairn_hb_decode(buf, len, key, sizeof(key), &out), 0);
+	CHECK(!memcmp(&out.m, &h.m, sizeof(h.m)));
+	CHECK(out.interval == 500 && out.timeout == 3000);
+	CHECK(!memcmp(out.uuid, h.uuid, 16));
+	CHECK(!strcmp(out.node[0], "node-a") && !strcmp(out.node[1], "node-b"));
+	/* Another secret: refused. */
+	CHECK_EQ(cairn_hb_decode(buf, len, other, sizeof(other), &out), -EACCES);
+	/* Any byte changed: refused (the framing, or the MAC). */
+	for (i = 0; i < len; i++) {
+		memcpy(bad, buf, len);
+		bad[i] ^= 0x20;
+		CHECK(cairn_hb_decode(bad, len, key, sizeof(key), &out) < 0);
+	}
+	/* Cut short, or with a byte more: refused. */
+	for (i = 0; i < len; i++)
+		CHECK(cairn_hb_decode(buf, i, key, sizeof(key), &out) < 0);
+	buf[len] = 0;
+	CHECK(cairn_hb_decode(buf, len + 1, key, sizeof(key), &out) < 0);
+	/* The longest name goes through; an empty one is not sent. */
+	memset(h.sender, 'x', CAIRN_HB_NAME - 1);
+	h.sender[CAIRN_HB_NAME - 1] = '\0';
+	len = cairn_hb_encode(&h, key, sizeof(key), buf);
+	CHECK(len > 0 && len <= CAIRN_HB_MAX);
+	CHECK_EQ(cairn_hb_decode(buf, len, key, sizeof(key), &out), 0);
+	CHECK_EQ(strlen(out.sender), CAIRN_HB_NAME - 1);
+	h.sender[0] = '\0';
+	CHECK_EQ(cairn_hb_encode(&h, key, sizeof(key), buf), -EINVAL);
+}
+
 int main(void)
 {
 	scripted();
 	randomized(300);
+	wire();
 	return unit_finish("quorum");
 }

@@ -150,6 +150,9 @@ static int peers_delete(struct ctx *c)
 	p = cairn_config_peer(cfg, name);
 	if (!p)
 		return err_msg("no peer %s", name);
+	if (!strcmp(cfg->ha.witness, name))
+		return err_msg("peer %s is the witness: turn failover off first "
+			       "(/peers ha witness=none)", name);
 	n = peer_users(c, name, users, sizeof(users));
 	if (n < 0)
 		return EXIT_REFUSED;
@@ -218,6 +221,136 @@ static int peer_status(struct ctx *c)
 	}
 	if (fd < 0)
 		return err_msg("%s", err);
+	return 0;
+}
+
+/* ---- /peers ha, heartbeat: automatic failover ---- */
+
+static int peers_ha(struct ctx *c)
+{
+	const char *w = arg(c, "witness"), *iv = arg(c, "interval");
+	const char *to = arg(c, "timeout"), *why;
+	struct cairn_config *cfg;
+	struct cairn_cfg_ha ha;
+	unsigned long n;
+	uint32_t ims, tms;
+
+	if (cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	ha = cfg->ha;
+	if (w && !strcmp(w, "none")) {
+		memset(&ha, 0, sizeof(ha));
+	} else if (w) {
+		if (!cairn_valid_name(w))
+			return err_usage("witness: '%s': 1-64 of A-Z a-z 0-9 . _ -", w);
+		if (!cairn_config_peer(cfg, w))
+			return err_msg("witness %s is not a peer: create it under /peers first", w);
+		snprintf(ha.witness, sizeof(ha.witness), "%s", w);
+	}
+	if (iv) {
+		if (parse_uint(iv, UINT32_MAX, &n))
+			return err_usage("interval: '%s' is not a number of milliseconds", iv);
+		ha.interval_ms = n;
+	}
+	if (to) {
+		if (parse_uint(to, UINT32_MAX, &n))
+			return err_usage("timeout: '%s' is not a number of milliseconds", to);
+		ha.timeout_ms = n;
+	}
+	if (!ha.witness[0] && (iv || to))
+		return err_msg("no witness: name one (witness=PEER) with the timing");
+	why = cairn_config_ha_check(&ha, &ims, &tms);
+	if (ha.witness[0] && why)
+		return err_msg("%s", why);
+	cfg->ha = ha;
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "witness", ha.witness[0] ?
+				       json_object_new_string(ha.witness) : NULL);
+		json_object_object_add(o, "interval_ms", json_object_new_int64(ims));
+		json_object_object_add(o, "timeout_ms", json_object_new_int64(tms));
+		print_json(o);
+	} else if (!ha.witness[0]) {
+		printf("Automatic failover is off.\n");
+	} else {
+		printf("Automatic failover with witness %s: heartbeat every %u ms, "
+		       "timeout %u ms.\n", ha.witness, ims, tms);
+	}
+	return 0;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ?
+	       json_object_get_string(v) : NULL;
+}
+
+static bool jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ?
+	       json_object_get_int64(v) : -1;
+}
+
+static int peers_heartbeat(struct ctx *c)
+{
+	const char *path = cairn_ha_status_path();
+	struct json_object *top, *vols, *o;
+	size_t i, n;
+
+	top = json_object_from_file(path);
+	if (!top)
+		return err_msg("no heartbeat state in %s: cairnd is not running, "
+			       "or runs without a witness", path);
+	if (c->json) {
+		print_json(top);
+		return 0;
+	}
+	printf("node %s (%s), witness %s, heartbeat every %" PRId64 " ms, "
+	       "timeout %" PRId64 " ms\n", jstr(top, "node") ?: "?",
+	       jstr(top, "role") ?: "?", *(jstr(top, "witness") ?: "") ?
+	       jstr(top, "witness") : "none", jint(top, "interval_ms"),
+	       jint(top, "timeout_ms"));
+	if (json_object_object_get_ex(top, "volumes", &vols)) {
+		n = json_object_array_length(vols);
+		for (i = 0; i < n; i++) {
+			o = json_object_array_get_idx(vols, i);
+			printf("  %s/%s with %s: %s (%s); peer heard %" PRId64
+			       " ms ago, witness %s%s; lease %" PRId64 " ms%s\n",
+			       jstr(o, "pool"), jstr(o, "volume"), jstr(o, "peer"),
+			       jstr(o, "state"), jstr(o, "why"),
+			       jint(o, "peer_heard_ms"),
+			       jint(o, "witness_heard_ms") < 0 ? "never heard" : "",
+			       jint(o, "witness_heard_ms") < 0 ? "" : "heard",
+			       jint(o, "lease_left_ms"),
+			       jbool(o, "peer_outdated") ? ", peer outdated" : "");
+			if (jstr(o, "last_failover"))
+				printf("    last failover: %s\n", jstr(o, "last_failover"));
+		}
+	}
+	if (json_object_object_get_ex(top, "pairs", &vols)) {
+		n = json_object_array_length(vols);
+		for (i = 0; i < n; i++) {
+			o = json_object_array_get_idx(vols, i);
+			printf("  pair %s, %s (volume %s): holder %s%s%s\n",
+			       jstr(o, "nodes"), jstr(o, "node_b"), jstr(o, "uuid"),
+			       jstr(o, "holder") ?: "none",
+			       jbool(o, "outdated_a") ? ", A outdated" : "",
+			       jbool(o, "outdated_b") ? ", B outdated" : "");
+		}
+	}
+	json_object_put(top);
 	return 0;
 }
 
@@ -384,6 +517,18 @@ const struct command peer_commands[] = {
 	  "forget a peer (refused while a volume mirrors with it)",
 	  { { "name", "the peer", P_REQUIRED | P_POSITIONAL } },
 	  C_CHANGES | C_DAEMON },
+	{ "/peers", "ha", peers_ha,
+	  "automatic failover of the mirrored volumes: the witness (a peer "
+	  "running cairnd --witness) and the heartbeat's timing",
+	  { { "witness", "the witness peer, or none (failover off)" },
+	    { "interval", "milliseconds between heartbeats (default 1000)" },
+	    { "timeout", "milliseconds of silence before a failover, and a "
+	      "primary's lease (default 5000; at least 3 intervals)" } },
+	  C_CHANGES | C_DAEMON },
+	{ "/peers", "heartbeat", peers_heartbeat,
+	  "what cairnd's heartbeat sees: each mirrored volume's quorum state "
+	  "and why, when the peer and the witness were last heard, the lease, "
+	  "the last failover" },
 	{ "/peers/*", "status", peer_status,
 	  "connect to the peer's cairnd and authenticate both ways: "
 	  "\"authenticated\", or what failed (unreachable, wrong secret, "

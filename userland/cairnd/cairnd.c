@@ -71,10 +71,13 @@
 /* The configuration the other threads read: RCU-protected. */
 struct cairn_config *cfg_rcu;
 const char *config_file;
+static bool witness;
 
 struct hook_job {
 	struct hook_job *next;
 	struct cairn_event_desc ev;
+	char name[32];			/* cairnd's own events: their name */
+	char reason[160];		/* ... and why */
 	char command[sizeof(((struct cairn_cfg_hook *)0)->command)];
 };
 
@@ -148,11 +151,15 @@ static void event_log(const struct cairn_event_desc *ev)
 	       ev->capacity ? (unsigned int)(ev->allocated * 100 / ev->capacity) : 0);
 }
 
-/* Queue a job for each hook of @ev's event (called in a read-side section). */
+/*
+ * Queue a job for each hook of @ev's event (called in a read-side
+ * section); @name and @reason: one of cairnd's own events (ha.c).
+ */
 static void hooks_queue(const struct cairn_config *cfg,
-			const struct cairn_event_desc *ev)
+			const struct cairn_event_desc *ev, const char *own,
+			const char *reason)
 {
-	const char *name = cairn_event_name(ev->event);
+	const char *name = own ? own : cairn_event_name(ev->event);
 	struct hook_job *job;
 	unsigned int i;
 
@@ -168,6 +175,10 @@ static void hooks_queue(const struct cairn_config *cfg,
 			continue;
 		}
 		job->ev = *ev;
+		if (own) {
+			snprintf(job->name, sizeof(job->name), "%s", own);
+			snprintf(job->reason, sizeof(job->reason), "%s", reason);
+		}
 		snprintf(job->command, sizeof(job->command), "%s", h->command);
 		pthread_mutex_lock(&hq.lock);
 		if (hq.len >= HOOK_QUEUE_MAX || hq.stop) {
@@ -192,10 +203,22 @@ static int on_event(const struct cairn_event_desc *ev, void *arg)
 	event_log(ev);
 	peers_event(ev);
 	rcu_read_lock();
-	hooks_queue(rcu_dereference(cfg_rcu), ev);
+	hooks_queue(rcu_dereference(cfg_rcu), ev, NULL, NULL);
 	rcu_read_unlock();
 	pthread_setcancelstate(old, NULL);
 	return 0;
+}
+
+void cairnd_event(const char *pool, const char *volume, const char *name,
+		  const char *reason)
+{
+	struct cairn_event_desc ev = { 0 };
+
+	snprintf(ev.pool, sizeof(ev.pool), "%s", pool);
+	snprintf(ev.volume, sizeof(ev.volume), "%s", volume);
+	rcu_read_lock();
+	hooks_queue(rcu_dereference(cfg_rcu), &ev, name, reason);
+	rcu_read_unlock();
 }
 
 static void events_cleanup(void *arg)
@@ -279,21 +302,24 @@ static char *__attribute__((format(printf, 1, 2))) env_var(const char *fmt, ...)
 }
 
 /* environ without CAIRN_*, then the event's CAIRN_* variables. */
-static char **hook_env(const struct cairn_event_desc *ev)
+static char **hook_env(const struct hook_job *job)
 {
+	const struct cairn_event_desc *ev = &job->ev;
 	unsigned int n = 0, i = 0, k;
 	char **env;
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 7, sizeof(*env));
+	env = calloc(n + 8, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (n = 0; environ[n]; n++)
 		if (strncmp(environ[n], "CAIRN_", 6))
 			env[i++] = environ[n];
 	k = i;
-	env[i++] = env_var("CAIRN_EVENT=%s", cairn_event_name(ev->event));
+	env[i++] = env_var("CAIRN_EVENT=%s", job->name[0] ? job->name :
+			   cairn_event_name(ev->event));
+	env[i++] = env_var("CAIRN_REASON=%s", job->reason);
 	env[i++] = env_var("CAIRN_POOL=%s", ev->pool);
 	env[i++] = env_var("CAIRN_VOLUME=%s", ev->volume);
 	env[i++] = env_var("CAIRN_VALUE=%" PRIu64, ev->value);
@@ -301,7 +327,7 @@ static char **hook_env(const struct cairn_event_desc *ev)
 	env[i++] = env_var("CAIRN_ALLOCATED=%" PRIu64, ev->allocated);
 	for (; k < i; k++) {
 		if (!env[k]) {
-			for (k = i - 5; k < i; k++)
+			for (k = i - 7; k < i; k++)
 				free(env[k]);
 			free(env);
 			return NULL;
@@ -373,12 +399,12 @@ static int hook_wait(pid_t pid, int pidfd, int ms, bool stop, int *status)
 
 static void hook_run(const struct hook_job *job)
 {
-	const char *name = cairn_event_name(job->ev.event);
+	const char *name = job->name[0] ? job->name : cairn_event_name(job->ev.event);
 	int pidfd, status = 0, w;
 	char **env;
 	pid_t pid;
 
-	env = hook_env(&job->ev);
+	env = hook_env(job);
 	if (!env) {
 		syslog(LOG_ERR, "hook `%s`: out of memory", job->command);
 		return;
@@ -524,8 +550,10 @@ static void reload(const char *path, struct cairn_config **cfgp)
 	} else {
 		syslog(LOG_WARNING, "keeping the previous configuration");
 	}
-	cairn_restore(*cfgp, restore_log, NULL);
+	if (!witness)
+		cairn_restore(*cfgp, restore_log, NULL);
 	peers_reload();
+	ha_reload();
 }
 
 /* ---- process ---- */
@@ -534,12 +562,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cairnd [-f] [-c PATH] [--pidfile PATH] [--restore-only]\n"
+		"       cairnd [-f] [-c PATH] [--pidfile PATH] --witness [--witness-state PATH]\n"
 		"  -f, --foreground   stay in the foreground, log to stderr as well\n"
 		"  -c, --config PATH  configuration (default $CAIRN_CONFIG or %s)\n"
 		"      --pidfile PATH write the daemon's pid there (default $CAIRN_PIDFILE\n"
 		"                     or %s: cairnctl signals the cairnd it names)\n"
 		"      --restore-only restore the configuration and exit\n"
 		"                     (status 0 if nothing failed, else 1)\n"
+		"      --witness      be the witness of mirrored pairs (no kernel\n"
+		"                     module, no restore: the heartbeat only)\n"
+		"      --witness-state PATH\n"
+		"                     where the witness keeps its outdated flags\n"
+		"                     (default " CAIRN_WITNESS_STATE_PATH ")\n"
 		"  -h, --help         this help\n", CAIRN_CONFIG_PATH, CAIRN_PIDFILE_PATH);
 }
 
@@ -631,11 +665,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "restore-only", no_argument, NULL, 'r' },
+		{ "witness", no_argument, NULL, 'w' },
+		{ "witness-state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool foreground = false, restore_only = false;
-	char *config = NULL, *pidfile = NULL, err[512];
+	char *config = NULL, *pidfile = NULL, *wstate = NULL, err[512];
 	struct cairn_config *cfg;
 	struct cairn_nl *evnl;
 	pthread_t events, hooks;
@@ -657,6 +693,12 @@ int main(int argc, char **argv)
 		case 'r':
 			restore_only = true;
 			break;
+		case 'w':
+			witness = true;
+			break;
+		case 's':
+			wstate = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -665,13 +707,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (witness && restore_only) || (wstate && !witness)) {
 		usage(stderr);
 		return 2;
 	}
 	if (!foreground && !restore_only) {
 		config = config ? absolute(config) : NULL;
 		pidfile = pidfile ? absolute(pidfile) : NULL;
+		wstate = wstate ? absolute(wstate) : NULL;
 		r = daemonize();
 		if (r) {
 			fprintf(stderr, "cairnd: cannot become a daemon: %s\n",
@@ -708,7 +751,7 @@ int main(int argc, char **argv)
 	config_file = config;
 
 	/* LIO's modules come with the first export (restore loads them). */
-	r = cairn_kmod_load_all(false, err, sizeof(err));
+	r = witness ? 0 : cairn_kmod_load_all(false, err, sizeof(err));
 	if (r) {
 		syslog(LOG_ERR, "loading kernel modules: %s", err);
 		failures++;
@@ -734,7 +777,7 @@ int main(int argc, char **argv)
 	 * events (pool-opened) are logged and run their hooks.  If cairn.ko
 	 * is not there yet, the events thread keeps trying.
 	 */
-	if (cairn_nl_open(&evnl)) {
+	if (witness || cairn_nl_open(&evnl)) {
 		evnl = NULL;
 	} else if (cairn_nl_subscribe(evnl)) {
 		cairn_nl_close(evnl);
@@ -742,19 +785,27 @@ int main(int argc, char **argv)
 	}
 	rcu_assign_pointer(cfg_rcu, cfg);
 	r = pthread_create(&hooks, NULL, hooks_thread, NULL);
-	if (!r)
+	if (!r && !witness)	/* a witness has no cairn.ko */
 		r = pthread_create(&events, NULL, events_thread, evnl);
 	if (r) {
 		syslog(LOG_ERR, "cannot start threads: %s", strerror(r));
 		return 1;
 	}
-	cairn_restore(cfg, restore_log, NULL);
-	r = peers_start(cairn_config_port(cfg));
-	if (r)
-		syslog(LOG_ERR, "cannot start the peer threads: %s", strerror(-r));
-	syslog(LOG_NOTICE, "started: configuration %s, %u hook(s), %u peer(s)",
+	if (!witness) {
+		cairn_restore(cfg, restore_log, NULL);
+		r = peers_start(cairn_config_port(cfg));
+		if (r)
+			syslog(LOG_ERR, "cannot start the peer threads: %s",
+			       strerror(-r));
+	}
+	r = ha_start(witness, wstate);
+	if (r && witness)
+		return 1;
+	syslog(LOG_NOTICE, "started%s: configuration %s, %u hook(s), %u peer(s)%s%s",
+	       witness ? " as a witness" : "",
 	       config ? config : cairn_config_path(), cfg->nr_hooks,
-	       cfg->nr_peers);
+	       cfg->nr_peers, cfg->ha.witness[0] ? ", witness " : "",
+	       cfg->ha.witness);
 
 	for (;;) {
 		ssize_t n = read(sfd, &si, sizeof(si));
@@ -775,9 +826,12 @@ int main(int argc, char **argv)
 		break;
 	}
 
+	ha_stop();
 	peers_stop();
-	pthread_cancel(events);
-	pthread_join(events, NULL);
+	if (!witness) {
+		pthread_cancel(events);
+		pthread_join(events, NULL);
+	}
 	hooks_stop(hooks);
 	rcu_assign_pointer(cfg_rcu, NULL);
 	synchronize_rcu();

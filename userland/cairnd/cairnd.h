@@ -21,4 +21,16 @@ void peers_event(const struct cairn_event_desc *ev);
 /* After a reload: refused links are tried again. */
 void peers_reload(void);
 
+/* One of cairnd's own events: log is the caller's; runs its hooks. */
+void cairnd_event(const char *pool, const char *volume, const char *name,
+		  const char *reason);
+
+/*
+ * The heartbeat (ha.c): a node's quorum and failover, or the witness
+ * (@witness, its flags kept in @state_path, NULL for the default).
+ */
+int ha_start(bool witness, const char *state_path);
+void ha_reload(void);
+void ha_stop(void);
+
 #endif /* CAIRND_H */

@@ -24,7 +24,12 @@
  *     "port": 7788,
  *     "peers": [ { "name": "node-b", "address": "10.77.0.2", "port": 7788,
  *                  "secret_file": "/etc/cairn/peer.key" } ]
+ *     "ha": { "witness": "w", "interval_ms": 1000, "timeout_ms": 5000 }
  *   }
+ *
+ * "ha" turns on cairnd's heartbeat and automatic failover for the mirrored
+ * volumes (userland/cairnd/ha.c): "witness" names one of "peers", the
+ * interval and timeout are optional (defaults 1000 and 5000 ms).
  *
  * A mirrored volume has "mirror": { "peer": "node-b", "role": "primary" }
  * (or "secondary"), naming one of "peers".  "node" (this node's name for
@@ -62,6 +67,13 @@ const char *cairn_config_path(void)
 	const char *p = getenv("CAIRN_CONFIG");
 
 	return p && *p ? p : CAIRN_CONFIG_PATH;
+}
+
+const char *cairn_ha_status_path(void)
+{
+	const char *p = getenv("CAIRN_HA_STATUS");
+
+	return p && *p ? p : CAIRN_HA_STATUS_PATH;
 }
 
 const char *cairn_pidfile_path(void)
@@ -176,6 +188,25 @@ void cairn_config_node(const struct cairn_config *cfg, char *out, size_t len)
 	if (dot)
 		*dot = '\0';
 	snprintf(out, len, "%s", host);
+}
+
+const char *cairn_config_ha_check(const struct cairn_cfg_ha *ha,
+				  uint32_t *interval, uint32_t *timeout)
+{
+	uint32_t i = ha->interval_ms ? ha->interval_ms : CAIRN_HA_INTERVAL_MS;
+	uint32_t t = ha->timeout_ms ? ha->timeout_ms : CAIRN_HA_TIMEOUT_MS;
+
+	if (interval)
+		*interval = i;
+	if (timeout)
+		*timeout = t;
+	if (i < 50 || i > 60000)
+		return "the heartbeat interval is 50 to 60000 ms";
+	if (t > 600000)
+		return "the heartbeat timeout is at most 600000 ms";
+	if (t < 3 * i)
+		return "the heartbeat timeout must be at least 3 intervals";
+	return NULL;
 }
 
 unsigned int cairn_config_port(const struct cairn_config *cfg)
@@ -596,6 +627,48 @@ static int load_peers(struct loader *l, struct json_object *top,
 	return r;
 }
 
+static int load_ha(struct loader *l, struct json_object *top,
+		   struct cairn_config *cfg)
+{
+	static const char *const keys[] = {
+		"witness", "interval_ms", "timeout_ms", NULL
+	};
+	struct cairn_cfg_ha *ha = &cfg->ha;
+	struct json_object *o, *v;
+	const char *why;
+	uint64_t n;
+	int r;
+
+	r = field(l, "", top, "ha", true, &o);
+	if (r)
+		return r < 0 ? r : 0;
+	if (!json_object_is_type(o, json_type_object))
+		return bad(l, "expected an object");
+	r = check_keys(l, "ha", o, keys);
+	if (!r)
+		r = field(l, "ha", o, "witness", false, &v);
+	if (!r)
+		r = get_string(l, v, ha->witness, sizeof(ha->witness), false);
+	if (!r && !cairn_config_peer(cfg, ha->witness))
+		r = bad(l, "%s: not one of the peers", ha->witness);
+	if (!r && field(l, "ha", o, "interval_ms", true, &v) == 0) {
+		r = get_u64(l, v, UINT32_MAX, &n);
+		ha->interval_ms = n;
+	}
+	if (!r && field(l, "ha", o, "timeout_ms", true, &v) == 0) {
+		r = get_u64(l, v, UINT32_MAX, &n);
+		ha->timeout_ms = n;
+	}
+	if (!r) {
+		why = cairn_config_ha_check(ha, NULL, NULL);
+		if (why) {
+			at(l, "", "ha", 0);
+			r = bad(l, "%s", why);
+		}
+	}
+	return r;
+}
+
 static int load_volumes(struct loader *l, struct json_object *top,
 			struct cairn_config *cfg)
 {
@@ -854,7 +927,7 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 {
 	static const char *const keys[] = {
 		"version", "pools", "volumes", "iscsi", "loopback", "fc",
-		"hooks", "node", "port", "peers", NULL
+		"hooks", "node", "port", "peers", "ha", NULL
 	};
 	struct loader l = { .err = err, .errlen = errlen };
 	struct json_object *top, *v;
@@ -896,6 +969,8 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 		r = load_pools(&l, top, cfg);
 	if (!r)
 		r = load_peers(&l, top, cfg);
+	if (!r)
+		r = load_ha(&l, top, cfg);
 	if (!r)
 		r = load_volumes(&l, top, cfg);
 	if (!r)
@@ -1059,6 +1134,15 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 		add_str(top, "node", cfg->node);
 	if (cfg->port)
 		add_int(top, "port", cfg->port);
+	if (cfg->ha.witness[0]) {
+		e = json_object_new_object();
+		add_str(e, "witness", cfg->ha.witness);
+		if (cfg->ha.interval_ms)
+			add_int(e, "interval_ms", cfg->ha.interval_ms);
+		if (cfg->ha.timeout_ms)
+			add_int(e, "timeout_ms", cfg->ha.timeout_ms);
+		json_object_object_add(top, "ha", e);
+	}
 	if (!cfg->nr_peers)
 		return top;
 	arr = json_object_new_array();

@@ -199,7 +199,11 @@ void cairn_uuid_str(const uint8_t *uuid, char *out);
 /* "1.5 GiB" */
 void cairn_human_size(uint64_t bytes, char *out, size_t len);
 const char *cairn_event_name(uint32_t event);
-/* The event number for a cairn_event_name(), or -ENOENT. */
+/*
+ * The event number for a cairn_event_name() (a kernel event), or
+ * CAIRN_DAEMON_EVENT + i for cairnd's own (its heartbeat); -ENOENT.
+ */
+#define CAIRN_DAEMON_EVENT 1000
 int cairn_event_from_name(const char *name);
 
 /*
@@ -288,6 +292,19 @@ struct cairn_cfg_hook {
 	char command[512];		/* run with sh -c, CAIRN_* in env */
 };
 
+/*
+ * High availability (cairnd's heartbeat and quorum, userland/cairnd/ha.c):
+ * the witness is one of the peers; "" = no automatic failover.
+ */
+#define CAIRN_HA_INTERVAL_MS	1000
+#define CAIRN_HA_TIMEOUT_MS	5000
+
+struct cairn_cfg_ha {
+	char witness[CAIRN_NAME_LEN];
+	uint32_t interval_ms;		/* between heartbeats; 0 = default */
+	uint32_t timeout_ms;		/* a lease, a silence; 0 = default */
+};
+
 struct cairn_config {
 	char node[CAIRN_NAME_LEN];	/* this node's name; "" = hostname */
 	uint16_t port;			/* cairnd's peer port; 0 = default */
@@ -297,6 +314,7 @@ struct cairn_config {
 	struct cairn_cfg_target *targets;
 	struct cairn_cfg_hook *hooks;
 	struct cairn_cfg_peer *peers;
+	struct cairn_cfg_ha ha;
 };
 
 /*
@@ -319,6 +337,11 @@ const char *cairn_config_path(void);
  * holds the lock: 1 if one did, 0 if none runs, or a negative errno.
  */
 #define CAIRN_PIDFILE_PATH "/run/cairnd.pid"
+/* cairnd's heartbeat state (JSON): $CAIRN_HA_STATUS or this. */
+#define CAIRN_HA_STATUS_PATH "/run/cairn-ha.json"
+const char *cairn_ha_status_path(void);
+/* cairnd --witness keeps its outdated flags here (unless told otherwise). */
+#define CAIRN_WITNESS_STATE_PATH "/var/lib/cairn/witness.json"
 const char *cairn_pidfile_path(void);
 int cairn_daemon_reload(void);
 
@@ -333,6 +356,12 @@ struct cairn_cfg_peer *cairn_config_peer(struct cairn_config *cfg,
 					 const char *name);
 /* This node's name: cfg->node, else the host name (short). */
 void cairn_config_node(const struct cairn_config *cfg, char *out, size_t len);
+/*
+ * The heartbeat's interval and timeout with their defaults filled in; a
+ * message naming the problem (0) if they do not fit together, else NULL.
+ */
+const char *cairn_config_ha_check(const struct cairn_cfg_ha *ha,
+				  uint32_t *interval, uint32_t *timeout);
 /* cairnd's peer port: cfg->port, else CAIRN_PEER_PORT. */
 unsigned int cairn_config_port(const struct cairn_config *cfg);
 /* 1-64 of [A-Za-z0-9._-]: pool, volume, node and peer names. */

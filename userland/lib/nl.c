@@ -790,6 +790,12 @@ const char *cairn_event_name(uint32_t event)
 	       event_names[event] : "unknown";
 }
 
+/* cairnd's own events (its heartbeat, userland/cairnd/ha.c). */
+static const char *const daemon_events[] = {
+	"failover", "quorum-primary", "quorum-fenced", "quorum-secondary",
+	"quorum-candidate",
+};
+
 int cairn_event_from_name(const char *name)
 {
 	unsigned int i;
@@ -797,6 +803,9 @@ int cairn_event_from_name(const char *name)
 	for (i = 0; i < ARRAY_SIZE(event_names); i++)
 		if (event_names[i] && !strcmp(event_names[i], name))
 			return i;
+	for (i = 0; i < ARRAY_SIZE(daemon_events); i++)
+		if (!strcmp(daemon_events[i], name))
+			return CAIRN_DAEMON_EVENT + i;
 	return -ENOENT;
 }
 

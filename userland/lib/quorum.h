@@ -120,4 +120,36 @@ unsigned int cairn_q_witness_recv(struct cairn_q_witness *w, uint64_t now,
 
 const char *cairn_q_state_name(enum cairn_q_state s);
 
+/*
+ * The heartbeat on the wire (hb.c): one UDP datagram per message, for one
+ * mirrored volume, authenticated with HMAC-SHA256 under the secret the
+ * sender shares with the receiver (the peers' secret files):
+ *
+ *   "CRNH" version(1) type from to primary lease holder subject
+ *   stamp(8, big-endian) interval(4) timeout(4) uuid(16)
+ *   len+sender len+node A len+node B
+ *   HMAC-SHA256(secret, everything before it)
+ *
+ * Node A is the one of the pair whose name sorts first.
+ */
+#define CAIRN_HB_MAX	320
+#define CAIRN_HB_NAME	65
+
+struct cairn_hb {
+	struct cairn_q_msg m;
+	uint32_t interval, timeout;	/* the sender's, ms */
+	uint8_t uuid[16];
+	char sender[CAIRN_HB_NAME];
+	char node[2][CAIRN_HB_NAME];	/* A, B */
+};
+
+/* Into @buf (CAIRN_HB_MAX bytes): its length, or -EINVAL. */
+int cairn_hb_encode(const struct cairn_hb *h, const uint8_t *key,
+		    int keylen, uint8_t *buf);
+/* The sender's name, to find the key: 0, or -EPROTO if malformed. */
+int cairn_hb_sender(const uint8_t *buf, size_t len, char *sender);
+/* Checks the framing and the MAC: 0, -EPROTO (malformed), -EACCES (MAC). */
+int cairn_hb_decode(const uint8_t *buf, size_t len, const uint8_t *key,
+		    int keylen, struct cairn_hb *h);
+
 #endif /* CAIRN_QUORUM_H */

@@ -60,6 +60,19 @@ vm_signal() {
 	touch "$TEST_OUT/$1/share/$2"
 }
 
+# vm_link NAME N up|down: mend or cut the guest's Nth --lan from outside
+# (QMP set_link on QEMU's netdev lanN: the guest sees its carrier go and
+# no frame passes either way).
+vm_link() {
+	local up=true out
+	[ "$3" = down ] && up=false
+	out=$({ echo '{"execute":"qmp_capabilities"}'
+		echo "{\"execute\":\"set_link\",\"arguments\":{\"name\":\"lan$2\",\"up\":$up}}"
+		sleep 0.5; } | nc -U "$TEST_OUT/$1/qmp.sock" 2>&1)
+	[ "$(grep -c '"return": {}' <<<"$out")" = 2 ] ||
+		fail "QMP set_link lan$2 $3 on $1: $out"
+}
+
 # vm_kill NAME: pull the plug (SIGKILL to QEMU: no flush, no shutdown).
 vm_kill() {
 	local pid
