@@ -165,6 +165,7 @@ struct cairn_mirror {
 	 * counts from (0: none).  See "Generations" in cairn_mirror.c.
 	 */
 	u64 gen_current, gen_bitmap;
+	bool gen_acked;			/* a write of gen_current acknowledged alone */
 	u64 gen_history[2];		/* earlier gen_bitmaps, newest first */
 	/*
 	 * The persistent state (the pool's mirror area; see "Persistence"
@@ -217,6 +218,8 @@ struct cairn_mirror {
 	unsigned long lease_end;
 	struct list_head held;
 	unsigned int nr_held;
+	u64 held_gen;			/* writes held so far */
+	struct work_struct unhold_work;
 	struct delayed_work lease_work;
 	struct llist_head acks;		/* secondary: completed, to ack */
 	struct work_struct send_work, ack_work, redrive_work, resync_work,

@@ -74,6 +74,9 @@
  *   S == P.current or S == P.bitmap     -> resync of P's bitmap
  *   P.current == S.bitmap               -> S has newer data: refused
  *   anything else                       -> split brain: refused
+ * A primary under cairnd's quorum that is demoted having acknowledged no
+ * write of its new generation (it was fenced: see "Leases") goes back to
+ * the old one; its bits bring the regions it wrote back from the peer.
  * Split brain (both wrote while apart) is never merged: the link is
  * refused on both nodes with an event and a log line naming the volume,
  * until one side's changes are discarded (MIRROR_SET secondary with
@@ -127,9 +130,11 @@
  * dropped under it) is not completed but held (mir->held) -- the peer,
  * not outdated yet, may be promoted with the witness's vote -- until
  * cairnd says the witness recorded the peer outdated (ALONE), or until
- * the lease lapses or the volume is demoted (then it fails).  DRBD's
- * "fencing resource-only" with suspended I/O does the same.  A new link
- * clears ALONE: the next loss needs the witness again.
+ * the lease lapses or the volume is demoted (then it fails), or until a
+ * new link's resync has carried it to the peer and a flush of both nodes
+ * made that durable (cairn_unhold_work).  DRBD's "fencing resource-only"
+ * with suspended I/O does the same.  A new link clears ALONE: the next
+ * loss needs the witness again.
  *
  * Background resync, push or pull, is paced by the resync_kbps module
  * parameter (0: as fast as CAIRN_RESYNC_DEPTH transfers in flight go);
@@ -320,6 +325,7 @@ static void cairn_gen_diverge(struct cairn_mirror *mir)
 	do
 		mir->gen_current = get_random_u64();
 	while (!mir->gen_current);
+	mir->gen_acked = false;
 	cairn_meta_kick(mir);
 }
 
@@ -650,12 +656,24 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 		interval_tree_remove(&mr->it, &mir->writes);
 		redrive = !list_empty(&mir->conflicts);
 	}
-	/* The peer lacks it and is not outdated: held (see "Leases"). */
-	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone &&
-	       mir->role == CAIRN_ROLE_PRIMARY;
+	/*
+	 * The peer lacks it and is not outdated: held (see "Leases"); it
+	 * fails if the lease's work has run already (fenced), or if this
+	 * node is no primary any more (demoted: the peer may serve).
+	 */
+	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone;
+	if (held && (mir->role != CAIRN_ROLE_PRIMARY ||
+		     time_after_eq(jiffies, mir->lease_end))) {
+		held = false;
+		mr->local = BLK_STS_IOERR;
+	}
+	/* Acknowledged, and the peer lacks it: the new generation is real. */
+	if (!held && !mr->local && !mr->remote_ok && mr->cmd == CAIRN_W_DATA)
+		mir->gen_acked = true;
 	if (held) {
 		list_add_tail(&mr->list, &mir->held);
 		mir->nr_held++;
+		mir->held_gen++;
 	}
 	spin_unlock_irqrestore(&mir->lock, flags);
 	if (redrive)
@@ -848,22 +866,64 @@ static void cairn_redrive_work(struct work_struct *work)
 	queue_work(cairn_mirror_wq, &mir->resync_work);
 }
 
+static void cairn_held_end(struct cairn_mirror *mir, struct list_head *go,
+			   blk_status_t status)
+{
+	struct cairn_mreq *mr, *next;
+
+	list_for_each_entry_safe(mr, next, go, list) {
+		list_del_init(&mr->list);
+		mr->master->bi_status = status;
+		bio_endio(mr->master);
+		cairn_mirror_dec_inflight(mir);
+	}
+}
+
 /* Complete the held writes with @status (see "Leases"). */
 static void cairn_held_release(struct cairn_mirror *mir, blk_status_t status)
 {
-	struct cairn_mreq *mr, *next;
 	LIST_HEAD(go);
 
 	spin_lock_irq(&mir->lock);
 	list_splice_init(&mir->held, &go);
 	mir->nr_held = 0;
 	spin_unlock_irq(&mir->lock);
-	list_for_each_entry_safe(mr, next, &go, list) {
-		list_del_init(&mr->list);
-		mr->master->bi_status = status;
-		bio_endio(mr->master);
-		cairn_mirror_dec_inflight(mir);
+	cairn_held_end(mir, &go, status);
+}
+
+/*
+ * A push resync is over: the peer has every write held for want of it
+ * (each marked its grains when the peer missed it, and the resync of a
+ * grain waits for the writes to it in mir->writes).  Once a flush of both
+ * nodes has made that durable they complete -- unless another write was
+ * held since (the link failed again: that one waits for the quorum).
+ */
+static void cairn_unhold_work(struct work_struct *work)
+{
+	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
+						unhold_work);
+	unsigned int n = 0;
+	LIST_HEAD(go);
+	u64 gen;
+
+	spin_lock_irq(&mir->lock);
+	gen = mir->held_gen;
+	spin_unlock_irq(&mir->lock);
+	if (!READ_ONCE(mir->nr_held) || cairn_mirror_flush(mir))
+		return;
+	spin_lock_irq(&mir->lock);
+	if (gen == mir->held_gen && !mir->oos_bits && mir->link &&
+	    !mir->link->dead && mir->role == CAIRN_ROLE_PRIMARY) {
+		list_splice_init(&mir->held, &go);
+		n = mir->nr_held;
+		mir->nr_held = 0;
 	}
+	spin_unlock_irq(&mir->lock);
+	if (n)
+		DMINFO("%s/%s: %u held write(s) complete: resynced to %s",
+		       cairn_mirror_pool(mir), cairn_mirror_vol(mir), n,
+		       mir->peer_name);
+	cairn_held_end(mir, &go, BLK_STS_OK);
 }
 
 /* The lease's end: what is held fails. */
@@ -1494,6 +1554,8 @@ static void cairn_resync_work(struct work_struct *work)
 				return;
 			}
 			cairn_gen_bitmap_done(mir);	/* the peer has all of ours */
+			if (mir->nr_held)
+				queue_work(system_long_wq, &mir->unhold_work);
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
 			DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
@@ -2463,6 +2525,7 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_LIST_HEAD(&mir->readers);
 	INIT_LIST_HEAD(&mir->held);
 	INIT_DELAYED_WORK(&mir->lease_work, cairn_lease_work);
+	INIT_WORK(&mir->unhold_work, cairn_unhold_work);
 	INIT_WORK(&mir->meta_work, cairn_meta_work);
 	INIT_DELAYED_WORK(&mir->ping_work, cairn_ping_work);
 	INIT_DELAYED_WORK(&mir->sweep_work, cairn_sweep_work);
@@ -2592,6 +2655,8 @@ int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
 		mir->alone = alone;
 	/* Without a lease, or the peer outdated: what is held goes on alone. */
 	release = !mir->quorum || mir->alone;
+	if (release && mir->nr_held)
+		mir->gen_acked = true;
 	spin_unlock_irq(&mir->lock);
 	if (lease_ms)
 		mod_delayed_work(cairn_mirror_wq, &mir->lease_work,
@@ -2686,6 +2751,21 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 			WRITE_ONCE(mir->role, role);
 		}
 	} else {
+		/*
+		 * With a lease, a write the peer lacks is never acknowledged
+		 * unless the witness outdated the peer: a fenced primary
+		 * that acknowledged none of its new generation goes back to
+		 * the old one, and the peer resyncs the regions it wrote
+		 * (its bits) as after a crash -- not a split brain.
+		 */
+		if (mir->quorum && mir->role == CAIRN_ROLE_PRIMARY &&
+		    mir->gen_bitmap && !mir->gen_acked) {
+			mir->gen_current = mir->gen_bitmap;
+			mir->gen_bitmap = 0;
+			DMINFO("%s/%s: demoted, no new write acknowledged: generation of %s again",
+			       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+			       mir->peer_name);
+		}
 		mir->role_told = false;
 		WRITE_ONCE(mir->role, role);
 	}
@@ -3025,6 +3105,7 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 	cairn_held_release(mir, BLK_STS_IOERR);
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
 	cancel_delayed_work_sync(&mir->lease_work);
+	cancel_work_sync(&mir->unhold_work);
 	cancel_work_sync(&mir->pulled_work);
 	cancel_work_sync(&mir->redrive_work);
 	cancel_work_sync(&mir->resync_work);

@@ -142,5 +142,10 @@ extern const unsigned int nr_peer_commands;
 int peers_children(struct ctx *c, struct child **out);
 /* Tell the running cairnd (SIGHUP); a note when none runs. */
 int peers_changed(struct ctx *c);
+/*
+ * cairnd's heartbeat state of volume @pool/@name (its object in
+ * cairn_ha_status_path(), a new reference), or NULL when it has none.
+ */
+struct json_object *ha_volume_state(const char *pool, const char *name);
 
 #endif /* CAIRNCTL_H */

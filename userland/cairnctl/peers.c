@@ -303,6 +303,27 @@ static int64_t jint(struct json_object *o, const char *key)
 	       json_object_get_int64(v) : -1;
 }
 
+struct json_object *ha_volume_state(const char *pool, const char *name)
+{
+	struct json_object *top, *vols, *o, *found = NULL;
+	size_t i, n;
+
+	top = json_object_from_file(cairn_ha_status_path());
+	if (!top)
+		return NULL;
+	if (json_object_object_get_ex(top, "volumes", &vols)) {
+		n = json_object_array_length(vols);
+		for (i = 0; i < n && !found; i++) {
+			o = json_object_array_get_idx(vols, i);
+			if (!strcmp(jstr(o, "pool") ?: "", pool) &&
+			    !strcmp(jstr(o, "volume") ?: "", name))
+				found = json_object_get(o);
+		}
+	}
+	json_object_put(top);
+	return found;
+}
+
 static int peers_heartbeat(struct ctx *c)
 {
 	const char *path = cairn_ha_status_path();

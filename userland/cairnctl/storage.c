@@ -260,6 +260,12 @@ static int sync_percent(const struct cairn_volume_desc *v)
 	return m->oos && p == 100 ? 99 : (int)p;
 }
 
+/* The kernel's lease of a mirrored primary (cairnd's quorum). */
+static const char *lease_name(uint32_t lease)
+{
+	return lease == 1 ? "held" : lease == 2 ? "lapsed" : "none";
+}
+
 struct json_object *volume_json(const struct cairn_volume_desc *v)
 {
 	struct json_object *o = json_object_new_object();
@@ -302,6 +308,12 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 		json_object_object_add(mo, "resynced",
 				       json_object_new_int64(m->resynced));
 		json_object_object_add(mo, "grain", json_object_new_int64(m->grain));
+		json_object_object_add(mo, "lease",
+				       json_object_new_string(lease_name(m->lease)));
+		json_object_object_add(mo, "peer_outdated",
+				       json_object_new_boolean(m->alone));
+		json_object_object_add(mo, "held_writes", json_object_new_int64(m->held));
+		json_object_object_add(mo, "quorum", ha_volume_state(v->pool, v->name));
 		json_object_object_add(o, "mirror", mo);
 	}
 	return o;
@@ -1031,6 +1043,7 @@ static int volume_status(struct ctx *c)
 {
 	struct cairn_volume_desc v;
 	char size[32], mapped[32], uuid[40], dev[200], exp[512];
+	struct json_object *hb;
 
 	if (find_volume(c, c->path[1], &v))
 		return 1;
@@ -1069,6 +1082,22 @@ static int volume_status(struct ctx *c)
 		else
 			printf("  peer: not connected\n");
 		printf("  sync: %s, %s resynced\n", pct_s, rs);
+		if (m->lease)
+			printf("  lease: %s%s, %u write(s) held\n", lease_name(m->lease),
+			       m->alone ? ", peer outdated" : "", m->held);
+		hb = ha_volume_state(v.pool, v.name);
+		if (hb) {
+			struct json_object *f;
+
+			printf("  quorum: %s (%s), witness %s\n",
+			       json_object_get_string(json_object_object_get(hb, "state")),
+			       json_object_get_string(json_object_object_get(hb, "why")),
+			       json_object_object_get_ex(hb, "witness_heard_ms", &f) && f ?
+			       "heard" : "not heard");
+			if (json_object_object_get_ex(hb, "last_failover", &f) && f)
+				printf("  last failover: %s\n", json_object_get_string(f));
+			json_object_put(hb);
+		}
 	}
 	return 0;
 }

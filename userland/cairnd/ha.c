@@ -119,6 +119,7 @@ struct hvol {
 	uint64_t pushed_until;		/* the lease the kernel was given */
 	uint64_t retry;			/* no kernel action before */
 	uint64_t failover_at;		/* wall clock, ms; 0 = never */
+	unsigned long rx_peer, rx_witness, tx;	/* datagrams */
 	char failover_why[160];
 };
 
@@ -291,6 +292,7 @@ static void node_send(struct hvol *v, const struct cairn_q_msg *m)
 {
 	struct hpeer *hp = peer_by_name(m->to == CAIRN_Q_W ? ha.wname : v->peer);
 
+	v->tx++;
 	hb_send(hp, NULL, v->uuid, (const char (*)[CAIRN_NAME_LEN])v->node, m);
 }
 
@@ -315,7 +317,10 @@ static void state_report(struct hvol *v)
 
 	if (s == v->shown)
 		return;
-	syslog(s == CAIRN_QS_PRIMARY || s == CAIRN_QS_SECONDARY ?
+	/* A secondary asking in vain while the link is cut: every timeout. */
+	syslog((s == CAIRN_QS_CANDIDATE || s == CAIRN_QS_SECONDARY) &&
+	       (v->shown == CAIRN_QS_CANDIDATE || v->shown == CAIRN_QS_SECONDARY) ?
+	       LOG_INFO : s == CAIRN_QS_PRIMARY || s == CAIRN_QS_SECONDARY ?
 	       LOG_NOTICE : LOG_WARNING, "volume %s/%s: quorum %s -> %s: %s",
 	       v->pool, v->name, cairn_q_state_name(v->shown),
 	       cairn_q_state_name(s), v->q.why);
@@ -555,6 +560,10 @@ static void node_recv(const struct cairn_hb *h)
 			       h->sender, h->timeout, ha.t.timeout);
 		return;
 	}
+	if (h->m.from == CAIRN_Q_W)
+		v->rx_witness++;
+	else
+		v->rx_peer++;
 	n = cairn_q_node_recv(&v->q, hb_now(), &h->m, out);
 	node_out(v, out, n);
 }
@@ -605,6 +614,10 @@ static void status_write(void)
 				       json_object_new_boolean(v->q.alone_ok));
 		json_object_object_add(o, "serving",
 				       json_object_new_boolean(cairn_q_node_serving(&v->q, now)));
+		json_object_object_add(o, "sent", json_object_new_int64(v->tx));
+		json_object_object_add(o, "from_peer", json_object_new_int64(v->rx_peer));
+		json_object_object_add(o, "from_witness",
+				       json_object_new_int64(v->rx_witness));
 		json_object_object_add(o, "last_failover_ms", v->failover_at ?
 				       json_object_new_int64(v->failover_at) : NULL);
 		json_object_object_add(o, "last_failover", v->failover_at ?

@@ -68,7 +68,7 @@ vm_link() {
 	[ "$3" = down ] && up=false
 	out=$({ echo '{"execute":"qmp_capabilities"}'
 		echo "{\"execute\":\"set_link\",\"arguments\":{\"name\":\"lan$2\",\"up\":$up}}"
-		sleep 0.5; } | nc -U "$TEST_OUT/$1/qmp.sock" 2>&1)
+		sleep 0.5; } | timeout 10 nc -N -U "$TEST_OUT/$1/qmp.sock" 2>&1)
 	[ "$(grep -c '"return": {}' <<<"$out")" = 2 ] ||
 		fail "QMP set_link lan$2 $3 on $1: $out"
 }
