@@ -17,6 +17,12 @@
  *   loopback/<naa>/tpgt_1/
  *     nexus                             naa. initiator port derived from <naa>
  *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *   iscsi/<iqn>/tpgt_1/, tpgt_2/        a target served by two nodes: node i
+ *                                       owns tpgt_<i+1>, enabled and with
+ *                                       portals only on that node; LUNs (in
+ *                                       tpgt_1 first) and ACLs in both
+ *   core/iblock_N/<volume>/alua/cairn_<node>/   its target port groups,
+ *                                       id i+1, implicit ALUA (see the end)
  *   fc/<wwpn>/tpgt_1/                   tcm_fc: <wwpn> a local FC port,
  *                                       xx:xx:xx:xx:xx:xx:xx:xx
  *     lun/lun_N/<alias> -> core/iblock_M/<volume>
@@ -2017,8 +2023,9 @@ int cairn_lio_set_chap_required(const char *iqn, bool on,
 		r = write_attr(g.gl_pathv[i], "attrib/authentication",
 			       on ? "1" : "0");
 		if (r)
-			seterr(err, errlen, "iscsi target %s: cannot set %s/attrib/authentication=%d: %s",
-			       iqn, base_name(g.gl_pathv[i]), on, strerror(-r));
+			seterr(err, errlen, "iscsi target %s: cannot set %s "
+			       "attrib/authentication=%d: %s", iqn,
+			       base_name(g.gl_pathv[i]), on, strerror(-r));
 	}
 	globfree(&g);
 	return r;
@@ -2036,8 +2043,9 @@ static int alua_group_path(const char *so, const char *backstore,
 			   size_t errlen)
 {
 	if (!node || !cairn_valid_name(node)) {
-		seterr(err, errlen, "backstore %s: %s is not a node name (1-64 of A-Z a-z 0-9 . _ -)",
-		       backstore, node ? node : "(none)");
+		seterr(err, errlen, "backstore %s: %s is not a node name "
+		       "(1-64 of A-Z a-z 0-9 . _ -)", backstore,
+		       node ? node : "(none)");
 		return -EINVAL;
 	}
 	pathf(out, "%s/alua/" ALUA_GROUP_PREFIX "%s", so, node);
@@ -2080,8 +2088,9 @@ static int alua_group_make(const char *so, const char *node, uint32_t id,
 	if (is_dir(grp)) {
 		r = read_attr_u32(grp, "tg_pt_gp_id", &cur);
 		if (r) {
-			seterr(err, errlen, "backstore %s: ALUA group %s: cannot read tg_pt_gp_id: %s",
-			       bs, base_name(grp), strerror(-r));
+			seterr(err, errlen, "backstore %s: ALUA group %s: "
+			       "cannot read tg_pt_gp_id: %s", bs, base_name(grp),
+			       strerror(-r));
 			return r;
 		}
 		if (cur != id) {
@@ -2109,8 +2118,9 @@ static int alua_group_make(const char *so, const char *node, uint32_t id,
 	}
 	r = write_attr(grp, "alua_access_type", "1");
 	if (r) {
-		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set alua_access_type 1 (implicit): %s",
-		       bs, base_name(grp), strerror(-r));
+		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set "
+		       "alua_access_type 1 (implicit): %s", bs, base_name(grp),
+		       strerror(-r));
 		goto out_rmdir;
 	}
 	return 1;

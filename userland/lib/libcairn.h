@@ -380,7 +380,8 @@ int cairn_kmod_load_lio(char *err, size_t errlen);
  * LIO, through configfs (/sys/kernel/config/target), in the layout
  * rtslib-fb (targetcli) writes, so `targetcli ls` shows it:
  *   core/iblock_N/<volume>            one HBA per backstore, as rtslib does
- *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target
+ *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target (two for a
+ *                                     target served by two nodes, below)
  *   loopback/<naa>/tpgt_1/{nexus,lun}
  *   fc/<xx:xx:xx:xx:xx:xx:xx:xx>/tpgt_1/{lun,acls}   tcm_fc; Cairn names
  *                                     the port naa.<16 hex> as rtslib does
@@ -520,7 +521,7 @@ int cairn_lio_lun_rtpi(enum cairn_fabric fabric, const char *wwn,
 		       unsigned int tag, uint32_t lun, uint32_t *rtpi);
 
 /*
- * The library entry point of failover (cairnd calls it on promote, demote
+ * The library entry point of failover (for cairnd to call on promote, demote
  * and fence): for every iSCSI target of @cfg with nodes that exports
  * @volume (of @pool), the group of @primary_node becomes active/optimized
  * and the other node's standby; @primary_node NULL (fenced, or no primary

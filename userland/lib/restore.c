@@ -710,7 +710,8 @@ static void rs_alua(struct rs_ctx *c, const struct cairn_cfg_target *t,
 	if (r < 0)
 		rs_log(c, LOG_ERR, "%s", err);
 	else
-		rs_log(c, LOG_INFO, "iscsi target %s: LUN %u: ALUA groups cairn_%s (1), cairn_%s (2); %s active/optimized",
+		rs_log(c, LOG_INFO, "iscsi target %s: LUN %u: ALUA groups "
+		       "cairn_%s (1), cairn_%s (2); %s active/optimized",
 		       t->wwn, l->lun, t->nodes[0], t->nodes[1], primary);
 }
 
