@@ -95,7 +95,8 @@ static void test_config(void)
 		{ "{ \"version\": 1, " POOL ", "
 		  ISCSI("\"nodes\": \"node-a,node-b\"") " }", "expected an array" },
 		{ "{ \"version\": 1, " POOL ", \"loopback\": [ { "
-		  "\"wwn\": \"naa.5001405000000001\", \"nodes\": [ \"node-a\", \"node-b\" ] } ] }", "unknown key" },
+		  "\"wwn\": \"naa.5001405000000001\", "
+		  "\"nodes\": [ \"node-a\", \"node-b\" ] } ] }", "unknown key" },
 	};
 	struct cairn_config cfg, again;
 	char err[512], path[256], text[8192];

@@ -1307,7 +1307,7 @@ const struct command export_commands[] = {
 	      "as one LU over ALUA; the same order on both" } }, C_CHANGES },
 	{ "/iscsi/*", "alua", target_alua,
 	  "show the ALUA group and state of each port of a target with nodes, "
-	  "or set them by hand (cairnd sets them on failover; not saved)",
+	  "or set them by hand as a failover does (not saved)",
 	  { { "primary", "NODE: its group active/optimized, the other standby; "
 	      "none: both unavailable (fenced)" } } },
 	{ "/iscsi", "delete", iscsi_delete,
