@@ -2231,6 +2231,7 @@ int cairn_lio_alua_set_state(const char *backstore, const char *node,
 			     int state, char *err, size_t errlen)
 {
 	char grp[PATH_MAX], val[16];
+	uint32_t cur;
 	int r;
 
 	if (state != CAIRN_ALUA_OPTIMIZED && state != CAIRN_ALUA_STANDBY &&
@@ -2242,6 +2243,13 @@ int cairn_lio_alua_set_state(const char *backstore, const char *node,
 	r = alua_group(backstore, node, grp, err, errlen);
 	if (r)
 		return r;
+	/*
+	 * LIO goes through "transitioning" and queues a unit attention for
+	 * every write, even of the state the group is in: skip those.
+	 */
+	if (!read_attr_u32(grp, "alua_access_state", &cur) &&
+	    cur == (uint32_t)state)
+		return 0;
 	snprintf(val, sizeof(val), "%d", state);
 	r = write_attr(grp, "alua_access_state", val);
 	if (r)
