@@ -51,7 +51,7 @@ CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.
 # libcairn: everything in userland/lib and the LIO helpers in target-fabric.
 LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
-	test_check test_wire test_mmeta test_peers test_quorum test_fc
+	test_check test_wire test_mmeta test_peers test_quorum test_fc test_alua
 
 FUZZ_TARGETS := fuzz_super fuzz_metadata fuzz_wire
 
@@ -167,6 +167,11 @@ $(B)/tests/test_quorum: $(B)/san/tests/unit/test_quorum.o $(B)/san/userland/lib/
 
 # FC names and the configuration's "fc" section: libcairn too.
 $(B)/tests/test_fc: $(B)/san/tests/unit/test_fc.o $(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
+
+# Targets served by two nodes (ALUA): libcairn too.
+$(B)/tests/test_alua: $(B)/san/tests/unit/test_alua.o $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
 

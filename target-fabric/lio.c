@@ -17,6 +17,12 @@
  *   loopback/<naa>/tpgt_1/
  *     nexus                             naa. initiator port derived from <naa>
  *     lun/lun_N/<alias> -> core/iblock_M/<volume>
+ *   iscsi/<iqn>/tpgt_1/, tpgt_2/        a target served by two nodes: node i
+ *                                       owns tpgt_<i+1>, enabled and with
+ *                                       portals only on that node; LUNs (in
+ *                                       tpgt_1 first) and ACLs in both
+ *   core/iblock_N/<volume>/alua/cairn_<node>/   its target port groups,
+ *                                       id i+1, implicit ALUA (see the end)
  *   fc/<wwpn>/tpgt_1/                   tcm_fc: <wwpn> a local FC port,
  *                                       xx:xx:xx:xx:xx:xx:xx:xx
  *     lun/lun_N/<alias> -> core/iblock_M/<volume>
@@ -79,7 +85,6 @@
 
 #define CONFIGFS_DIR	"/sys/kernel/config"
 #define CONFIGFS_MAGIC	0x62656570	/* "beep", fs/configfs/mount.c */
-#define LIO_TPGT	"tpgt_1"
 /* targetcli maps LUNs 0..255 into ACLs; keep TPG LUNs in that range too. */
 #define LIO_MAX_LUN	255
 #define LIO_ALIAS_LEN	10
@@ -90,6 +95,7 @@
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static int alua_groups_remove(const char *so);
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -705,22 +711,55 @@ static bool valid_target(enum cairn_fabric fabric, const char *wwn,
 	return false;
 }
 
-/* The TPG of an existing target, or -ENOENT with the message. */
-static int tpg_path(enum cairn_fabric fabric, const char *wwn, char *out,
-		    char *err, size_t errlen)
+/* TPG @tag of an existing target, or -ENOENT with the message. */
+static int tpg_path_tag(enum cairn_fabric fabric, const char *wwn,
+			unsigned int tag, char *out, char *err, size_t errlen)
 {
 	char name[FC_WWN_NAME_LEN];
 
 	if (!valid_target(fabric, wwn, err, errlen))
 		return -EINVAL;
-	pathf(out, "%s/%s/%s/" LIO_TPGT, CAIRN_LIO_ROOT, fabric_dir(fabric),
-	      fc_wwn_name(fabric, wwn, name));
+	pathf(out, "%s/%s/%s/tpgt_%u", CAIRN_LIO_ROOT, fabric_dir(fabric),
+	      fc_wwn_name(fabric, wwn, name), tag);
 	if (!is_dir(out)) {
-		seterr(err, errlen, "%s target %s: no such target",
-		       fabric_dir(fabric), wwn);
+		if (tag == 1)
+			seterr(err, errlen, "%s target %s: no such target",
+			       fabric_dir(fabric), wwn);
+		else
+			seterr(err, errlen, "%s target %s: no TPG %u",
+			       fabric_dir(fabric), wwn, tag);
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* The first TPG (tpgt_1) of an existing target. */
+static int tpg_path(enum cairn_fabric fabric, const char *wwn, char *out,
+		    char *err, size_t errlen)
+{
+	return tpg_path_tag(fabric, wwn, 1, out, err, errlen);
+}
+
+/*
+ * Every TPG of an existing target, tpgt_1 first (a target has tpgt_1, or
+ * tpgt_1 and tpgt_2 when two nodes serve it): LUNs and ACLs go into each
+ * of them in that order.
+ */
+static int target_tpgs(enum cairn_fabric fabric, const char *wwn, glob_t *g,
+		       char *err, size_t errlen)
+{
+	char tpg[PATH_MAX], pattern[PATH_MAX + 8];
+	int r;
+
+	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	if (r)
+		return r;
+	snprintf(pattern, sizeof(pattern), "%.*s*", (int)strlen(tpg) - 1, tpg);
+	r = list_paths(pattern, g);
+	if (r)
+		seterr(err, errlen, "%s target %s: cannot list its TPGs: %s",
+		       fabric_dir(fabric), wwn, strerror(-r));
+	return r;
 }
 
 /* ---------------------------------------------------------------------
@@ -1028,6 +1067,13 @@ int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen)
 		       who);
 		return -EBUSY;
 	}
+	/* Its ALUA groups first: configfs keeps a directory with children. */
+	r = alua_groups_remove(so);
+	if (r) {
+		seterr(err, errlen, "backstore %s: cannot remove its ALUA groups: %s",
+		       name, strerror(-r));
+		return r;
+	}
 	if (rmdir(so)) {
 		r = -errno;
 		seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
@@ -1076,12 +1122,57 @@ static const struct {
 	{ "attrib/authentication", "0" },
 };
 
-int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
-			    char *err, size_t errlen)
+/* tpgt_@tag of target directory @tgt, with the fabric's defaults. */
+static int make_tpg(enum cairn_fabric fabric, const char *wwn, const char *tgt,
+		    unsigned int tag, char *err, size_t errlen)
 {
-	char tgt[PATH_MAX], tpg[PATH_MAX], nexus[32], name[FC_WWN_NAME_LEN];
-	const char *fab;
+	char tpg[PATH_MAX], nexus[32];
+	const char *fab = fabric_dir(fabric);
 	unsigned int i;
+	int r;
+
+	pathf(tpg, "%s/tpgt_%u", tgt, tag);
+	if (mkdir(tpg, 0755)) {
+		r = -errno;
+		seterr(err, errlen, "%s target %s: cannot create its TPG %u: %s",
+		       fab, wwn, tag, strerror(-r));
+		return r;
+	}
+	if (fabric == CAIRN_FABRIC_ISCSI) {
+		for (i = 0; i < ARRAY_SIZE(iscsi_tpg_defaults); i++) {
+			r = write_attr(tpg, iscsi_tpg_defaults[i].name,
+				       iscsi_tpg_defaults[i].value);
+			if (r) {
+				seterr(err, errlen, "iscsi target %s: cannot set tpgt_%u/%s=%s: %s",
+				       wwn, tag, iscsi_tpg_defaults[i].name,
+				       iscsi_tpg_defaults[i].value,
+				       strerror(-r));
+				goto out_rmdir_tpg;
+			}
+		}
+	} else if (fabric == CAIRN_FABRIC_LOOPBACK) {
+		loopback_nexus(wwn, nexus, sizeof(nexus));
+		r = write_attr(tpg, "nexus", nexus);
+		if (r) {
+			seterr(err, errlen, "loopback target %s: cannot set the nexus %s: %s",
+			       wwn, nexus, strerror(-r));
+			goto out_rmdir_tpg;
+		}
+	}
+	return 0;
+
+out_rmdir_tpg:
+	rmdir(tpg);
+	return r;
+}
+
+/* The target with tpgt_1 .. tpgt_@nr_tpgs, all disabled. */
+static int target_create(enum cairn_fabric fabric, const char *wwn,
+			 unsigned int nr_tpgs, char *err, size_t errlen)
+{
+	char tgt[PATH_MAX], tpg[PATH_MAX], name[FC_WWN_NAME_LEN];
+	const char *fab;
+	unsigned int tag;
 	int r;
 
 	if (!valid_target(fabric, wwn, err, errlen))
@@ -1102,41 +1193,32 @@ int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
 			       fab, wwn, strerror(-r));
 		return r;
 	}
-	pathf(tpg, "%s/" LIO_TPGT, tgt);
-	if (mkdir(tpg, 0755)) {
-		r = -errno;
-		seterr(err, errlen, "%s target %s: cannot create its TPG: %s",
-		       fab, wwn, strerror(-r));
-		goto out_rmdir_target;
-	}
-	if (fabric == CAIRN_FABRIC_ISCSI) {
-		for (i = 0; i < ARRAY_SIZE(iscsi_tpg_defaults); i++) {
-			r = write_attr(tpg, iscsi_tpg_defaults[i].name,
-				       iscsi_tpg_defaults[i].value);
-			if (r) {
-				seterr(err, errlen, "iscsi target %s: cannot set %s=%s: %s",
-				       wwn, iscsi_tpg_defaults[i].name,
-				       iscsi_tpg_defaults[i].value,
-				       strerror(-r));
-				goto out_rmdir_tpg;
-			}
-		}
-	} else if (fabric == CAIRN_FABRIC_LOOPBACK) {
-		loopback_nexus(wwn, nexus, sizeof(nexus));
-		r = write_attr(tpg, "nexus", nexus);
-		if (r) {
-			seterr(err, errlen, "loopback target %s: cannot set the nexus %s: %s",
-			       wwn, nexus, strerror(-r));
-			goto out_rmdir_tpg;
-		}
+	for (tag = 1; tag <= nr_tpgs; tag++) {
+		r = make_tpg(fabric, wwn, tgt, tag, err, errlen);
+		if (r)
+			goto out_rmdir_tpgs;
 	}
 	return 0;
 
-out_rmdir_tpg:
-	rmdir(tpg);
-out_rmdir_target:
+out_rmdir_tpgs:
+	while (--tag > 0) {
+		pathf(tpg, "%s/tpgt_%u", tgt, tag);
+		rmdir(tpg);
+	}
 	rmdir(tgt);
 	return r;
+}
+
+int cairn_lio_target_create(enum cairn_fabric fabric, const char *wwn,
+			    char *err, size_t errlen)
+{
+	return target_create(fabric, wwn, 1, err, errlen);
+}
+
+int cairn_lio_target_create_pair(const char *iqn, char *err, size_t errlen)
+{
+	return target_create(CAIRN_FABRIC_ISCSI, iqn, CAIRN_ALUA_NODES, err,
+			     errlen);
 }
 
 int cairn_lio_target_exists(enum cairn_fabric fabric, const char *wwn)
@@ -1153,10 +1235,16 @@ int cairn_lio_target_exists(enum cairn_fabric fabric, const char *wwn)
 int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
 			    bool on, char *err, size_t errlen)
 {
+	return cairn_lio_tpg_enable(fabric, wwn, 1, on, err, errlen);
+}
+
+int cairn_lio_tpg_enable(enum cairn_fabric fabric, const char *wwn,
+			 unsigned int tag, bool on, char *err, size_t errlen)
+{
 	char tpg[PATH_MAX], path[PATH_MAX];
 	int r;
 
-	r = tpg_path(fabric, wwn, tpg, err, errlen);
+	r = tpg_path_tag(fabric, wwn, tag, tpg, err, errlen);
 	if (r)
 		return r;
 	/*
@@ -1168,9 +1256,9 @@ int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
 		return 0;
 	r = write_attr(tpg, "enable", on ? "1" : "0");
 	if (r)
-		seterr(err, errlen, "%s target %s: cannot %s it: %s",
+		seterr(err, errlen, "%s target %s: cannot %s tpgt_%u: %s",
 		       fabric_dir(fabric), wwn, on ? "enable" : "disable",
-		       strerror(-r));
+		       tag, strerror(-r));
 	return r;
 }
 
@@ -1334,14 +1422,14 @@ bad:
 }
 
 /* The np/ directory of portal @ip:@port of @iqn's TPG, and its name. */
-static int portal_dir(const char *iqn, const char *ip, unsigned int port,
-		      char *np, char *name, size_t namelen, char *err,
-		      size_t errlen)
+static int portal_dir(const char *iqn, unsigned int tag, const char *ip,
+		      unsigned int port, char *np, char *name, size_t namelen,
+		      char *err, size_t errlen)
 {
 	char tpg[PATH_MAX];
 	int r;
 
-	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
+	r = tpg_path_tag(CAIRN_FABRIC_ISCSI, iqn, tag, tpg, err, errlen);
 	if (!r)
 		r = portal_name(iqn, ip, port, name, namelen, err, errlen);
 	if (!r)
@@ -1352,10 +1440,17 @@ static int portal_dir(const char *iqn, const char *ip, unsigned int port,
 int cairn_lio_portal_create(const char *iqn, const char *ip,
 			    unsigned int port, char *err, size_t errlen)
 {
+	return cairn_lio_tpg_portal_create(iqn, 1, ip, port, err, errlen);
+}
+
+int cairn_lio_tpg_portal_create(const char *iqn, unsigned int tag,
+				const char *ip, unsigned int port, char *err,
+				size_t errlen)
+{
 	char np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
 	int r;
 
-	r = portal_dir(iqn, ip, port, np, name, sizeof(name), err, errlen);
+	r = portal_dir(iqn, tag, ip, port, np, name, sizeof(name), err, errlen);
 	if (r)
 		return r;
 	if (!mkdir(np, 0755))
@@ -1377,10 +1472,17 @@ int cairn_lio_portal_create(const char *iqn, const char *ip,
 int cairn_lio_portal_delete(const char *iqn, const char *ip,
 			    unsigned int port, char *err, size_t errlen)
 {
+	return cairn_lio_tpg_portal_delete(iqn, 1, ip, port, err, errlen);
+}
+
+int cairn_lio_tpg_portal_delete(const char *iqn, unsigned int tag,
+				const char *ip, unsigned int port, char *err,
+				size_t errlen)
+{
 	char np[PATH_MAX], name[INET6_ADDRSTRLEN + 16];
 	int r;
 
-	r = portal_dir(iqn, ip, port, np, name, sizeof(name), err, errlen);
+	r = portal_dir(iqn, tag, ip, port, np, name, sizeof(name), err, errlen);
 	if (r)
 		return r;
 	if (!rmdir(np))
@@ -1453,33 +1555,18 @@ static int unmap_lun(const char *tpg, const char *tpg_lun, const char *fab,
 	return r;
 }
 
-int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
-			 uint32_t lun, const char *backstore,
-			 char *err, size_t errlen)
+/* LUN @lun of TPG @tpg on backstore @so, mapped into the TPG's ACLs. */
+static int lun_create_in(enum cairn_fabric fabric, const char *wwn,
+			 const char *tpg, uint32_t lun, const char *so,
+			 const char *backstore, char *err, size_t errlen)
 {
-	char tpg[PATH_MAX], so[PATH_MAX], dir[PATH_MAX], link[PATH_MAX];
-	char pattern[PATH_MAX], alias[LIO_ALIAS_LEN + 1];
-	const char *fab;
+	char dir[PATH_MAX], link[PATH_MAX], pattern[PATH_MAX];
+	char alias[LIO_ALIAS_LEN + 1];
+	const char *fab = fabric_dir(fabric), *tname = base_name(tpg);
 	glob_t g;
 	size_t i, done = 0;
 	int r;
 
-	r = tpg_path(fabric, wwn, tpg, err, errlen);
-	if (r)
-		return r;
-	fab = fabric_dir(fabric);
-	if (lun > LIO_MAX_LUN) {
-		seterr(err, errlen, "LUN %u of %s target %s: LUN numbers are 0 to %u",
-		       lun, fab, wwn, LIO_MAX_LUN);
-		return -ERANGE;
-	}
-	if (!valid_backstore_name(backstore, err, errlen))
-		return -EINVAL;
-	if (find_backstore(backstore, so)) {
-		seterr(err, errlen, "LUN %u of %s target %s: no such backstore %s",
-		       lun, fab, wwn, backstore);
-		return -ENOENT;
-	}
 	pathf(dir, "%s/lun/lun_%u", tpg, lun);
 	if (mkdir(dir, 0755)) {
 		r = -errno;
@@ -1487,8 +1574,8 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 			seterr(err, errlen, "LUN %u of %s target %s already exists",
 			       lun, fab, wwn);
 		else
-			seterr(err, errlen, "LUN %u of %s target %s: cannot create: %s",
-			       lun, fab, wwn, strerror(-r));
+			seterr(err, errlen, "LUN %u of %s target %s (%s): cannot create: %s",
+			       lun, fab, wwn, tname, strerror(-r));
 		return r;
 	}
 	new_alias(alias);
@@ -1530,23 +1617,16 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 	return r;
 }
 
-int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
-			 uint32_t lun, char *err, size_t errlen)
+/* Unmap LUN @lun of TPG @tpg from its ACLs and remove it. */
+static int lun_delete_in(enum cairn_fabric fabric, const char *wwn,
+			 const char *tpg, uint32_t lun, char *err,
+			 size_t errlen)
 {
-	char tpg[PATH_MAX], dir[PATH_MAX];
-	const char *fab;
+	const char *fab = fabric_dir(fabric);
+	char dir[PATH_MAX];
 	int r;
 
-	r = tpg_path(fabric, wwn, tpg, err, errlen);
-	if (r)
-		return r;
-	fab = fabric_dir(fabric);
 	pathf(dir, "%s/lun/lun_%u", tpg, lun);
-	if (!is_dir(dir)) {
-		seterr(err, errlen, "LUN %u of %s target %s: no such LUN", lun,
-		       fab, wwn);
-		return -ENOENT;
-	}
 	if (fabric != CAIRN_FABRIC_LOOPBACK) {
 		r = unmap_lun(tpg, dir, fab, wwn, lun, err, errlen);
 		if (r)
@@ -1556,6 +1636,91 @@ int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
 	if (r)
 		seterr(err, errlen, "LUN %u of %s target %s: cannot remove: %s",
 		       lun, fab, wwn, strerror(-r));
+	return r;
+}
+
+int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, const char *backstore,
+			 char *err, size_t errlen)
+{
+	char so[PATH_MAX], dir[PATH_MAX], err2[64];
+	const char *fab;
+	glob_t g;
+	size_t i;
+	int r;
+
+	r = target_tpgs(fabric, wwn, &g, err, errlen);
+	if (r)
+		return r;
+	fab = fabric_dir(fabric);
+	if (lun > LIO_MAX_LUN) {
+		seterr(err, errlen, "LUN %u of %s target %s: LUN numbers are 0 to %u",
+		       lun, fab, wwn, LIO_MAX_LUN);
+		r = -ERANGE;
+		goto out;
+	}
+	if (!valid_backstore_name(backstore, err, errlen)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (find_backstore(backstore, so)) {
+		seterr(err, errlen, "LUN %u of %s target %s: no such backstore %s",
+		       lun, fab, wwn, backstore);
+		r = -ENOENT;
+		goto out;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		pathf(dir, "%s/lun/lun_%u", g.gl_pathv[i], lun);
+		if (is_dir(dir)) {
+			seterr(err, errlen, "LUN %u of %s target %s already exists",
+			       lun, fab, wwn);
+			r = -EEXIST;
+			goto out;
+		}
+	}
+	/*
+	 * tpgt_1 first, then tpgt_2: LIO numbers a backstore's ports (the
+	 * relative target port identifier) in the order they are made.
+	 */
+	for (i = 0; i < g.gl_pathc; i++) {
+		r = lun_create_in(fabric, wwn, g.gl_pathv[i], lun, so,
+				  backstore, err, errlen);
+		if (r)
+			break;
+	}
+	while (r && i-- > 0)
+		lun_delete_in(fabric, wwn, g.gl_pathv[i], lun, err2,
+			      sizeof(err2));
+out:
+	globfree(&g);
+	return r;
+}
+
+int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
+			 uint32_t lun, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	bool found = false;
+	glob_t g;
+	size_t i;
+	int r;
+
+	r = target_tpgs(fabric, wwn, &g, err, errlen);
+	if (r)
+		return r;
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		pathf(dir, "%s/lun/lun_%u", g.gl_pathv[i], lun);
+		if (!is_dir(dir))
+			continue;
+		found = true;
+		r = lun_delete_in(fabric, wwn, g.gl_pathv[i], lun, err, errlen);
+	}
+	globfree(&g);
+	if (!r && !found) {
+		seterr(err, errlen, "LUN %u of %s target %s: no such LUN", lun,
+		       fabric_dir(fabric), wwn);
+		r = -ENOENT;
+	}
 	return r;
 }
 
@@ -1671,31 +1836,18 @@ static int acl_path(enum cairn_fabric fabric, const char *wwn,
 	return 0;
 }
 
-int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
-			 const struct cairn_cfg_acl *acl, char *err,
-			 size_t errlen)
+/* ACL @acl in TPG @tpg, with every LUN of the TPG mapped into it. */
+static int acl_create_in(enum cairn_fabric fabric, const char *wwn,
+			 const char *tpg, const struct cairn_cfg_acl *acl,
+			 char *err, size_t errlen)
 {
-	char tpg[PATH_MAX], dir[PATH_MAX], pattern[PATH_MAX];
+	char dir[PATH_MAX], pattern[PATH_MAX], name[FC_WWN_NAME_LEN];
 	const char *num, *fab = fabric_dir(fabric);
 	glob_t g;
 	size_t i;
 	int r;
 
-	if (!acl || !fab) {
-		seterr(err, errlen, "target %s: no ACL given", wwn);
-		return -EINVAL;
-	}
-	r = acl_path(fabric, wwn, acl->initiator, tpg, dir, err, errlen);
-	if (!r && fabric == CAIRN_FABRIC_ISCSI)
-		r = check_auth(wwn, acl, err, errlen);
-	if (!r && fabric != CAIRN_FABRIC_ISCSI &&
-	    (acl->userid[0] || acl->mutual_userid[0])) {
-		seterr(err, errlen, "ACL %s of %s target %s: only iSCSI has CHAP",
-		       acl->initiator, fab, wwn);
-		r = -EINVAL;
-	}
-	if (r)
-		return r;
+	pathf(dir, "%s/acls/%s", tpg, fc_wwn_name(fabric, acl->initiator, name));
 	if (mkdir(dir, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
@@ -1732,10 +1884,69 @@ int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
 	return r;
 }
 
+/* The ACL directory of @initiator in TPG directory @tpg. */
+static void acl_in(enum cairn_fabric fabric, const char *tpg,
+		   const char *initiator, char *out)
+{
+	char name[FC_WWN_NAME_LEN];
+
+	pathf(out, "%s/acls/%s", tpg, fc_wwn_name(fabric, initiator, name));
+}
+
+int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
+			 const struct cairn_cfg_acl *acl, char *err,
+			 size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
+	const char *fab = fabric_dir(fabric);
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (!acl || !fab) {
+		seterr(err, errlen, "target %s: no ACL given", wwn);
+		return -EINVAL;
+	}
+	r = acl_path(fabric, wwn, acl->initiator, tpg, dir, err, errlen);
+	if (!r && fabric == CAIRN_FABRIC_ISCSI)
+		r = check_auth(wwn, acl, err, errlen);
+	if (!r && fabric != CAIRN_FABRIC_ISCSI &&
+	    (acl->userid[0] || acl->mutual_userid[0])) {
+		seterr(err, errlen, "ACL %s of %s target %s: only iSCSI has CHAP",
+		       acl->initiator, fab, wwn);
+		r = -EINVAL;
+	}
+	if (!r)
+		r = target_tpgs(fabric, wwn, &g, err, errlen);
+	if (r)
+		return r;
+	/* The same ACL in every TPG of the target. */
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		acl_in(fabric, g.gl_pathv[i], acl->initiator, dir);
+		if (is_dir(dir)) {
+			seterr(err, errlen, "ACL %s of %s target %s already exists",
+			       acl->initiator, fab, wwn);
+			r = -EEXIST;
+		}
+	}
+	for (i = 0; !r && i < g.gl_pathc; i++)
+		r = acl_create_in(fabric, wwn, g.gl_pathv[i], acl, err, errlen);
+	if (r && i > 0) {
+		for (i--; i-- > 0;) {
+			acl_in(fabric, g.gl_pathv[i], acl->initiator, dir);
+			remove_acl(dir);
+		}
+	}
+	globfree(&g);
+	return r;
+}
+
 int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 			   char *err, size_t errlen)
 {
 	char tpg[PATH_MAX], dir[PATH_MAX];
+	glob_t g;
+	size_t i;
 	int r;
 
 	if (!acl) {
@@ -1753,42 +1964,351 @@ int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 		       acl->initiator, iqn);
 		return -ENOENT;
 	}
-	return write_auth(dir, iqn, acl, err, errlen);
+	r = target_tpgs(CAIRN_FABRIC_ISCSI, iqn, &g, err, errlen);
+	if (r)
+		return r;
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		acl_in(CAIRN_FABRIC_ISCSI, g.gl_pathv[i], acl->initiator, dir);
+		if (is_dir(dir))
+			r = write_auth(dir, iqn, acl, err, errlen);
+	}
+	globfree(&g);
+	return r;
 }
 
 int cairn_lio_acl_delete(enum cairn_fabric fabric, const char *wwn,
 			 const char *initiator, char *err, size_t errlen)
 {
 	char tpg[PATH_MAX], dir[PATH_MAX];
+	bool found = false;
+	glob_t g;
+	size_t i;
 	int r;
 
 	r = acl_path(fabric, wwn, initiator, tpg, dir, err, errlen);
+	if (!r)
+		r = target_tpgs(fabric, wwn, &g, err, errlen);
 	if (r)
 		return r;
-	if (!is_dir(dir)) {
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		acl_in(fabric, g.gl_pathv[i], initiator, dir);
+		if (!is_dir(dir))
+			continue;
+		found = true;
+		r = remove_acl(dir);
+		if (r)
+			seterr(err, errlen, "ACL %s of %s target %s: cannot remove: %s",
+			       initiator, fabric_dir(fabric), wwn, strerror(-r));
+	}
+	globfree(&g);
+	if (!r && !found) {
 		seterr(err, errlen, "ACL %s of %s target %s: no such ACL",
 		       initiator, fabric_dir(fabric), wwn);
-		return -ENOENT;
+		r = -ENOENT;
 	}
-	r = remove_acl(dir);
-	if (r)
-		seterr(err, errlen, "ACL %s of %s target %s: cannot remove: %s",
-		       initiator, fabric_dir(fabric), wwn, strerror(-r));
 	return r;
 }
 
 int cairn_lio_set_chap_required(const char *iqn, bool on,
 				char *err, size_t errlen)
 {
-	char tpg[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int r;
+
+	r = target_tpgs(CAIRN_FABRIC_ISCSI, iqn, &g, err, errlen);
+	if (r)
+		return r;
+	for (i = 0; !r && i < g.gl_pathc; i++) {
+		r = write_attr(g.gl_pathv[i], "attrib/authentication",
+			       on ? "1" : "0");
+		if (r)
+			seterr(err, errlen, "iscsi target %s: cannot set %s "
+			       "attrib/authentication=%d: %s", iqn,
+			       base_name(g.gl_pathv[i]), on, strerror(-r));
+	}
+	globfree(&g);
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * ALUA: one LUN identity on the two nodes of a pair
+ */
+
+#define ALUA_GROUP_PREFIX	"cairn_"
+
+/* core/<hba>/<backstore>/alua/cairn_<node>, after checking @node. */
+static int alua_group_path(const char *so, const char *backstore,
+			   const char *node, char *out, char *err,
+			   size_t errlen)
+{
+	if (!node || !cairn_valid_name(node)) {
+		seterr(err, errlen, "backstore %s: %s is not a node name "
+		       "(1-64 of A-Z a-z 0-9 . _ -)", backstore,
+		       node ? node : "(none)");
+		return -EINVAL;
+	}
+	pathf(out, "%s/alua/" ALUA_GROUP_PREFIX "%s", so, node);
+	return 0;
+}
+
+/* The backstore directory LUN @lun of tpgt_1 of @iqn links to. */
+static int lun_backstore(const char *iqn, uint32_t lun, char *so, char *err,
+			 size_t errlen)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
 	int r;
 
 	r = tpg_path(CAIRN_FABRIC_ISCSI, iqn, tpg, err, errlen);
 	if (r)
 		return r;
-	r = write_attr(tpg, "attrib/authentication", on ? "1" : "0");
+	pathf(dir, "%s/lun/lun_%u", tpg, lun);
+	r = link_target(dir, so);
 	if (r)
-		seterr(err, errlen, "iscsi target %s: cannot set attrib/authentication=%d: %s",
-		       iqn, on, strerror(-r));
+		seterr(err, errlen, "LUN %u of iscsi target %s: %s", lun, iqn,
+		       r == -ENOENT ? "no such LUN" : strerror(-r));
 	return r;
+}
+
+/*
+ * Target port group cairn_<node> with @id on backstore @so, implicit
+ * ALUA; 1 if it was made now, 0 if it was there with that id.
+ */
+static int alua_group_make(const char *so, const char *node, uint32_t id,
+			   char *err, size_t errlen)
+{
+	const char *bs = base_name(so);
+	char grp[PATH_MAX], val[16];
+	uint32_t cur;
+	int r;
+
+	r = alua_group_path(so, bs, node, grp, err, errlen);
+	if (r)
+		return r;
+	if (is_dir(grp)) {
+		r = read_attr_u32(grp, "tg_pt_gp_id", &cur);
+		if (r) {
+			seterr(err, errlen, "backstore %s: ALUA group %s: "
+			       "cannot read tg_pt_gp_id: %s", bs, base_name(grp),
+			       strerror(-r));
+			return r;
+		}
+		if (cur != id) {
+			seterr(err, errlen, "backstore %s: ALUA group %s has id %u, not %u "
+			       "(is the volume exported by another target with other nodes?)",
+			       bs, base_name(grp), cur, id);
+			return -EEXIST;
+		}
+		return 0;
+	}
+	if (mkdir(grp, 0755)) {
+		r = -errno;
+		seterr(err, errlen, "backstore %s: cannot create ALUA group %s: %s",
+		       bs, base_name(grp), strerror(-r));
+		return r;
+	}
+	snprintf(val, sizeof(val), "%u", id);
+	r = write_attr(grp, "tg_pt_gp_id", val);
+	if (r) {
+		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set tg_pt_gp_id %u%s: %s",
+		       bs, base_name(grp), id,
+		       r == -EINVAL ? " (another group of the backstore has it?)" : "",
+		       strerror(-r));
+		goto out_rmdir;
+	}
+	r = write_attr(grp, "alua_access_type", "1");
+	if (r) {
+		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set "
+		       "alua_access_type 1 (implicit): %s", bs, base_name(grp),
+		       strerror(-r));
+		goto out_rmdir;
+	}
+	return 1;
+
+out_rmdir:
+	rmdir(grp);
+	return r;
+}
+
+/* Remove the target port groups of a backstore (not default_tg_pt_gp). */
+static int alua_groups_remove(const char *so)
+{
+	struct dirent **names;
+	char dir[PATH_MAX], path[PATH_MAX];
+	int i, n, r = 0;
+
+	pathf(dir, "%s/alua", so);
+	if (!is_dir(dir))
+		return 0;
+	n = read_names(dir, &names);
+	if (n < 0)
+		return n;
+	for (i = 0; !r && i < n; i++) {
+		if (!strcmp(names[i]->d_name, "default_tg_pt_gp"))
+			continue;
+		pathf(path, "%s/%s", dir, names[i]->d_name);
+		if (is_dir(path) && rmdir(path))
+			r = -errno;
+	}
+	free_names(names, n);
+	return r;
+}
+
+int cairn_lio_alua_attach(const char *iqn, uint32_t lun,
+			  const char *const nodes[CAIRN_ALUA_NODES],
+			  char *err, size_t errlen)
+{
+	char so[PATH_MAX], tpg[PATH_MAX], dir[PATH_MAX], group[80], cur[512];
+	unsigned int i, made = 0;
+	int r;
+
+	r = lun_backstore(iqn, lun, so, err, errlen);
+	if (r)
+		return r;
+	if (!strcmp(nodes[0], nodes[1])) {
+		seterr(err, errlen, "iscsi target %s: the two nodes are both %s",
+		       iqn, nodes[0]);
+		return -EINVAL;
+	}
+	for (i = 0; i < CAIRN_ALUA_NODES; i++) {
+		r = tpg_path_tag(CAIRN_FABRIC_ISCSI, iqn, i + 1, tpg, err,
+				 errlen);
+		if (r)
+			return r;
+		pathf(dir, "%s/lun/lun_%u", tpg, lun);
+		if (!is_dir(dir)) {
+			seterr(err, errlen, "LUN %u of iscsi target %s: not in tpgt_%u",
+			       lun, iqn, i + 1);
+			return -ENOENT;
+		}
+		r = alua_group_make(so, nodes[i], i + 1, err, errlen);
+		if (r < 0)
+			return r;
+		made += r;
+		snprintf(group, sizeof(group), ALUA_GROUP_PREFIX "%s", nodes[i]);
+		/* "TG Port Alias: <group>\n...": in it already, leave it. */
+		if (!read_attr(dir, "alua_tg_pt_gp", cur, sizeof(cur)) &&
+		    !strncmp(cur, "TG Port Alias: ", 15) &&
+		    !strncmp(cur + 15, group, strlen(group)) &&
+		    cur[15 + strlen(group)] == '\n')
+			continue;
+		r = write_attr(dir, "alua_tg_pt_gp", group);
+		if (r) {
+			seterr(err, errlen, "LUN %u of iscsi target %s: cannot put tpgt_%u "
+			       "into ALUA group %s: %s", lun, iqn, i + 1, group,
+			       strerror(-r));
+			return r;
+		}
+	}
+	return made ? 1 : 0;
+}
+
+/* The backstore directory of @backstore and its group of @node. */
+static int alua_group(const char *backstore, const char *node, char *grp,
+		      char *err, size_t errlen)
+{
+	char so[PATH_MAX];
+	int r;
+
+	if (!valid_backstore_name(backstore, err, errlen))
+		return -EINVAL;
+	if (find_backstore(backstore, so)) {
+		seterr(err, errlen, "backstore %s: no such backstore", backstore);
+		return -ENOENT;
+	}
+	r = alua_group_path(so, backstore, node, grp, err, errlen);
+	if (r)
+		return r;
+	if (!is_dir(grp)) {
+		seterr(err, errlen, "backstore %s: no ALUA group %s", backstore,
+		       base_name(grp));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int cairn_lio_alua_set_state(const char *backstore, const char *node,
+			     int state, char *err, size_t errlen)
+{
+	char grp[PATH_MAX], val[16];
+	uint32_t cur;
+	int r;
+
+	if (state != CAIRN_ALUA_OPTIMIZED && state != CAIRN_ALUA_STANDBY &&
+	    state != CAIRN_ALUA_UNAVAILABLE) {
+		seterr(err, errlen, "backstore %s: ALUA state %d is not one Cairn sets",
+		       backstore, state);
+		return -EINVAL;
+	}
+	r = alua_group(backstore, node, grp, err, errlen);
+	if (r)
+		return r;
+	/*
+	 * LIO goes through "transitioning" and queues a unit attention for
+	 * every write, even of the state the group is in: skip those.
+	 */
+	if (!read_attr_u32(grp, "alua_access_state", &cur) &&
+	    cur == (uint32_t)state)
+		return 0;
+	snprintf(val, sizeof(val), "%d", state);
+	r = write_attr(grp, "alua_access_state", val);
+	if (r)
+		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set the state %s: %s",
+		       backstore, base_name(grp), cairn_alua_state_name(state),
+		       strerror(-r));
+	return r;
+}
+
+int cairn_lio_alua_get(const char *backstore, const char *node, uint32_t *id,
+		       int *state, char *err, size_t errlen)
+{
+	char grp[PATH_MAX];
+	uint32_t v;
+	int r;
+
+	r = alua_group(backstore, node, grp, err, errlen);
+	if (r)
+		return r;
+	r = read_attr_u32(grp, "tg_pt_gp_id", id);
+	if (!r)
+		r = read_attr_u32(grp, "alua_access_state", &v);
+	if (r) {
+		seterr(err, errlen, "backstore %s: ALUA group %s: cannot read it: %s",
+		       backstore, base_name(grp), strerror(-r));
+		return r;
+	}
+	*state = v;
+	return 0;
+}
+
+int cairn_lio_lun_rtpi(enum cairn_fabric fabric, const char *wwn,
+		       unsigned int tag, uint32_t lun, uint32_t *rtpi)
+{
+	char tpg[PATH_MAX], dir[PATH_MAX];
+	int r;
+
+	r = tpg_path_tag(fabric, wwn, tag, tpg, NULL, 0);
+	if (r)
+		return r;
+	pathf(dir, "%s/lun/lun_%u/statistics/scsi_tgt_port", tpg, lun);
+	return read_attr_u32(dir, "indx", rtpi);
+}
+
+const char *cairn_alua_state_name(int state)
+{
+	switch (state) {
+	case CAIRN_ALUA_OPTIMIZED:
+		return "active/optimized";
+	case CAIRN_ALUA_NONOPTIMIZED:
+		return "active/non-optimized";
+	case CAIRN_ALUA_STANDBY:
+		return "standby";
+	case CAIRN_ALUA_UNAVAILABLE:
+		return "unavailable";
+	case CAIRN_ALUA_OFFLINE:
+		return "offline";
+	case CAIRN_ALUA_TRANSITION:
+		return "transitioning";
+	}
+	return "unknown";
 }

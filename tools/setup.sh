@@ -28,6 +28,7 @@ packages=(
 	qemu-system-x86 qemu-utils qemu-block-extra busybox-static
 	iproute2 iputils-ping netcat-openbsd util-linux e2fsprogs xfsprogs
 	dmsetup fio sg3-utils libiscsi-bin open-iscsi targetcli-fb dbus
+	multipath-tools
 	# peers for side-by-side benchmarks
 	lvm2 thin-provisioning-tools drbd-utils
 )

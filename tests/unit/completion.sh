@@ -74,7 +74,7 @@ expect "cairnctl /pools cr" create
 expect "cairnctl /pools create " name= devices= chunk_size= threshold= nospace= nospace_timeout=
 expect "cairnctl /pools create name=p0 ch" chunk_size=
 expect "cairnctl /volumes create name=v1 " name= pool= size=
-expect "cairnctl /iscsi create " wwn=
+expect "cairnctl /iscsi create " wwn= nodes=
 expect "cairnctl /loopback del" delete
 
 # Block devices: after "=" (readline replaces the value only) and after

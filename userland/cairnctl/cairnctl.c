@@ -1189,6 +1189,28 @@ static void comp_values(const struct command *cmd, const struct param *p,
 		comp_devices(pfx, val, !strcmp(p->key, "devices"));
 		return;
 	}
+	/* alua primary=: the target's nodes, or none. */
+	if (!strcmp(p->key, "primary") && d == 2 && !strcmp(comp[0], "iscsi")) {
+		const struct cairn_cfg_target *t;
+		struct cairn_config *cfg;
+		const char *cand[3];
+
+		if (cfg_get(shell_ctx, &cfg))
+			return;
+		t = cairn_config_target(cfg, CAIRN_FABRIC_ISCSI, comp[1]);
+		if (!t || !t->nodes[0][0])
+			return;
+		cand[0] = t->nodes[0];
+		cand[1] = t->nodes[1];
+		cand[2] = "none";
+		for (i = 0; i < ARRAY_SIZE(cand); i++) {
+			if (strncmp(cand[i], val, strlen(val)))
+				continue;
+			snprintf(buf, sizeof(buf), "%s%s", pfx, cand[i]);
+			comp_add(buf);
+		}
+		return;
+	}
 	if (!strcmp(p->key, "pool") || !strcmp(p->key, "volume") ||
 	    !strcmp(p->key, "peer")) {
 		snprintf(node[0], sizeof(node[0]), "%ss", p->key);

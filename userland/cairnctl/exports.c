@@ -25,6 +25,7 @@
 #include <sys/random.h>
 
 #include "cairnctl.h"
+#include "uapi/cairn_nl.h"
 
 #define MAX_LUN 255
 #define DEFAULT_PORT 3260
@@ -80,6 +81,18 @@ const char *volume_export(struct ctx *c, const char *volume, char *buf,
 		}
 	}
 	return NULL;
+}
+
+/* The tag of this node's TPG: 1, or 2 for the second node of a pair. */
+static unsigned int local_tag(struct ctx *c, const struct cairn_cfg_target *t)
+{
+	struct cairn_config *cfg;
+	int self;
+
+	if (cfg_get(c, &cfg))
+		return 1;
+	self = cairn_alua_self(cfg, t);
+	return self < 0 ? 1 : self + 1;
 }
 
 static bool has_chap(const struct cairn_cfg_target *t)
@@ -157,6 +170,68 @@ static int acls_children(const struct cairn_cfg_target *t, struct child **out)
 	return *out ? 0 : err_msg("out of memory");
 }
 
+/* The ports of a paired target's LUNs; NULL, after a message, on ENOMEM. */
+static struct cairn_alua_port *alua_ports(struct ctx *c,
+					  const struct cairn_cfg_target *t,
+					  int *n)
+{
+	struct cairn_alua_port *ports;
+	struct cairn_config *cfg;
+
+	if (cfg_get(c, &cfg))
+		return NULL;
+	ports = calloc(CAIRN_ALUA_NODES * t->nr_luns + 1, sizeof(*ports));
+	if (!ports) {
+		err_msg("out of memory");
+		return NULL;
+	}
+	*n = cairn_alua_get(cfg, t, ports);
+	return ports;
+}
+
+/* "group 1 active/optimized, relative port 1" */
+static void port_text(const struct cairn_alua_port *p, char *buf, size_t len)
+{
+	char rtpi[32] = "no port";
+
+	if (p->rtpi >= 0)
+		snprintf(rtpi, sizeof(rtpi), "relative port %d", p->rtpi);
+	if (p->group_id < 0)
+		snprintf(buf, len, "no group cairn_%s, %s", p->node, rtpi);
+	else
+		snprintf(buf, len, "group %d %s, %s", p->group_id,
+			 cairn_alua_state_name(p->state), rtpi);
+}
+
+/* /iscsi/<iqn>/alua: one child per node, its TPG and its ports' states. */
+static int alua_children(struct ctx *c, const struct cairn_cfg_target *t,
+			 struct child **out)
+{
+	struct cairn_alua_port *ports;
+	char sum[320], one[96];
+	unsigned int k, n = 0;
+	int i, np = 0, r = 0;
+	size_t o;
+
+	ports = alua_ports(c, t, &np);
+	if (!ports)
+		return 1;
+	for (k = 0; k < CAIRN_ALUA_NODES && !r; k++) {
+		o = snprintf(sum, sizeof(sum), "tpgt_%u%s", k + 1,
+			     local_tag(c, t) == k + 1 ? ", this node" : "");
+		for (i = 0; i < np; i++) {
+			if (ports[i].tag != k + 1)
+				continue;
+			port_text(&ports[i], one, sizeof(one));
+			o += snprintf(sum + o, o < sizeof(sum) ? sizeof(sum) - o : 0,
+				      "; lun%u: %s", ports[i].lun, one);
+		}
+		r = add(out, &n, t->nodes[k], "%s", sum);
+	}
+	free(ports);
+	return r;
+}
+
 /*
  * /fc: the FCoE ports of this node, exported or not, and the targets of
  * the configuration whose port is not there (yet).
@@ -227,8 +302,11 @@ int exports_children(struct ctx *c, comp_t *comp,
 			t = &cfg->targets[i];
 			if (t->fabric != f)
 				continue;
-			r = add(out, &n, t->wwn, "%u LUN%s%s", t->nr_luns,
-				t->nr_luns == 1 ? "" : "s", live(f, t->wwn));
+			r = add(out, &n, t->wwn, "%u LUN%s%s%s%s%s%s", t->nr_luns,
+				t->nr_luns == 1 ? "" : "s",
+				t->nodes[0][0] ? ", nodes " : "", t->nodes[0],
+				t->nodes[0][0] ? "," : "", t->nodes[1],
+				live(f, t->wwn));
 		}
 		if (!n && !r)
 			*out = calloc(1, sizeof(**out));
@@ -260,10 +338,18 @@ int exports_children(struct ctx *c, comp_t *comp,
 			return acls_children(t, out);
 		return 0;
 	}
-	if (depth == 2)
-		return add(out, &n, "tpg1", "%s%s",
-			   has_chap(t) ? "CHAP required" : "no CHAP",
-			   live(f, t->wwn));
+	if (depth == 2) {
+		r = add(out, &n, "tpg1", "%s%s",
+			has_chap(t) ? "CHAP required" : "no CHAP",
+			live(f, t->wwn));
+		if (!r && t->nodes[0][0])
+			r = add(out, &n, "alua", "nodes %s (tpgt_1), %s (tpgt_2); "
+				"this node's TPG is tpgt_%u", t->nodes[0],
+				t->nodes[1], local_tag(c, t));
+		return r;
+	}
+	if (depth == 3 && !strcmp(comp[2], "alua") && t->nodes[0][0])
+		return alua_children(c, t, out);
 	if (depth == 3 && !strcmp(comp[2], "tpg1")) {
 		r = add(out, &n, "acls", "%u ACL%s", t->nr_acls,
 			t->nr_acls == 1 ? "" : "s");
@@ -296,18 +382,66 @@ int exports_children(struct ctx *c, comp_t *comp,
 
 /* ---- targets ---- */
 
+/*
+ * nodes=A,B: the two nodes that serve an iSCSI target, this node one of
+ * them, into @nodes; 0 when not given, or EXIT_USAGE after the message.
+ */
+static int nodes_arg(struct ctx *c, struct cairn_config *cfg,
+		     char nodes[CAIRN_ALUA_NODES][CAIRN_NAME_LEN], bool *given)
+{
+	const char *v = arg(c, "nodes"), *list[CAIRN_ALUA_NODES], *why, *comma;
+	char self[CAIRN_NAME_LEN];
+	size_t n;
+
+	*given = false;
+	if (!v)
+		return 0;
+	comma = strchr(v, ',');
+	if (!comma || strchr(comma + 1, ','))
+		return err_usage("nodes: '%s' is not two node names separated by a comma "
+				 "(nodes=node-a,node-b)", v);
+	n = comma - v;
+	if (n >= CAIRN_NAME_LEN || strlen(comma + 1) >= CAIRN_NAME_LEN)
+		return err_usage("nodes: a node name is 1-64 of A-Z a-z 0-9 . _ -");
+	snprintf(nodes[0], CAIRN_NAME_LEN, "%.*s", (int)n, v);
+	snprintf(nodes[1], CAIRN_NAME_LEN, "%s", comma + 1);
+	list[0] = nodes[0];
+	list[1] = nodes[1];
+	cairn_config_node(cfg, self, sizeof(self));
+	why = cairn_alua_nodes_problem(list, self);
+	if (why)
+		return err_usage("nodes: %s,%s: %s%s%s%s", nodes[0], nodes[1], why,
+				 strstr(why, "this node") ? " (this node is " : "",
+				 strstr(why, "this node") ? self : "",
+				 strstr(why, "this node") ? ")" : "");
+	*given = true;
+	return 0;
+}
+
 static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 {
+	char nodes[CAIRN_ALUA_NODES][CAIRN_NAME_LEN] = { "", "" };
 	struct cairn_cfg_target *t;
 	struct cairn_cfg_portal *p;
 	struct cairn_config *cfg;
+	unsigned int tag = 1;
 	char err[512];
+	bool pair;
 	int r;
 
 	if (cfg_get(c, &cfg))
 		return 1;
 	if (!cairn_lio_valid_wwn(f, wwn, err, sizeof(err)))
 		return err_usage("%s", err);
+	r = nodes_arg(c, cfg, nodes, &pair);
+	if (r)
+		return r;
+	if (pair) {
+		char self[CAIRN_NAME_LEN];
+
+		cairn_config_node(cfg, self, sizeof(self));
+		tag = strcmp(nodes[0], self) ? 2 : 1;
+	}
 	if (cairn_config_target(cfg, f, wwn))
 		return err_msg("%s target %s already exists", fabric_name(f), wwn);
 	/* LIO only: a target needs no pool, nor cairn.ko. */
@@ -316,12 +450,13 @@ static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 	if (cairn_lio_target_exists(f, wwn) > 0)
 		return err_msg("%s target %s already exists in LIO (made by another tool)",
 			       fabric_name(f), wwn);
-	r = cairn_lio_target_create(f, wwn, err, sizeof(err));
+	r = pair ? cairn_lio_target_create_pair(wwn, err, sizeof(err)) :
+	    cairn_lio_target_create(f, wwn, err, sizeof(err));
 	if (!r && f == CAIRN_FABRIC_ISCSI)
-		r = cairn_lio_portal_create(wwn, "0.0.0.0", DEFAULT_PORT, err,
-					    sizeof(err));
+		r = cairn_lio_tpg_portal_create(wwn, tag, "0.0.0.0", DEFAULT_PORT,
+						err, sizeof(err));
 	if (!r)
-		r = cairn_lio_target_enable(f, wwn, true, err, sizeof(err));
+		r = cairn_lio_tpg_enable(f, wwn, tag, true, err, sizeof(err));
 	if (r) {
 		char err2[256];
 
@@ -333,15 +468,22 @@ static int target_create(struct ctx *c, enum cairn_fabric f, const char *wwn)
 		return err_msg("out of memory");
 	t->fabric = f;
 	snprintf(t->wwn, sizeof(t->wwn), "%s", wwn);
+	memcpy(t->nodes, nodes, sizeof(t->nodes));
 	if (f == CAIRN_FABRIC_ISCSI) {
 		p = cairn_config_add_portal(t);
 		if (!p)
 			return err_msg("out of memory");
 		snprintf(p->ip, sizeof(p->ip), "0.0.0.0");
 		p->port = DEFAULT_PORT;
-		printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; "
-		       "no ACLs yet, so no initiator can log in).\n",
-		       wwn, DEFAULT_PORT);
+		if (pair)
+			printf("Created iSCSI target %s for nodes %s (tpgt_1) and %s (tpgt_2); "
+			       "this node's tpgt_%u has portal 0.0.0.0:%u "
+			       "(no ACLs yet, so no initiator can log in).\n",
+			       wwn, nodes[0], nodes[1], tag, DEFAULT_PORT);
+		else
+			printf("Created iSCSI target %s (tpg1, portal 0.0.0.0:%u; "
+			       "no ACLs yet, so no initiator can log in).\n",
+			       wwn, DEFAULT_PORT);
 	} else if (f == CAIRN_FABRIC_FC) {
 		printf("Created FC target %s (no ACLs yet, so no initiator can log in).\n",
 		       wwn);
@@ -531,6 +673,83 @@ static int ensure_backstore(struct ctx *c, const struct cairn_volume_desc *v)
 	return 0;
 }
 
+/*
+ * A volume exported by a target with nodes has no other export: LIO
+ * numbers a backstore's ports in the order they are made, and a port of
+ * another target would shift them on one node and not on the other.
+ */
+static int pair_export_check(struct ctx *c, const struct cairn_cfg_target *t,
+			     const char *volume)
+{
+	struct cairn_config *cfg;
+	unsigned int i, j;
+
+	if (cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	for (i = 0; i < cfg->nr_targets; i++) {
+		const struct cairn_cfg_target *u = &cfg->targets[i];
+
+		if (u == t || (!t->nodes[0][0] && !u->nodes[0][0]))
+			continue;
+		for (j = 0; j < u->nr_luns; j++)
+			if (!strcmp(u->luns[j].volume, volume))
+				return err_msg("%s: volume %s is LUN %u of %s target %s; a volume "
+					       "of a target with nodes has no other export "
+					       "(its port ids would differ between the nodes); "
+					       "nothing changed", t->wwn, volume,
+					       u->luns[j].lun, fabric_name(u->fabric),
+					       u->wwn);
+	}
+	return 0;
+}
+
+/*
+ * The new LUN's ports into their nodes' ALUA groups.  Groups made now get
+ * the volume's role: this node's group active/optimized when the volume
+ * is primary or not mirrored, standby when secondary; the peer's the
+ * opposite.  A port id other than the TPG's tag is worth a warning.
+ */
+static int pair_attach(struct ctx *c, const struct cairn_cfg_target *t,
+		       uint32_t lun, const struct cairn_volume_desc *v)
+{
+	const char *nodes[CAIRN_ALUA_NODES] = { t->nodes[0], t->nodes[1] };
+	struct cairn_config *cfg;
+	uint32_t rtpi;
+	unsigned int k, prim;
+	char err[512];
+	int r, self;
+
+	if (cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	self = cairn_alua_self(cfg, t);
+	if (self < 0)
+		return err_msg("%s: this node is not one of its nodes (%s, %s)",
+			       t->wwn, t->nodes[0], t->nodes[1]);
+	r = cairn_lio_alua_attach(t->wwn, lun, nodes, err, sizeof(err));
+	if (r < 0)
+		return err_msg("%s", err);
+	if (r > 0) {
+		prim = self;
+		if (v->mirror.mirrored && v->mirror.role == CAIRN_ROLE_SECONDARY)
+			prim = !self;
+		r = cairn_lio_alua_set_state(v->name, nodes[!prim],
+					     CAIRN_ALUA_STANDBY, err, sizeof(err));
+		if (!r)
+			r = cairn_lio_alua_set_state(v->name, nodes[prim],
+						     CAIRN_ALUA_OPTIMIZED, err,
+						     sizeof(err));
+		if (r)
+			return err_msg("%s", err);
+	}
+	for (k = 0; k < CAIRN_ALUA_NODES; k++)
+		if (!cairn_lio_lun_rtpi(CAIRN_FABRIC_ISCSI, t->wwn, k + 1, lun,
+					&rtpi) && rtpi != k + 1)
+			err_msg("warning: %s: LUN %u: the port of tpgt_%u is relative port %u, "
+				"not %u (its backstore had other ports): the nodes' port ids differ",
+				t->wwn, lun, k + 1, rtpi, k + 1);
+	return 0;
+}
+
 static int luns_create(struct ctx *c)
 {
 	struct cairn_cfg_target *t = path_target(c);
@@ -565,6 +784,9 @@ static int luns_create(struct ctx *c)
 			return err_msg("%s: volume %s is already LUN %u "
 				       "(lun%u); nothing changed", t->wwn,
 				       v.name, t->luns[i].lun, t->luns[i].lun);
+	r = pair_export_check(c, t, v.name);
+	if (r)
+		return r;
 	if (cairn_lio_target_exists(f, t->wwn) <= 0)
 		return err_msg("%s target %s is not in the kernel: run restoreconfig",
 			       fabric_name(f), t->wwn);
@@ -575,6 +797,15 @@ static int luns_create(struct ctx *c)
 		if (made)
 			release_backstore(c, v.name);
 		return err_msg("%s", err);
+	}
+	if (t->nodes[0][0]) {
+		r = pair_attach(c, t, lun, &v);
+		if (r) {
+			cairn_lio_lun_delete(f, t->wwn, lun, err, sizeof(err));
+			if (made)
+				release_backstore(c, v.name);
+			return r;
+		}
 	}
 	l = cairn_config_add_lun(t);
 	if (!l)
@@ -937,7 +1168,8 @@ static int portals_create(struct ctx *c)
 		return r;
 	if (find_portal(t, ip, port))
 		return err_msg("%s: portal %s:%u already exists", t->wwn, ip, port);
-	if (cairn_lio_portal_create(t->wwn, ip, port, err, sizeof(err)))
+	if (cairn_lio_tpg_portal_create(t->wwn, local_tag(c, t), ip, port, err,
+					sizeof(err)))
 		return err_msg("%s", err);
 	p = cairn_config_add_portal(t);
 	if (!p)
@@ -964,10 +1196,105 @@ static int portals_delete(struct ctx *c)
 	p = find_portal(t, ip, port);
 	if (!p)
 		return err_msg("%s: no portal %s:%u", t->wwn, ip, port);
-	if (cairn_lio_portal_delete(t->wwn, ip, port, err, sizeof(err)))
+	if (cairn_lio_tpg_portal_delete(t->wwn, local_tag(c, t), ip, port, err,
+					sizeof(err)))
 		return err_msg("%s", err);
 	cairn_config_del_portal(t, p);
 	printf("Deleted portal %s:%u from %s.\n", ip, port, t->wwn);
+	return 0;
+}
+
+/* ---- ALUA of a target served by two nodes ---- */
+
+static int alua_show(struct ctx *c, const struct cairn_cfg_target *t)
+{
+	struct cairn_alua_port *ports;
+	struct json_object *arr, *o;
+	char text[96];
+	int i, np = 0;
+
+	ports = alua_ports(c, t, &np);
+	if (!ports)
+		return EXIT_REFUSED;
+	arr = c->json ? json_object_new_array() : NULL;
+	for (i = 0; i < np; i++) {
+		const struct cairn_alua_port *p = &ports[i];
+
+		if (!arr) {
+			port_text(p, text, sizeof(text));
+			printf("lun%u %s %s tpgt_%u%s: %s\n", p->lun, p->volume,
+			       p->node, p->tag, p->local ? " (this node)" : "",
+			       text);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "lun", json_object_new_int(p->lun));
+		json_object_object_add(o, "volume", json_object_new_string(p->volume));
+		json_object_object_add(o, "node", json_object_new_string(p->node));
+		json_object_object_add(o, "tpgt", json_object_new_int(p->tag));
+		json_object_object_add(o, "local", json_object_new_boolean(p->local));
+		json_object_object_add(o, "group_id", json_object_new_int(p->group_id));
+		json_object_object_add(o, "state", json_object_new_string(p->state < 0 ?
+				       "" : cairn_alua_state_name(p->state)));
+		json_object_object_add(o, "rtpi", json_object_new_int(p->rtpi));
+		json_object_array_add(arr, o);
+	}
+	if (arr)
+		print_json(arr);
+	free(ports);
+	return 0;
+}
+
+/*
+ * alua [primary=NODE|none]: show the ALUA state of each port of the
+ * target's LUNs, or set it by hand as cairnd does on failover (the state
+ * is not saved: cairnd and restore decide it from the mirror's roles).
+ */
+static int target_alua(struct ctx *c)
+{
+	struct cairn_cfg_target *t = path_target(c);
+	const char *prim = arg(c, "primary");
+	struct cairn_config *cfg;
+	char err[512];
+	unsigned int i, j;
+	int r;
+
+	if (!t || cfg_get(c, &cfg))
+		return EXIT_REFUSED;
+	if (!t->nodes[0][0])
+		return err_msg("%s: a target without nodes has no ALUA groups "
+			       "(iscsi create ... nodes=A,B)", t->wwn);
+	if (!prim)
+		return alua_show(c, t);
+	if (!strcmp(prim, "none"))
+		prim = NULL;
+	else if (strcmp(prim, t->nodes[0]) && strcmp(prim, t->nodes[1]))
+		return err_usage("primary: %s is not one of the nodes of %s (%s, %s), nor none",
+				 prim, t->wwn, t->nodes[0], t->nodes[1]);
+	/* Every volume checked before the first is changed. */
+	for (i = 0; i < t->nr_luns; i++) {
+		uint32_t id;
+		int state;
+
+		for (j = 0; j < CAIRN_ALUA_NODES; j++)
+			if (cairn_lio_alua_get(t->luns[i].volume, t->nodes[j], &id,
+					       &state, err, sizeof(err)))
+				return err_msg("%s; nothing changed", err);
+	}
+	for (i = 0; i < t->nr_luns; i++) {
+		r = cairn_alua_set(cfg, NULL, t->luns[i].volume, prim, err,
+				   sizeof(err));
+		if (r < 0)
+			return err_msg("%s", err);
+	}
+	if (prim)
+		printf("ALUA of %s: %s active/optimized, %s standby (%u LUN%s).\n",
+		       t->wwn, prim, strcmp(prim, t->nodes[0]) ? t->nodes[0] :
+		       t->nodes[1], t->nr_luns, t->nr_luns == 1 ? "" : "s");
+	else
+		printf("ALUA of %s: %s and %s unavailable (%u LUN%s).\n", t->wwn,
+		       t->nodes[0], t->nodes[1], t->nr_luns,
+		       t->nr_luns == 1 ? "" : "s");
 	return 0;
 }
 
@@ -975,7 +1302,14 @@ const struct command export_commands[] = {
 	{ "/iscsi", "create", iscsi_create,
 	  "make an iSCSI target with tpg1 and a portal on 0.0.0.0:3260",
 	  { { "wwn", "the target's iSCSI name (iqn.YYYY-MM.domain:name)",
-	      P_REQUIRED | P_POSITIONAL } }, C_CHANGES },
+	      P_REQUIRED | P_POSITIONAL },
+	    { "nodes", "NODE1,NODE2: served by two nodes (this one among them) "
+	      "as one LU over ALUA; the same order on both" } }, C_CHANGES },
+	{ "/iscsi/*", "alua", target_alua,
+	  "show the ALUA group and state of each port of a target with nodes, "
+	  "or set them by hand as a failover does (not saved)",
+	  { { "primary", "NODE: its group active/optimized, the other standby; "
+	      "none: both unavailable (fenced)" } } },
 	{ "/iscsi", "delete", iscsi_delete,
 	  "remove an iSCSI target with its LUNs, ACLs and portals",
 	  { { "wwn", "the target", P_REQUIRED | P_POSITIONAL } }, C_CHANGES },

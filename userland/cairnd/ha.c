@@ -46,6 +46,10 @@
  *              a volume the kernel has as primary is demoted (the peer or
  *              the witness said the peer is primary).
  *
+ * LIO follows (cairn_alua_set(), for the targets both nodes serve): the
+ * primary's target port group active/optimized and the other standby;
+ * both unavailable on a fenced node.  After a reload they are set again.
+ *
  * UPTODATE (the peer is in sync again: the witness may vote for it) is
  * sent only after the kernel was told ALONE 0 and a fresh look at the
  * kernel still shows the peer in sync: a write acknowledged alone in
@@ -105,6 +109,9 @@ struct hpeer {
 	int keylen;			/* < 0: the secret could not be read */
 };
 
+/* What LIO was told of a volume's paired targets (cairn_alua_set()). */
+enum ha_alua { ALUA_UNKNOWN, ALUA_SELF, ALUA_PEER, ALUA_NONE };
+
 struct hvol {
 	char pool[CAIRN_NAME_LEN];
 	char name[CAIRN_NAME_LEN];
@@ -117,6 +124,7 @@ struct hvol {
 	enum cairn_q_state shown;	/* the state last reported */
 	uint64_t since;			/* ... since then (wall clock, ms) */
 	uint64_t pushed_until;		/* the lease the kernel was given */
+	enum ha_alua alua;
 	uint64_t retry;			/* no kernel action before */
 	uint64_t failover_at;		/* wall clock, ms; 0 = never */
 	unsigned long rx_peer, rx_witness, tx;	/* datagrams */
@@ -256,8 +264,10 @@ static void ha_load(void)
 		syslog(LOG_ERR, "heartbeat: the witness %s is not a peer", ha.wname);
 		ha.wname[0] = '\0';
 	}
-	for (i = 0; i < ha.nr_vols; i++)
+	for (i = 0; i < ha.nr_vols; i++) {
 		ha.vols[i].q.t = ha.t;
+		ha.vols[i].alua = ALUA_UNKNOWN;	/* exports may have changed */
+	}
 }
 
 /* ---- sending ---- */
@@ -388,6 +398,35 @@ static int set_role(struct hvol *v, uint32_t role)
 	return r;
 }
 
+/*
+ * The ALUA states of the volume's targets served by both nodes: this
+ * node's port group active/optimized (@want ALUA_SELF), the peer's
+ * (ALUA_PEER: this one standby), or both unavailable (ALUA_NONE: fenced).
+ */
+static void set_alua(struct hvol *v, enum ha_alua want)
+{
+	const char *primary = want == ALUA_SELF ? ha.self :
+			      want == ALUA_PEER ? v->peer : NULL;
+	struct cairn_config *cfg;
+	char err[400] = "";
+	int r;
+
+	if (v->alua == want)
+		return;
+	rcu_read_lock();
+	cfg = rcu_dereference(cfg_rcu);
+	r = cfg ? cairn_alua_set(cfg, v->pool, v->name, primary, err,
+				 sizeof(err)) : 0;
+	rcu_read_unlock();
+	if (r) {
+		syslog(LOG_ERR, "volume %s/%s: ALUA: %s", v->pool, v->name, err);
+		return;
+	}
+	syslog(LOG_INFO, "volume %s/%s: ALUA: %s", v->pool, v->name,
+	       primary ? primary : "no node serves");
+	v->alua = want;
+}
+
 static void node_apply(struct hvol *v)
 {
 	uint64_t now = hb_now();
@@ -416,15 +455,20 @@ static void node_apply(struct hvol *v)
 			if (set_role(v, CAIRN_ROLE_PRIMARY))
 				v->retry = now + HA_RETRY_MS;
 		}
+		if (v->d.mirror.role == CAIRN_ROLE_PRIMARY)
+			set_alua(v, ALUA_SELF);
 		break;
 	case CAIRN_QS_FENCED:
 		if (kprimary && !v->d.mirror.lease &&
 		    cairn_nl_mirror_quorum(ha.nl, v->pool, v->name, 100, 0, &v->d))
 			v->retry = now + HA_RETRY_MS;
+		set_alua(v, ALUA_NONE);
 		break;
 	default:
 		if (kprimary && set_role(v, CAIRN_ROLE_SECONDARY))
 			v->retry = now + HA_RETRY_MS;
+		if (v->d.mirror.role == CAIRN_ROLE_SECONDARY)
+			set_alua(v, ALUA_PEER);
 		break;
 	}
 }

@@ -31,6 +31,13 @@
  * volumes (userland/cairnd/ha.c): "witness" names one of "peers", the
  * interval and timeout are optional (defaults 1000 and 5000 ms).
  *
+ * An iSCSI target served by two nodes (one LUN identity over implicit
+ * ALUA, see cairn_alua_set()) has "nodes": [ "node-a", "node-b" ]: two
+ * distinct node names, this node one of them; the order gives node i
+ * tpgt_<i+1> and target port group id i + 1 on both nodes, so it must be
+ * the same in both nodes' files.  Without "nodes" the target has tpgt_1
+ * alone.
+ *
  * A mirrored volume has "mirror": { "peer": "node-b", "role": "primary" }
  * (or "secondary"), naming one of "peers".  "node" (this node's name for
  * its peers; default the host name), "port" (where cairnd listens for its
@@ -843,11 +850,44 @@ static int load_portals(struct loader *l, const char *parent,
 	return r;
 }
 
+/*
+ * "nodes": the two nodes that serve an iSCSI target (ALUA), distinct valid
+ * names.  Whether this node is one of them is restore's to check: the
+ * node's name may come from the host name.
+ */
+static int load_nodes(struct loader *l, const char *parent,
+		      struct json_object *o, struct cairn_cfg_target *t)
+{
+	const char *nodes[CAIRN_ALUA_NODES], *why;
+	struct json_object *arr;
+	char me[320];
+	size_t i, n;
+	int r;
+
+	r = get_array(l, parent, o, "nodes", &arr, &n);
+	if (r || !arr)
+		return r;
+	if (n != CAIRN_ALUA_NODES)
+		return bad(l, "%zu nodes: a target has two nodes or no \"nodes\"", n);
+	for (i = 0; !r && i < n; i++) {
+		snprintf(me, sizeof(me), "%s.nodes", parent);
+		at(l, me, NULL, i);
+		r = get_string(l, json_object_array_get_idx(arr, i), t->nodes[i],
+			       sizeof(t->nodes[i]), false);
+		nodes[i] = t->nodes[i];
+	}
+	if (r)
+		return r;
+	at(l, parent, "nodes", 0);
+	why = cairn_alua_nodes_problem(nodes, NULL);
+	return why ? bad(l, "%s", why) : 0;
+}
+
 static int load_targets(struct loader *l, struct json_object *top,
 			struct cairn_config *cfg, enum cairn_fabric fabric)
 {
 	static const char *const iscsi_keys[] = {
-		"wwn", "portals", "luns", "acls", NULL
+		"wwn", "portals", "luns", "acls", "nodes", NULL
 	};
 	static const char *const loop_keys[] = { "wwn", "luns", NULL };
 	static const char *const fc_keys[] = { "wwn", "luns", "acls", NULL };
@@ -884,6 +924,8 @@ static int load_targets(struct loader *l, struct json_object *top,
 			r = load_portals(l, me, e, t);
 		if (!r && fabric != CAIRN_FABRIC_LOOPBACK)
 			r = load_acls(l, me, e, t);
+		if (!r && fabric == CAIRN_FABRIC_ISCSI)
+			r = load_nodes(l, me, e, t);
 	}
 	return r;
 }
@@ -1040,6 +1082,12 @@ static struct json_object *target_json(const struct cairn_cfg_target *t)
 		json_object_object_add(o, "portals", arr);
 	}
 	json_object_object_add(o, "luns", luns_json(t));
+	if (t->fabric == CAIRN_FABRIC_ISCSI && t->nodes[0][0]) {
+		arr = json_object_new_array();
+		for (i = 0; i < CAIRN_ALUA_NODES; i++)
+			json_object_array_add(arr, json_object_new_string(t->nodes[i]));
+		json_object_object_add(o, "nodes", arr);
+	}
 	if (t->fabric == CAIRN_FABRIC_FC) {
 		arr = json_object_new_array();
 		for (i = 0; i < t->nr_acls; i++) {

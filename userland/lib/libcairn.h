@@ -285,6 +285,11 @@ struct cairn_cfg_target {
 	struct cairn_cfg_lun *luns;
 	struct cairn_cfg_acl *acls;		/* iSCSI, FC (no CHAP) */
 	struct cairn_cfg_portal *portals;	/* iSCSI only */
+	/*
+	 * iSCSI: the two nodes that serve the target (ALUA), or "" "" for
+	 * a target of this node alone (tpgt_1).
+	 */
+	char nodes[2][CAIRN_NAME_LEN];
 };
 
 struct cairn_cfg_hook {
@@ -404,7 +409,8 @@ int cairn_kmod_load_lio(char *err, size_t errlen);
  * LIO, through configfs (/sys/kernel/config/target), in the layout
  * rtslib-fb (targetcli) writes, so `targetcli ls` shows it:
  *   core/iblock_N/<volume>            one HBA per backstore, as rtslib does
- *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target
+ *   iscsi/<iqn>/tpgt_1/{np,lun,acls}  one TPG per target (two for a
+ *                                     target served by two nodes, below)
  *   loopback/<naa>/tpgt_1/{nexus,lun}
  *   fc/<xx:xx:xx:xx:xx:xx:xx:xx>/tpgt_1/{lun,acls}   tcm_fc; Cairn names
  *                                     the port naa.<16 hex> as rtslib does
@@ -488,6 +494,105 @@ int cairn_lio_set_chap_required(const char *iqn, bool on,
 /* Enable the TPG (logins possible); created disabled. */
 int cairn_lio_target_enable(enum cairn_fabric fabric, const char *wwn,
 			    bool on, char *err, size_t errlen);
+
+/*
+ * Two nodes, one LUN identity (implicit ALUA).  An iSCSI target with
+ * nodes (struct cairn_cfg_target) has tpgt_1 and tpgt_2 on both nodes:
+ * node i of its list owns tpgt_<i+1>, which is enabled and has the
+ * portals only on that node.  LUNs and ACLs go into every TPG of a target,
+ * tpgt_1 first, so that a fresh backstore numbers its ports (the relative
+ * target port identifier) 1 and 2 on both nodes alike.  Each exported
+ * backstore has one target port group per node, cairn_<node> with
+ * tg_pt_gp_id i + 1, implicit ALUA; tpgt_<i+1>'s LUN is in it.
+ */
+#define CAIRN_ALUA_NODES 2
+
+/* The asymmetric access states of SPC-4 (alua_access_state). */
+enum cairn_alua_state {
+	CAIRN_ALUA_OPTIMIZED = 0,
+	CAIRN_ALUA_NONOPTIMIZED = 1,
+	CAIRN_ALUA_STANDBY = 2,
+	CAIRN_ALUA_UNAVAILABLE = 3,
+	CAIRN_ALUA_OFFLINE = 14,
+	CAIRN_ALUA_TRANSITION = 15,
+};
+
+const char *cairn_alua_state_name(int state);
+/* An iSCSI target with tpgt_1 and tpgt_2, both disabled. */
+int cairn_lio_target_create_pair(const char *iqn, char *err, size_t errlen);
+/* Enable or disable TPG @tag (cairn_lio_target_enable() is tag 1). */
+int cairn_lio_tpg_enable(enum cairn_fabric fabric, const char *wwn,
+			 unsigned int tag, bool on, char *err, size_t errlen);
+/* Portals of TPG @tag (cairn_lio_portal_*() are tag 1). */
+int cairn_lio_tpg_portal_create(const char *iqn, unsigned int tag,
+				const char *ip, unsigned int port, char *err,
+				size_t errlen);
+int cairn_lio_tpg_portal_delete(const char *iqn, unsigned int tag,
+				const char *ip, unsigned int port, char *err,
+				size_t errlen);
+/*
+ * Put LUN @lun of every TPG of @iqn into its node's target port group,
+ * making the groups (id i + 1 for @nodes[i]) on the LUN's backstore if
+ * they are missing.  1 if a group was made now (its state is then
+ * active/optimized, LIO's default: the caller sets it), 0 if both were
+ * there, or a negative errno.
+ */
+int cairn_lio_alua_attach(const char *iqn, uint32_t lun,
+			  const char *const nodes[CAIRN_ALUA_NODES],
+			  char *err, size_t errlen);
+/* Set or read the state of group cairn_<node> of a backstore. */
+int cairn_lio_alua_set_state(const char *backstore, const char *node,
+			     int state, char *err, size_t errlen);
+int cairn_lio_alua_get(const char *backstore, const char *node, uint32_t *id,
+		       int *state, char *err, size_t errlen);
+/* The relative target port identifier of LUN @lun of TPG @tag. */
+int cairn_lio_lun_rtpi(enum cairn_fabric fabric, const char *wwn,
+		       unsigned int tag, uint32_t lun, uint32_t *rtpi);
+
+/*
+ * The library entry point of failover (for cairnd to call on promote, demote
+ * and fence): for every iSCSI target of @cfg with nodes that exports
+ * @volume (of @pool), the group of @primary_node becomes active/optimized
+ * and the other node's standby; @primary_node NULL (fenced, or no primary
+ * known) makes both unavailable.  Demotions go before the promotion.
+ * Idempotent.  Returns the number of targets set (0: the volume has no
+ * export with nodes), or a negative errno with the reason in @err; a
+ * refused request (a node not in a target's list, a backstore or group
+ * missing) changes nothing.
+ */
+int cairn_alua_set(const struct cairn_config *cfg, const char *pool,
+		   const char *volume, const char *primary_node,
+		   char *err, size_t errlen);
+
+/* One port of a paired target's LUN, as cairn_alua_get() reads it. */
+struct cairn_alua_port {
+	uint32_t lun;
+	char volume[CAIRN_NAME_LEN];
+	char node[CAIRN_NAME_LEN];
+	unsigned int tag;		/* tpgt_<tag> */
+	bool local;			/* this node's TPG */
+	int group_id;			/* -1: no group in LIO */
+	int state;			/* enum cairn_alua_state; -1 unknown */
+	int rtpi;			/* -1 unknown */
+};
+
+/*
+ * The ports of every LUN of @t (CAIRN_ALUA_NODES per LUN, in LUN order)
+ * into @out, which has room for CAIRN_ALUA_NODES * t->nr_luns; their
+ * number, or -EINVAL for a target without nodes.
+ */
+int cairn_alua_get(const struct cairn_config *cfg,
+		   const struct cairn_cfg_target *t, struct cairn_alua_port *out);
+/*
+ * What is wrong with the nodes list @nodes of an iSCSI target on the node
+ * called @self (two distinct valid names, one of them @self), or NULL.
+ * @self NULL skips that check.
+ */
+const char *cairn_alua_nodes_problem(const char *const nodes[CAIRN_ALUA_NODES],
+				     const char *self);
+/* This node's index in t->nodes, or -1 (also for a target without). */
+int cairn_alua_self(const struct cairn_config *cfg,
+		    const struct cairn_cfg_target *t);
 
 /*
  * Bring the kernel in line with @cfg: load modules, open the pools not

@@ -27,7 +27,10 @@
  * 3. Exports.  For each configured target, whatever LIO object is missing
  *    is created, in the order that keeps the target closed until it is
  *    complete: backstores, target, portals, LUNs, ACLs with their CHAP
- *    secrets, the CHAP-required flag, and last the enable switch.
+ *    secrets, the CHAP-required flag, and last the enable switch.  A
+ *    target with two nodes gets tpgt_1 and tpgt_2, its LUNs and ACLs in
+ *    both, portals and the enable switch on this node's TPG only, and
+ *    its LUNs' ports in their nodes' ALUA groups (alua.c).
  *
  * The block device scan reads two blocks per device, bypassing stale page
  * cache (cairn.ko writes members with bios, beneath the cache); it skips
@@ -49,6 +52,7 @@
 #include <sys/stat.h>
 
 #include "core/pool.h"
+#include "uapi/cairn_nl.h"
 #include "fileio.h"
 #include "libcairn.h"
 
@@ -661,25 +665,94 @@ static int rs_backstore(struct rs_ctx *c, const struct cairn_cfg_target *t,
 	return 0;
 }
 
+/*
+ * A paired target's LUN: both ports in their nodes' target port groups.
+ * Groups made now get the state of the volume's role in the kernel: this
+ * node's group active/optimized when the volume is primary (or not
+ * mirrored), standby when it is secondary, the peer's the opposite.
+ * Groups that were there keep their state: that is cairnd's to change.
+ */
+static void rs_alua(struct rs_ctx *c, const struct cairn_cfg_target *t,
+		    const struct cairn_cfg_lun *l, int self)
+{
+	const char *nodes[CAIRN_ALUA_NODES] = { t->nodes[0], t->nodes[1] };
+	const struct cairn_cfg_volume *cv;
+	const char *primary = t->nodes[self];
+	uint32_t rtpi[CAIRN_ALUA_NODES];
+	struct rs_volume *v;
+	unsigned int k;
+	char err[512];
+	int r;
+
+	r = cairn_lio_alua_attach(t->wwn, l->lun, nodes, err, sizeof(err));
+	if (r < 0) {
+		rs_log(c, LOG_ERR, "%s", err);
+		return;
+	}
+	for (k = 0; k < CAIRN_ALUA_NODES; k++)
+		if (cairn_lio_lun_rtpi(CAIRN_FABRIC_ISCSI, t->wwn, k + 1, l->lun,
+				       &rtpi[k]) || rtpi[k] != k + 1)
+			break;
+	if (k < CAIRN_ALUA_NODES)
+		rs_log(c, LOG_WARNING,
+		       "iscsi target %s: LUN %u: the port of tpgt_%u is not relative port %u "
+		       "(the backstore had other ports): the nodes' port ids differ",
+		       t->wwn, l->lun, k + 1, k + 1);
+	if (!r)
+		return;
+	cv = cairn_config_volume((struct cairn_config *)c->cfg, l->volume);
+	v = cv ? rs_volume(c, cv->pool, cv->name) : NULL;
+	if (v && v->desc.mirror.mirrored &&
+	    v->desc.mirror.role == CAIRN_ROLE_SECONDARY)
+		primary = t->nodes[!self];
+	r = cairn_alua_set(c->cfg, cv ? cv->pool : NULL, l->volume, primary,
+			   err, sizeof(err));
+	if (r < 0)
+		rs_log(c, LOG_ERR, "%s", err);
+	else
+		rs_log(c, LOG_INFO, "iscsi target %s: LUN %u: ALUA groups "
+		       "cairn_%s (1), cairn_%s (2); %s active/optimized",
+		       t->wwn, l->lun, t->nodes[0], t->nodes[1], primary);
+}
+
 static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 {
 	const char *fab = rs_fabric(t->fabric);
 	char tpg[512], path[1024], val[32], err[512];
-	char name[CAIRN_LIO_DIR_NAME_LEN];
-	bool chap = false;
-	unsigned int i;
+	char name[CAIRN_LIO_DIR_NAME_LEN], self_name[CAIRN_NAME_LEN];
+	int self = cairn_alua_self(c->cfg, t);
+	bool chap = false, pair = t->nodes[0][0];
+	unsigned int i, tag = pair ? self + 1 : 1;
 	int r;
 
-	snprintf(tpg, sizeof(tpg), "%s/%s/%s/tpgt_1", CAIRN_LIO_ROOT, fab,
-		 cairn_lio_dir_name(t->fabric, t->wwn, name));
+	if (pair && self < 0) {
+		cairn_config_node(c->cfg, self_name, sizeof(self_name));
+		rs_log(c, LOG_ERR,
+		       "%s target %s: this node (%s) is not one of its nodes (%s, %s); not exported",
+		       fab, t->wwn, self_name, t->nodes[0], t->nodes[1]);
+		return;
+	}
+	snprintf(tpg, sizeof(tpg), "%s/%s/%s/tpgt_%u", CAIRN_LIO_ROOT, fab,
+		 cairn_lio_dir_name(t->fabric, t->wwn, name), tag);
 	if (cairn_lio_target_exists(t->fabric, t->wwn) != 1) {
-		r = cairn_lio_target_create(t->fabric, t->wwn, err, sizeof(err));
+		r = pair ? cairn_lio_target_create_pair(t->wwn, err, sizeof(err)) :
+		    cairn_lio_target_create(t->fabric, t->wwn, err, sizeof(err));
 		if (r) {
 			rs_log(c, LOG_ERR, "%s", err);
 			return;
 		}
 		c->created++;
-		rs_log(c, LOG_INFO, "%s target %s: created", fab, t->wwn);
+		rs_log(c, LOG_INFO, "%s target %s: created%s", fab, t->wwn,
+		       pair ? " with tpgt_1 and tpgt_2" : "");
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s/tpgt_2", CAIRN_LIO_ROOT, fab,
+		 cairn_lio_dir_name(t->fabric, t->wwn, name));
+	if (pair && !rs_exists(path)) {
+		rs_log(c, LOG_ERR,
+		       "%s target %s: in LIO without tpgt_2 but configured with nodes %s, %s; "
+		       "delete it from LIO and restore",
+		       fab, t->wwn, t->nodes[0], t->nodes[1]);
+		return;
 	}
 
 	for (i = 0; t->fabric == CAIRN_FABRIC_ISCSI && i < t->nr_portals; i++) {
@@ -688,8 +761,8 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 		snprintf(path, sizeof(path), "%s/np/%s:%u", tpg, pt->ip, pt->port);
 		if (rs_exists(path))
 			continue;
-		r = cairn_lio_portal_create(t->wwn, pt->ip, pt->port, err,
-					    sizeof(err));
+		r = cairn_lio_tpg_portal_create(t->wwn, tag, pt->ip, pt->port,
+						err, sizeof(err));
 		if (r == -EEXIST)
 			continue;	/* under its canonical name */
 		if (r) {
@@ -705,7 +778,12 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 		const struct cairn_cfg_lun *l = &t->luns[i];
 
 		snprintf(path, sizeof(path), "%s/lun/lun_%u", tpg, l->lun);
-		if (rs_exists(path) || rs_backstore(c, t, l))
+		if (rs_exists(path)) {
+			if (pair)
+				rs_alua(c, t, l, self);
+			continue;
+		}
+		if (rs_backstore(c, t, l))
 			continue;
 		r = cairn_lio_lun_create(t->fabric, t->wwn, l->lun, l->volume,
 					 err, sizeof(err));
@@ -718,6 +796,8 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 		c->created++;
 		rs_log(c, LOG_INFO, "%s target %s: LUN %u (volume %s) created",
 		       fab, t->wwn, l->lun, l->volume);
+		if (pair)
+			rs_alua(c, t, l, self);
 	}
 
 	for (i = 0; t->fabric != CAIRN_FABRIC_LOOPBACK && i < t->nr_acls; i++) {
@@ -755,12 +835,13 @@ static void rs_target(struct rs_ctx *c, const struct cairn_cfg_target *t)
 	snprintf(path, sizeof(path), "%s/enable", tpg);
 	if (t->fabric != CAIRN_FABRIC_FC &&
 	    !rs_read_line(path, val, sizeof(val)) && strcmp(val, "1")) {
-		r = cairn_lio_target_enable(t->fabric, t->wwn, true, err,
-					    sizeof(err));
+		r = cairn_lio_tpg_enable(t->fabric, t->wwn, tag, true, err,
+					 sizeof(err));
 		if (r)
 			rs_log(c, LOG_ERR, "%s", err);
 		else
-			rs_log(c, LOG_INFO, "%s target %s: enabled", fab, t->wwn);
+			rs_log(c, LOG_INFO, "%s target %s: tpgt_%u enabled", fab,
+			       t->wwn, tag);
 	}
 }
 
