@@ -9,7 +9,8 @@
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
 #   make lint         checkpatch --strict, sparse, shellcheck
 #   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock;
-#                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror)
+#                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror);
+#                     failover time and the host's I/O gap (make bench-failover)
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
@@ -66,7 +67,7 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .PHONY: all modules user progs setup check check-unit check-vm lint demo install \
 	install-module install-progs install-dkms-src deb clean bench-core bench \
-	bench-mirror
+	bench-mirror bench-failover
 
 all: modules user
 
@@ -205,9 +206,13 @@ bench: all bench-core
 	tools/bench/volumes
 	tools/bench/iscsi
 	tools/bench/mirror
+	tools/bench/failover
 
 bench-mirror: all
 	tools/bench/mirror
+
+bench-failover: all
+	tools/bench/failover
 
 demo: all
 	tools/demo
