@@ -93,6 +93,19 @@ static void test_config(void)
 		      sizeof(cfg.volumes[0].mirror)));
 	cairn_config_free(&again);
 
+	/* The heartbeat: the witness, the timing; saved and loaded back. */
+	cairn_config_free(&cfg);
+	r = load_text("{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"node-b\", "
+		      "\"interval_ms\": 500, \"timeout_ms\": 3000 } }", &cfg, err,
+		      sizeof(err));
+	CHECK_EQ(r, 0);
+	CHECK(!strcmp(cfg.ha.witness, "node-b"));
+	CHECK(cfg.ha.interval_ms == 500 && cfg.ha.timeout_ms == 3000);
+	CHECK_EQ(cairn_config_save(path, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cairn_config_load(path, &again, err, sizeof(err)), 0);
+	CHECK(!memcmp(&again.ha, &cfg.ha, sizeof(cfg.ha)));
+	cairn_config_free(&again);
+
 	/* A secondary, and no node: the host's name. */
 	cairn_config_free(&cfg);
 	r = load_text("{ \"version\": 1, " POOL ", " PEER ", "
@@ -154,6 +167,19 @@ static void test_config_errors(void)
 		  "volumes[0].mirror.role: missing" },
 		{ "{ \"version\": 1, " POOL ", " PEER ", "
 		  VOL(", \"mirror\": \"node-b\"") " }", "volumes[0].mirror: expected an object" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"w\" } }",
+		  "ha.witness: w: not one of the peers" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { } }", "ha.witness: missing" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"node-b\", "
+		  "\"interval_ms\": 1000, \"timeout_ms\": 2000 } }",
+		  "ha: the heartbeat timeout must be at least 3 intervals" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"node-b\", "
+		  "\"interval_ms\": 10 } }", "ha: the heartbeat interval is 50 to 60000 ms" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"node-b\", "
+		  "\"timeout_ms\": 600001 } }", "ha: the heartbeat timeout is at most 600000 ms" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": { \"witness\": \"node-b\", "
+		  "\"every\": 1 } }", "ha.every: unknown key" },
+		{ "{ \"version\": 1, " PEER ", \"ha\": \"node-b\" }", "ha: expected an object" },
 	};
 	struct cairn_config cfg;
 	char err[512];
