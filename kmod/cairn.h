@@ -410,8 +410,8 @@ int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err);
 int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		     bool force, const char **why);
-int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
-			const char **why);
+int cairn_mirror_quorum(struct cairn_kvol *kv, bool quorum, u32 lease_ms,
+			int alone, const char **why);
 int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 			 unsigned int ping_ms, unsigned int timeout_ms,
 			 const char **why);

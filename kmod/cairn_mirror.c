@@ -2631,12 +2631,12 @@ int cairn_mirror_restore(struct cairn_kvol *kv, const char **why)
 }
 
 /*
- * cairnd's quorum: a lease of @lease_ms from now (0: none, and nothing
- * held any more), and whether the peer is outdated (@alone: 0 or 1, or -1
- * unchanged).  See "Leases" above.
+ * cairnd's quorum: with @quorum a lease of @lease_ms from now (0: lapsed
+ * already), without none (and nothing held any more); and whether the peer
+ * is outdated (@alone: 0 or 1, or -1 unchanged).  See "Leases" above.
  */
-int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
-			const char **why)
+int cairn_mirror_quorum(struct cairn_kvol *kv, bool quorum, u32 lease_ms,
+			int alone, const char **why)
 {
 	struct cairn_mirror *mir = kv->mir;
 	bool release;
@@ -2644,13 +2644,9 @@ int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
 	if (!mir)
 		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
 	spin_lock_irq(&mir->lock);
-	if (lease_ms) {
-		/* A jiffy early: never later than cairnd's own lease. */
-		mir->lease_end = jiffies + msecs_to_jiffies(lease_ms) - 1;
-		mir->quorum = true;
-	} else {
-		mir->quorum = false;
-	}
+	/* A jiffy early: never later than cairnd's own lease. */
+	mir->lease_end = jiffies + msecs_to_jiffies(lease_ms) - 1;
+	mir->quorum = quorum;
 	if (alone >= 0)
 		mir->alone = alone;
 	/* Without a lease, or the peer outdated: what is held goes on alone. */
@@ -2658,7 +2654,7 @@ int cairn_mirror_quorum(struct cairn_kvol *kv, u32 lease_ms, int alone,
 	if (release && mir->nr_held)
 		mir->gen_acked = true;
 	spin_unlock_irq(&mir->lock);
-	if (lease_ms)
+	if (quorum)
 		mod_delayed_work(cairn_mirror_wq, &mir->lease_work,
 				 msecs_to_jiffies(lease_ms));
 	if (release)

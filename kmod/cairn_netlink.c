@@ -84,6 +84,7 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_SOCK_META] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_fd_range),
 	[CAIRN_ATTR_LEASE_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_lease_range),
 	[CAIRN_ATTR_ALONE] = NLA_POLICY_MAX(NLA_U32, 1),
+	[CAIRN_ATTR_LEASE_UNTIL_NS] = { .type = NLA_U64 },
 	[CAIRN_ATTR_PING_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cairn_ping_range),
 	[CAIRN_ATTR_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							&cairn_link_timeout_range),
@@ -922,27 +923,44 @@ static int cairn_nl_mirror_disconnect(struct sk_buff *skb,
 static int cairn_nl_mirror_quorum(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *lease = info->attrs[CAIRN_ATTR_LEASE_MS];
+	struct nlattr *until = info->attrs[CAIRN_ATTR_LEASE_UNTIL_NS];
 	struct nlattr *alone = info->attrs[CAIRN_ATTR_ALONE];
 	const char *why = NULL;
 	struct cairn_kpool *kp;
 	struct cairn_kvol *kv;
-	u32 ms;
+	bool quorum;
+	u32 ms = 0;
+	s64 left;
 	int r;
 
-	if (!lease) {
-		NL_SET_ERR_MSG(info->extack, "lease missing (0: none)");
+	if (!lease == !until) {
+		NL_SET_ERR_MSG(info->extack,
+			       "a lease in ms (0: none) or its end (CLOCK_MONOTONIC ns), one of them");
 		return -EINVAL;
 	}
-	ms = nla_get_u32(lease);
-	if (ms && ms < 100) {
-		NL_SET_ERR_MSG_ATTR(info->extack, lease,
-				    "a lease is 0 (none) or 100 to 600000 ms");
-		return -EINVAL;
+	if (lease) {
+		ms = nla_get_u32(lease);
+		if (ms && ms < 100) {
+			NL_SET_ERR_MSG_ATTR(info->extack, lease,
+					    "a lease is 0 (none) or 100 to 600000 ms");
+			return -EINVAL;
+		}
+		quorum = ms;
+	} else {
+		left = (s64)nla_get_u64(until) - (s64)ktime_get_ns();
+		if (left > 600LL * NSEC_PER_SEC) {
+			NL_SET_ERR_MSG_ATTR(info->extack, until,
+					    "a lease ends at most 600 s from now");
+			return -EINVAL;
+		}
+		quorum = true;
+		ms = left > 0 ? div_s64(left, NSEC_PER_MSEC) : 0;
 	}
 	kv = cairn_nl_lock_kvol(info, &kp);
 	if (!kp)
 		return -ENOENT;
-	r = cairn_mirror_quorum(kv, ms, alone ? nla_get_u32(alone) : -1, &why);
+	r = cairn_mirror_quorum(kv, quorum, ms, alone ? nla_get_u32(alone) : -1,
+				&why);
 	if (r)
 		cairn_nl_refuse(info, kv->vol->name, why);
 	else

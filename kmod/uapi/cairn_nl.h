@@ -127,6 +127,13 @@ enum cairn_attr {
 	 */
 	CAIRN_ATTR_LEASE_MS,		/* u32, 0 or 100-600000 */
 	CAIRN_ATTR_ALONE,		/* u32, 0 or 1 */
+	/*
+	 * MIRROR_QUORUM, instead of LEASE_MS: the lease ends at this
+	 * CLOCK_MONOTONIC time (ns), at most 600 s ahead; one already past
+	 * has lapsed.  The kernel reads its clock when it takes the request,
+	 * so a caller delayed between deciding and asking gains nothing.
+	 */
+	CAIRN_ATTR_LEASE_UNTIL_NS,	/* u64 */
 
 	__CAIRN_ATTR_MAX,
 };

@@ -28,19 +28,19 @@
  * ------------------------------
  * After every tick and every message the volume's quorum state is applied:
  *
- *   primary    the lease (what is left of it, less HA_MARGIN_MS) goes to
+ *   primary    the lease's end (less HA_MARGIN_MS, on CLOCK_MONOTONIC, which
+ *              the kernel reads when it takes the request: a cairnd
+ *              delayed between deciding and asking gains nothing) goes to
  *              the kernel with MIRROR_QUORUM before anything else, so the
  *              kernel stops serving no later than the protocol says; a
  *              volume the kernel has as secondary is promoted after that
  *              (a failover: a link that still shows the old primary is
  *              dropped first, its lease is over); ALONE follows the
- *              witness's OUTDATED.  A lease
- *              with less than the kernel's minimum (100 ms) left is not
- *              pushed: the kernel's own lapses first.
+ *              witness's OUTDATED.
  *   fenced     the kernel's lease runs out by itself (all I/O fails); a
  *              primary the kernel serves without any lease (HA was just
- *              turned on) gets the minimum one, so that it serves only
- *              once a lease has been granted.  (At boot the kernel brings
+ *              turned on) gets one that has lapsed already, so that it
+ *              serves only once a lease has been granted.  (At boot the kernel brings
  *              every mirrored volume back secondary: the quorum elects.)
  *   secondary, candidate
  *              a volume the kernel has as primary is demoted (the peer or
@@ -363,16 +363,17 @@ static const char *nl_why(int r)
 	return m && *m ? m : strerror(r < 0 ? -r : r);
 }
 
-/* The lease (and ALONE) to the kernel; 0 or -errno. */
+/*
+ * The lease (and ALONE) to the kernel, as its end on CLOCK_MONOTONIC (the
+ * protocol's clock less ha.base), HA_MARGIN_MS early; 0 or -errno.
+ */
 static int push_lease(struct hvol *v)
 {
-	int64_t left = (int64_t)(v->q.lease_until - hb_now()) - HA_MARGIN_MS;
+	uint64_t end = v->q.lease_until - ha.base - HA_MARGIN_MS;
 	int r;
 
-	if (left < 100)
-		return -ETIME;
-	r = cairn_nl_mirror_quorum(ha.nl, v->pool, v->name, left,
-				   v->q.alone_ok, &v->d);
+	r = cairn_nl_mirror_quorum_until(ha.nl, v->pool, v->name,
+					 end * 1000000, v->q.alone_ok, &v->d);
 	if (r) {
 		syslog(LOG_ERR, "volume %s/%s: giving the kernel its lease: %s",
 		       v->pool, v->name, nl_why(r));
@@ -437,13 +438,10 @@ static void node_apply(struct hvol *v)
 		return;
 	switch (v->q.state) {
 	case CAIRN_QS_PRIMARY:
-		if (v->q.lease_until != v->pushed_until ||
-		    v->q.alone_ok != !!v->d.mirror.alone || !v->d.mirror.lease) {
-			int r = push_lease(v);
-
-			if (r && r != -ETIME)
-				v->retry = now + HA_RETRY_MS;
-		}
+		if ((v->q.lease_until != v->pushed_until ||
+		     v->q.alone_ok != !!v->d.mirror.alone || !v->d.mirror.lease) &&
+		    push_lease(v))
+			v->retry = now + HA_RETRY_MS;
 		if (!kprimary && v->pushed_until == v->q.lease_until) {
 			/*
 			 * The witness voted: the old primary's leases have
@@ -460,7 +458,7 @@ static void node_apply(struct hvol *v)
 		break;
 	case CAIRN_QS_FENCED:
 		if (kprimary && !v->d.mirror.lease &&
-		    cairn_nl_mirror_quorum(ha.nl, v->pool, v->name, 100, 0, &v->d))
+		    cairn_nl_mirror_quorum_until(ha.nl, v->pool, v->name, 0, 0, &v->d))
 			v->retry = now + HA_RETRY_MS;
 		set_alua(v, ALUA_NONE);
 		break;

@@ -174,6 +174,10 @@ int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
 int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
 			   const char *name, uint32_t lease_ms, int alone,
 			   struct cairn_volume_desc *out);
+/* The same with the lease's end, CLOCK_MONOTONIC ns (past: lapsed). */
+int cairn_nl_mirror_quorum_until(struct cairn_nl *nl, const char *pool,
+				 const char *name, uint64_t until_ns, int alone,
+				 struct cairn_volume_desc *out);
 const char *cairn_mirror_role_name(uint32_t role);
 const char *cairn_mirror_link_name(uint32_t link);
 const char *cairn_mirror_disk_name(uint32_t disk);

@@ -450,6 +450,23 @@ int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
 	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
 }
 
+int cairn_nl_mirror_quorum_until(struct cairn_nl *nl, const char *pool,
+				 const char *name, uint64_t until_ns, int alone,
+				 struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_QUORUM, pool,
+					      name);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, CAIRN_ATTR_LEASE_UNTIL_NS, until_ns) < 0 ||
+	    (alone >= 0 && nla_put_u32(msg, CAIRN_ATTR_ALONE, alone) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
 int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
 			       const char *name)
 {
