@@ -554,7 +554,7 @@ int cairn_lio_lun_rtpi(enum cairn_fabric fabric, const char *wwn,
 		       unsigned int tag, uint32_t lun, uint32_t *rtpi);
 
 /*
- * The library entry point of failover (for cairnd to call on promote, demote
+ * The library entry point of failover (cairnd calls it on promote, demote
  * and fence): for every iSCSI target of @cfg with nodes that exports
  * @volume (of @pool), the group of @primary_node becomes active/optimized
  * and the other node's standby; @primary_node NULL (fenced, or no primary
