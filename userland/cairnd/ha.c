@@ -100,6 +100,7 @@
 #define HA_MARGIN_MS	5	/* the kernel's lease ends this much earlier */
 #define HA_STATUS_MS	1000
 #define HA_RETRY_MS	1000	/* a kernel action that failed */
+#define HA_ALUA_RETRY_MS 2000	/* a volume not exported by both nodes */
 
 struct hpeer {
 	char name[CAIRN_NAME_LEN];
@@ -125,6 +126,7 @@ struct hvol {
 	uint64_t since;			/* ... since then (wall clock, ms) */
 	uint64_t pushed_until;		/* the lease the kernel was given */
 	enum ha_alua alua;
+	uint64_t alua_retry;		/* no look at the exports before */
 	uint64_t retry;			/* no kernel action before */
 	uint64_t failover_at;		/* wall clock, ms; 0 = never */
 	unsigned long rx_peer, rx_witness, tx;	/* datagrams */
@@ -267,6 +269,7 @@ static void ha_load(void)
 	for (i = 0; i < ha.nr_vols; i++) {
 		ha.vols[i].q.t = ha.t;
 		ha.vols[i].alua = ALUA_UNKNOWN;	/* exports may have changed */
+		ha.vols[i].alua_retry = 0;
 	}
 }
 
@@ -408,23 +411,37 @@ static void set_alua(struct hvol *v, enum ha_alua want)
 {
 	const char *primary = want == ALUA_SELF ? ha.self :
 			      want == ALUA_PEER ? v->peer : NULL;
-	struct cairn_config *cfg;
+	struct cairn_config cfg;
+	uint64_t now = hb_now();
 	char err[400] = "";
 	int r;
 
-	if (v->alua == want)
+	if (v->alua == want || now < v->alua_retry)
 		return;
-	rcu_read_lock();
-	cfg = rcu_dereference(cfg_rcu);
-	r = cfg ? cairn_alua_set(cfg, v->pool, v->name, primary, err,
-				 sizeof(err)) : 0;
-	rcu_read_unlock();
-	if (r) {
-		syslog(LOG_ERR, "volume %s/%s: ALUA: %s", v->pool, v->name, err);
+	/*
+	 * The file, not cfg_rcu: cairnctl makes exports in LIO itself and
+	 * does not always reload cairnd.
+	 */
+	r = cairn_config_load(config_file, &cfg, err, sizeof(err));
+	if (!r) {
+		r = cairn_alua_set(&cfg, v->pool, v->name, primary, err,
+				   sizeof(err));
+		cairn_config_free(&cfg);
+	}
+	if (r <= 0) {
+		/* No export of the volume by both nodes (yet), or a failure. */
+		if (r < 0)
+			syslog(LOG_ERR, "volume %s/%s: ALUA: %s", v->pool, v->name,
+			       err);
+		v->alua_retry = now + HA_ALUA_RETRY_MS;
 		return;
 	}
-	syslog(LOG_INFO, "volume %s/%s: ALUA: %s", v->pool, v->name,
-	       primary ? primary : "no node serves");
+	syslog(LOG_NOTICE, "volume %s/%s: ALUA: %s on %d target(s)", v->pool,
+	       v->name, primary ? "active/optimized through this node" : "unavailable",
+	       r);
+	if (want == ALUA_PEER)
+		syslog(LOG_NOTICE, "volume %s/%s: ALUA: standby here, %s active/optimized",
+		       v->pool, v->name, v->peer);
 	v->alua = want;
 }
 
