@@ -365,7 +365,7 @@ static int peers_heartbeat(struct ctx *c)
 		for (i = 0; i < n; i++) {
 			o = json_object_array_get_idx(vols, i);
 			printf("  pair %s, %s (volume %s): holder %s%s%s\n",
-			       jstr(o, "nodes"), jstr(o, "node_b"), jstr(o, "uuid"),
+			       jstr(o, "node_a"), jstr(o, "node_b"), jstr(o, "uuid"),
 			       jstr(o, "holder") ?: "none",
 			       jbool(o, "outdated_a") ? ", A outdated" : "",
 			       jbool(o, "outdated_b") ? ", B outdated" : "");

@@ -694,7 +694,7 @@ static void status_write(void)
 		o = json_object_new_object();
 		cairn_uuid_str(w->uuid, us);
 		json_object_object_add(o, "uuid", json_object_new_string(us));
-		json_object_object_add(o, "nodes", json_object_new_string(w->node[0]));
+		json_object_object_add(o, "node_a", json_object_new_string(w->node[0]));
 		json_object_object_add(o, "node_b", json_object_new_string(w->node[1]));
 		json_object_object_add(o, "holder", w->w.holder <= CAIRN_Q_B ?
 				       json_object_new_string(w->node[w->w.holder]) : NULL);
