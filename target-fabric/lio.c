@@ -93,20 +93,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int alua_groups_remove(const char *so);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *fabric_dir(enum cairn_fabric fabric)
 {
@@ -292,15 +279,15 @@ static int lio_ready(char *err, size_t errlen)
 	if (statfs(CONFIGFS_DIR, &sfs) || sfs.f_type != CONFIGFS_MAGIC) {
 		if (mount("configfs", CONFIGFS_DIR, "configfs", 0, NULL)) {
 			r = -errno;
-			seterr(err, errlen, "cannot mount configfs on %s: %s",
-			       CONFIGFS_DIR, strerror(-r));
+			cairn_seterr(err, errlen, "cannot mount configfs on %s: %s",
+				     CONFIGFS_DIR, strerror(-r));
 			return r;
 		}
 	}
 	if (!is_dir(CAIRN_LIO_ROOT)) {
-		seterr(err, errlen,
-		       "LIO is not loaded: no %s (target_core_mod)",
-		       CAIRN_LIO_ROOT);
+		cairn_seterr(err, errlen,
+			     "LIO is not loaded: no %s (target_core_mod)",
+			     CAIRN_LIO_ROOT);
 		return -ENOENT;
 	}
 	return 0;
@@ -324,8 +311,8 @@ static int fabric_ready(enum cairn_fabric fabric, char *err, size_t errlen)
 	pathf(path, "%s/%s", CAIRN_LIO_ROOT, fabric_dir(fabric));
 	if (mkdir(path, 0755) && errno != EEXIST) {
 		r = -errno;
-		seterr(err, errlen, "LIO fabric %s is not available (%s): %s",
-		       fabric_dir(fabric), fabric_module(fabric), strerror(-r));
+		cairn_seterr(err, errlen, "LIO fabric %s is not available (%s): %s",
+			     fabric_dir(fabric), fabric_module(fabric), strerror(-r));
 		return r;
 	}
 	return 0;
@@ -533,21 +520,21 @@ bool cairn_lio_valid_wwn(enum cairn_fabric fabric, const char *wwn,
 	const char *why;
 
 	if (!fabric_dir(fabric)) {
-		seterr(err, errlen, "unknown fabric %d", fabric);
+		cairn_seterr(err, errlen, "unknown fabric %d", fabric);
 		return false;
 	}
 	if (!wwn || !*wwn) {
-		seterr(err, errlen, "empty %s name", fabric_dir(fabric));
+		cairn_seterr(err, errlen, "empty %s name", fabric_dir(fabric));
 		return false;
 	}
 	if (strnlen(wwn, CAIRN_WWN_LEN) >= CAIRN_WWN_LEN) {
-		seterr(err, errlen, "%.32s...: longer than %d bytes", wwn,
-		       CAIRN_WWN_LEN - 1);
+		cairn_seterr(err, errlen, "%.32s...: longer than %d bytes", wwn,
+			     CAIRN_WWN_LEN - 1);
 		return false;
 	}
 	why = wwn_problem(fabric, wwn);
 	if (why) {
-		seterr(err, errlen, "%s: %s", wwn, why);
+		cairn_seterr(err, errlen, "%s: %s", wwn, why);
 		return false;
 	}
 	return true;
@@ -574,10 +561,10 @@ int cairn_lio_fc_wwn(const char *in, char *out, size_t len, char *err,
 	}
 	hex[n] = '\0';
 	if (*p || n != 16 || !valid_naa(hex)) {
-		seterr(err, errlen,
-		       "%s is not an FC port name: 16 hex digits starting with 1, 2 or 5, "
-		       "as naa.2000525400770002 or 20:00:52:54:00:77:00:02",
-		       in ? in : "(none)");
+		cairn_seterr(err, errlen,
+			     "%s is not an FC port name: 16 hex digits starting with 1, 2 or 5, "
+			     "as naa.2000525400770002 or 20:00:52:54:00:77:00:02",
+			     in ? in : "(none)");
 		return -EINVAL;
 	}
 	if (len < 21)
@@ -631,8 +618,8 @@ int cairn_lio_fc_ports(struct cairn_fc_port **ports, char *err, size_t errlen)
 	*ports = NULL;
 	r = list_paths("/sys/class/fc_host/host*", &g);
 	if (r) {
-		seterr(err, errlen, "cannot list /sys/class/fc_host: %s",
-		       strerror(-r));
+		cairn_seterr(err, errlen, "cannot list /sys/class/fc_host: %s",
+			     strerror(-r));
 		return r;
 	}
 	for (i = 0; i < g.gl_pathc; i++) {
@@ -645,7 +632,7 @@ int cairn_lio_fc_ports(struct cairn_fc_port **ports, char *err, size_t errlen)
 		if (!t) {
 			free(a);
 			globfree(&g);
-			seterr(err, errlen, "out of memory");
+			cairn_seterr(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 		a = t;
@@ -675,24 +662,24 @@ static bool valid_backstore_name(const char *name, char *err, size_t errlen)
 	const char *p;
 
 	if (!name || !*name) {
-		seterr(err, errlen, "empty backstore name");
+		cairn_seterr(err, errlen, "empty backstore name");
 		return false;
 	}
 	if (strnlen(name, CAIRN_NAME_LEN) >= CAIRN_NAME_LEN) {
-		seterr(err, errlen, "backstore %.32s...: longer than %d bytes",
-		       name, CAIRN_NAME_LEN - 1);
+		cairn_seterr(err, errlen, "backstore %.32s...: longer than %d bytes",
+			     name, CAIRN_NAME_LEN - 1);
 		return false;
 	}
 	if (!strcmp(name, ".") || !strcmp(name, "..")) {
-		seterr(err, errlen, "backstore %s: not a valid name", name);
+		cairn_seterr(err, errlen, "backstore %s: not a valid name", name);
 		return false;
 	}
 	for (p = name; *p; p++) {
 		if (*p == '/' || (unsigned char)*p <= ' ' || *p == 0x7f ||
 		    *p == '*' || *p == '?' || *p == '[' || *p == '\\') {
-			seterr(err, errlen,
-			       "backstore %s: a name cannot contain '/', blanks, controls or * ? [ \\",
-			       name);
+			cairn_seterr(err, errlen,
+				     "backstore %s: a name cannot contain '/', blanks, controls or * ? [ \\",
+				     name);
 			return false;
 		}
 	}
@@ -706,8 +693,8 @@ static bool valid_target(enum cairn_fabric fabric, const char *wwn,
 
 	if (cairn_lio_valid_wwn(fabric, wwn, why, sizeof(why)))
 		return true;
-	seterr(err, errlen, "%s target: %s",
-	       fabric_dir(fabric) ? fabric_dir(fabric) : "unknown", why);
+	cairn_seterr(err, errlen, "%s target: %s",
+		     fabric_dir(fabric) ? fabric_dir(fabric) : "unknown", why);
 	return false;
 }
 
@@ -723,11 +710,11 @@ static int tpg_path_tag(enum cairn_fabric fabric, const char *wwn,
 	      fc_wwn_name(fabric, wwn, name), tag);
 	if (!is_dir(out)) {
 		if (tag == 1)
-			seterr(err, errlen, "%s target %s: no such target",
-			       fabric_dir(fabric), wwn);
+			cairn_seterr(err, errlen, "%s target %s: no such target",
+				     fabric_dir(fabric), wwn);
 		else
-			seterr(err, errlen, "%s target %s: no TPG %u",
-			       fabric_dir(fabric), wwn, tag);
+			cairn_seterr(err, errlen, "%s target %s: no TPG %u",
+				     fabric_dir(fabric), wwn, tag);
 		return -ENOENT;
 	}
 	return 0;
@@ -757,8 +744,8 @@ static int target_tpgs(enum cairn_fabric fabric, const char *wwn, glob_t *g,
 	snprintf(pattern, sizeof(pattern), "%.*s*", (int)strlen(tpg) - 1, tpg);
 	r = list_paths(pattern, g);
 	if (r)
-		seterr(err, errlen, "%s target %s: cannot list its TPGs: %s",
-		       fabric_dir(fabric), wwn, strerror(-r));
+		cairn_seterr(err, errlen, "%s target %s: cannot list its TPGs: %s",
+			     fabric_dir(fabric), wwn, strerror(-r));
 	return r;
 }
 
@@ -838,8 +825,8 @@ static int make_hba(char *out, char *err, size_t errlen)
 	}
 	if (!r)
 		r = -ENOSPC;
-	seterr(err, errlen, "cannot create an iblock HBA in %s/core: %s",
-	       CAIRN_LIO_ROOT, strerror(-r));
+	cairn_seterr(err, errlen, "cannot create an iblock HBA in %s/core: %s",
+		     CAIRN_LIO_ROOT, strerror(-r));
 	return r;
 }
 
@@ -859,8 +846,8 @@ static int check_granularity(const char *so, const char *name,
 	if (!r)
 		r = read_attr_u32(so, "attrib/unmap_granularity", &cur);
 	if (r) {
-		seterr(err, errlen, "backstore %s: cannot read attrib/block_size "
-		       "and attrib/unmap_granularity: %s", name, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot read attrib/block_size "
+			     "and attrib/unmap_granularity: %s", name, strerror(-r));
 		return r;
 	}
 	want = granularity / bs;
@@ -871,9 +858,9 @@ static int check_granularity(const char *so, const char *name,
 	snprintf(val, sizeof(val), "%u", want);
 	r = write_attr(so, "attrib/unmap_granularity", val);
 	if (r)
-		seterr(err, errlen, "backstore %s: cannot set "
-		       "attrib/unmap_granularity to %u (was %u): %s",
-		       name, want, cur, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot set "
+			     "attrib/unmap_granularity to %u (was %u): %s",
+			     name, want, cur, strerror(-r));
 	return r;
 }
 
@@ -914,32 +901,32 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 		return -EINVAL;
 	if (!bs->device || bs->device[0] != '/' ||
 	    strnlen(bs->device, 256) >= 256 || strchr(bs->device, '\n')) {
-		seterr(err, errlen, "backstore %s: device must be an absolute path",
-		       bs->name);
+		cairn_seterr(err, errlen, "backstore %s: device must be an absolute path",
+			     bs->name);
 		return -EINVAL;
 	}
 	if (!bs->uuid) {
-		seterr(err, errlen, "backstore %s: no UUID for its serial",
-		       bs->name);
+		cairn_seterr(err, errlen, "backstore %s: no UUID for its serial",
+			     bs->name);
 		return -EINVAL;
 	}
 	if (stat(bs->device, &st)) {
 		r = -errno;
-		seterr(err, errlen, "backstore %s: %s: %s", bs->name,
-		       bs->device, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: %s: %s", bs->name,
+			     bs->device, strerror(-r));
 		return r;
 	}
 	if (!S_ISBLK(st.st_mode)) {
-		seterr(err, errlen, "backstore %s: %s is not a block device",
-		       bs->name, bs->device);
+		cairn_seterr(err, errlen, "backstore %s: %s is not a block device",
+			     bs->name, bs->device);
 		return -ENOTBLK;
 	}
 	r = lio_ready(err, errlen);
 	if (r)
 		return r;
 	if (!find_backstore(bs->name, so)) {
-		seterr(err, errlen, "backstore %s already exists (%s)",
-		       bs->name, so + strlen(CAIRN_LIO_ROOT) + 1);
+		cairn_seterr(err, errlen, "backstore %s already exists (%s)",
+			     bs->name, so + strlen(CAIRN_LIO_ROOT) + 1);
 		return -EEXIST;
 	}
 	make_dbroot();
@@ -950,8 +937,8 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 	pathf(so, "%s/%s", hba, bs->name);
 	if (mkdir(so, 0755)) {
 		r = -errno;
-		seterr(err, errlen, "backstore %s: cannot create %s: %s",
-		       bs->name, so, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot create %s: %s",
+			     bs->name, so, strerror(-r));
 		goto out_rmdir_hba;
 	}
 
@@ -967,21 +954,21 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 		r = write_attr(so, "control", "readonly=0");
 	}
 	if (r) {
-		seterr(err, errlen, "backstore %s: cannot write %s: %s",
-		       bs->name, step, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot write %s: %s",
+			     bs->name, step, strerror(-r));
 		goto out_rmdir_so;
 	}
 	r = write_attr(so, "enable", "1");
 	if (r) {
-		seterr(err, errlen, "backstore %s: LIO cannot open %s: %s",
-		       bs->name, bs->device, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: LIO cannot open %s: %s",
+			     bs->name, bs->device, strerror(-r));
 		goto out_rmdir_so;
 	}
 	cairn_uuid_str(bs->uuid, uuid);
 	r = write_attr(so, "wwn/vpd_unit_serial", uuid);
 	if (r) {
-		seterr(err, errlen, "backstore %s: cannot set the unit serial %s: %s",
-		       bs->name, uuid, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot set the unit serial %s: %s",
+			     bs->name, uuid, strerror(-r));
 		goto out_rmdir_so;
 	}
 	/* Optional: older kernels, or a refusal, keep LIO-ORG and IBLOCK. */
@@ -991,9 +978,9 @@ int cairn_lio_backstore_create(const struct cairn_lio_backstore *bs,
 	for (i = 0; i < ARRAY_SIZE(thin); i++) {
 		r = write_attr(so, thin[i], "1");
 		if (r) {
-			seterr(err, errlen, "backstore %s: cannot set %s=1 "
-			       "(does %s support discard?): %s",
-			       bs->name, thin[i], bs->device, strerror(-r));
+			cairn_seterr(err, errlen, "backstore %s: cannot set %s=1 "
+				     "(does %s support discard?): %s",
+				     bs->name, thin[i], bs->device, strerror(-r));
 			goto out_rmdir_so;
 		}
 	}
@@ -1053,31 +1040,31 @@ int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen)
 	if (!valid_backstore_name(name, err, errlen))
 		return -EINVAL;
 	if (find_backstore(name, so)) {
-		seterr(err, errlen, "backstore %s: no such backstore", name);
+		cairn_seterr(err, errlen, "backstore %s: no such backstore", name);
 		return -ENOENT;
 	}
 	r = backstore_user(so, who, sizeof(who));
 	if (r < 0) {
-		seterr(err, errlen, "backstore %s: cannot check its LUNs: %s",
-		       name, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot check its LUNs: %s",
+			     name, strerror(-r));
 		return r;
 	}
 	if (r) {
-		seterr(err, errlen, "backstore %s is exported by %s", name,
-		       who);
+		cairn_seterr(err, errlen, "backstore %s is exported by %s", name,
+			     who);
 		return -EBUSY;
 	}
 	/* Its ALUA groups first: configfs keeps a directory with children. */
 	r = alua_groups_remove(so);
 	if (r) {
-		seterr(err, errlen, "backstore %s: cannot remove its ALUA groups: %s",
-		       name, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot remove its ALUA groups: %s",
+			     name, strerror(-r));
 		return r;
 	}
 	if (rmdir(so)) {
 		r = -errno;
-		seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
-		       so, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
+			     so, strerror(-r));
 		return r;
 	}
 	pathf(hba, "%s", so);
@@ -1085,8 +1072,8 @@ int cairn_lio_backstore_delete(const char *name, char *err, size_t errlen)
 	*slash = '\0';
 	if (rmdir(hba) && errno != ENOTEMPTY && errno != EBUSY) {
 		r = -errno;
-		seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
-		       hba, strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot remove %s: %s", name,
+			     hba, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -1134,8 +1121,8 @@ static int make_tpg(enum cairn_fabric fabric, const char *wwn, const char *tgt,
 	pathf(tpg, "%s/tpgt_%u", tgt, tag);
 	if (mkdir(tpg, 0755)) {
 		r = -errno;
-		seterr(err, errlen, "%s target %s: cannot create its TPG %u: %s",
-		       fab, wwn, tag, strerror(-r));
+		cairn_seterr(err, errlen, "%s target %s: cannot create its TPG %u: %s",
+			     fab, wwn, tag, strerror(-r));
 		return r;
 	}
 	if (fabric == CAIRN_FABRIC_ISCSI) {
@@ -1143,10 +1130,11 @@ static int make_tpg(enum cairn_fabric fabric, const char *wwn, const char *tgt,
 			r = write_attr(tpg, iscsi_tpg_defaults[i].name,
 				       iscsi_tpg_defaults[i].value);
 			if (r) {
-				seterr(err, errlen, "iscsi target %s: cannot set tpgt_%u/%s=%s: %s",
-				       wwn, tag, iscsi_tpg_defaults[i].name,
-				       iscsi_tpg_defaults[i].value,
-				       strerror(-r));
+				cairn_seterr(err, errlen,
+					     "iscsi target %s: cannot set tpgt_%u/%s=%s: %s",
+					     wwn, tag, iscsi_tpg_defaults[i].name,
+					     iscsi_tpg_defaults[i].value,
+					     strerror(-r));
 				goto out_rmdir_tpg;
 			}
 		}
@@ -1154,8 +1142,8 @@ static int make_tpg(enum cairn_fabric fabric, const char *wwn, const char *tgt,
 		loopback_nexus(wwn, nexus, sizeof(nexus));
 		r = write_attr(tpg, "nexus", nexus);
 		if (r) {
-			seterr(err, errlen, "loopback target %s: cannot set the nexus %s: %s",
-			       wwn, nexus, strerror(-r));
+			cairn_seterr(err, errlen, "loopback target %s: cannot set the nexus %s: %s",
+				     wwn, nexus, strerror(-r));
 			goto out_rmdir_tpg;
 		}
 	}
@@ -1186,11 +1174,11 @@ static int target_create(enum cairn_fabric fabric, const char *wwn,
 	if (mkdir(tgt, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
-			seterr(err, errlen, "%s target %s already exists", fab,
-			       wwn);
+			cairn_seterr(err, errlen, "%s target %s already exists", fab,
+				     wwn);
 		else
-			seterr(err, errlen, "%s target %s: cannot create: %s",
-			       fab, wwn, strerror(-r));
+			cairn_seterr(err, errlen, "%s target %s: cannot create: %s",
+				     fab, wwn, strerror(-r));
 		return r;
 	}
 	for (tag = 1; tag <= nr_tpgs; tag++) {
@@ -1256,9 +1244,9 @@ int cairn_lio_tpg_enable(enum cairn_fabric fabric, const char *wwn,
 		return 0;
 	r = write_attr(tpg, "enable", on ? "1" : "0");
 	if (r)
-		seterr(err, errlen, "%s target %s: cannot %s tpgt_%u: %s",
-		       fabric_dir(fabric), wwn, on ? "enable" : "disable",
-		       tag, strerror(-r));
+		cairn_seterr(err, errlen, "%s target %s: cannot %s tpgt_%u: %s",
+			     fabric_dir(fabric), wwn, on ? "enable" : "disable",
+			     tag, strerror(-r));
 	return r;
 }
 
@@ -1301,9 +1289,9 @@ static int remove_each(const char *pattern, int (*fn)(const char *path),
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		r = fn(g.gl_pathv[i]);
 		if (r)
-			seterr(err, errlen, "%s target %s: cannot remove %s %s: %s",
-			       fab, wwn, what, base_name(g.gl_pathv[i]),
-			       strerror(-r));
+			cairn_seterr(err, errlen, "%s target %s: cannot remove %s %s: %s",
+				     fab, wwn, what, base_name(g.gl_pathv[i]),
+				     strerror(-r));
 	}
 	globfree(&g);
 	return r;
@@ -1320,8 +1308,8 @@ static int remove_tpg(const char *tpg, const char *fab, const char *wwn,
 	    strcmp(val, "0")) {
 		r = write_attr(tpg, "enable", "0");
 		if (r) {
-			seterr(err, errlen, "%s target %s: cannot disable %s: %s",
-			       fab, wwn, base_name(tpg), strerror(-r));
+			cairn_seterr(err, errlen, "%s target %s: cannot disable %s: %s",
+				     fab, wwn, base_name(tpg), strerror(-r));
 			return r;
 		}
 	}
@@ -1339,8 +1327,8 @@ static int remove_tpg(const char *tpg, const char *fab, const char *wwn,
 		return r;
 	if (rmdir(tpg)) {
 		r = -errno;
-		seterr(err, errlen, "%s target %s: cannot remove %s: %s", fab,
-		       wwn, base_name(tpg), strerror(-r));
+		cairn_seterr(err, errlen, "%s target %s: cannot remove %s: %s", fab,
+			     wwn, base_name(tpg), strerror(-r));
 	}
 	return r;
 }
@@ -1360,7 +1348,7 @@ int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
 	pathf(tgt, "%s/%s/%s", CAIRN_LIO_ROOT, fab,
 	      fc_wwn_name(fabric, wwn, name));
 	if (!is_dir(tgt)) {
-		seterr(err, errlen, "%s target %s: no such target", fab, wwn);
+		cairn_seterr(err, errlen, "%s target %s: no such target", fab, wwn);
 		return -ENOENT;
 	}
 	pathf(pattern, "%s/tpgt_*", tgt);
@@ -1373,8 +1361,8 @@ int cairn_lio_target_delete(enum cairn_fabric fabric, const char *wwn,
 		return r;
 	if (rmdir(tgt)) {
 		r = -errno;
-		seterr(err, errlen, "%s target %s: cannot remove: %s", fab,
-		       wwn, strerror(-r));
+		cairn_seterr(err, errlen, "%s target %s: cannot remove: %s", fab,
+			     wwn, strerror(-r));
 	}
 	return r;
 }
@@ -1392,8 +1380,9 @@ static int portal_name(const char *iqn, const char *ip, unsigned int port,
 	size_t n;
 
 	if (!ip || !*ip || port < 1 || port > 65535) {
-		seterr(err, errlen, "iscsi target %s: a portal needs an address and a port 1-65535",
-		       iqn);
+		cairn_seterr(err, errlen,
+			     "iscsi target %s: a portal needs an address and a port 1-65535",
+			     iqn);
 		return -EINVAL;
 	}
 	n = strlen(ip);
@@ -1416,8 +1405,9 @@ static int portal_name(const char *iqn, const char *ip, unsigned int port,
 		return 0;
 	}
 bad:
-	seterr(err, errlen, "iscsi target %s: portal address %s is not an IPv4 or IPv6 address",
-	       iqn, ip);
+	cairn_seterr(err, errlen,
+		     "iscsi target %s: portal address %s is not an IPv4 or IPv6 address",
+		     iqn, ip);
 	return -EINVAL;
 }
 
@@ -1457,15 +1447,15 @@ int cairn_lio_tpg_portal_create(const char *iqn, unsigned int tag,
 		return 0;
 	r = -errno;
 	if (r == -EEXIST)
-		seterr(err, errlen, "portal %s already exists on iscsi target %s",
-		       name, iqn);
+		cairn_seterr(err, errlen, "portal %s already exists on iscsi target %s",
+			     name, iqn);
 	else if (r == -EINVAL || r == -EADDRNOTAVAIL)
-		seterr(err, errlen, "portal %s of iscsi target %s: cannot listen "
-		       "(is the address one of this node's?): %s",
-		       name, iqn, strerror(-r));
+		cairn_seterr(err, errlen, "portal %s of iscsi target %s: cannot listen "
+			     "(is the address one of this node's?): %s",
+			     name, iqn, strerror(-r));
 	else
-		seterr(err, errlen, "portal %s of iscsi target %s: cannot listen: %s",
-		       name, iqn, strerror(-r));
+		cairn_seterr(err, errlen, "portal %s of iscsi target %s: cannot listen: %s",
+			     name, iqn, strerror(-r));
 	return r;
 }
 
@@ -1489,11 +1479,11 @@ int cairn_lio_tpg_portal_delete(const char *iqn, unsigned int tag,
 		return 0;
 	r = -errno;
 	if (r == -ENOENT)
-		seterr(err, errlen, "portal %s of iscsi target %s: no such portal",
-		       name, iqn);
+		cairn_seterr(err, errlen, "portal %s of iscsi target %s: no such portal",
+			     name, iqn);
 	else
-		seterr(err, errlen, "portal %s of iscsi target %s: cannot remove: %s",
-		       name, iqn, strerror(-r));
+		cairn_seterr(err, errlen, "portal %s of iscsi target %s: cannot remove: %s",
+			     name, iqn, strerror(-r));
 	return r;
 }
 
@@ -1546,9 +1536,9 @@ static int unmap_lun(const char *tpg, const char *tpg_lun, const char *fab,
 			char *slash = strrchr(m, '/');
 
 			*slash = '\0';
-			seterr(err, errlen, "LUN %u of %s target %s: "
-			       "cannot unmap it from ACL %s: %s",
-			       lun, fab, wwn, base_name(m), strerror(-r));
+			cairn_seterr(err, errlen, "LUN %u of %s target %s: "
+				     "cannot unmap it from ACL %s: %s",
+				     lun, fab, wwn, base_name(m), strerror(-r));
 		}
 	}
 	globfree(&g);
@@ -1571,19 +1561,19 @@ static int lun_create_in(enum cairn_fabric fabric, const char *wwn,
 	if (mkdir(dir, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
-			seterr(err, errlen, "LUN %u of %s target %s already exists",
-			       lun, fab, wwn);
+			cairn_seterr(err, errlen, "LUN %u of %s target %s already exists",
+				     lun, fab, wwn);
 		else
-			seterr(err, errlen, "LUN %u of %s target %s (%s): cannot create: %s",
-			       lun, fab, wwn, tname, strerror(-r));
+			cairn_seterr(err, errlen, "LUN %u of %s target %s (%s): cannot create: %s",
+				     lun, fab, wwn, tname, strerror(-r));
 		return r;
 	}
 	new_alias(alias);
 	pathf(link, "%s/%s", dir, alias);
 	if (symlink(so, link)) {
 		r = -errno;
-		seterr(err, errlen, "LUN %u of %s target %s: cannot link backstore %s: %s",
-		       lun, fab, wwn, backstore, strerror(-r));
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: cannot link backstore %s: %s",
+			     lun, fab, wwn, backstore, strerror(-r));
 		rmdir(dir);
 		return r;
 	}
@@ -1593,18 +1583,18 @@ static int lun_create_in(enum cairn_fabric fabric, const char *wwn,
 	pathf(pattern, "%s/acls/*", tpg);
 	r = list_paths(pattern, &g);
 	if (r)
-		seterr(err, errlen, "LUN %u of %s target %s: cannot list ACLs: %s",
-		       lun, fab, wwn, strerror(-r));
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: cannot list ACLs: %s",
+			     lun, fab, wwn, strerror(-r));
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		r = map_lun(g.gl_pathv[i], lun, dir);
 		if (!r) {
 			done++;
 			continue;
 		}
-		seterr(err, errlen, "LUN %u of %s target %s: cannot map it into ACL %s: %s",
-		       lun, fab, wwn, base_name(g.gl_pathv[i]),
-		       r == -EEXIST ? "the ACL already maps that LUN number" :
-		       strerror(-r));
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: cannot map it into ACL %s: %s",
+			     lun, fab, wwn, base_name(g.gl_pathv[i]),
+			     r == -EEXIST ? "the ACL already maps that LUN number" :
+			     strerror(-r));
 	}
 	if (r) {
 		for (i = 0; i < done; i++) {
@@ -1634,8 +1624,8 @@ static int lun_delete_in(enum cairn_fabric fabric, const char *wwn,
 	}
 	r = remove_lun_dir(dir);
 	if (r)
-		seterr(err, errlen, "LUN %u of %s target %s: cannot remove: %s",
-		       lun, fab, wwn, strerror(-r));
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: cannot remove: %s",
+			     lun, fab, wwn, strerror(-r));
 	return r;
 }
 
@@ -1654,8 +1644,8 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 		return r;
 	fab = fabric_dir(fabric);
 	if (lun > LIO_MAX_LUN) {
-		seterr(err, errlen, "LUN %u of %s target %s: LUN numbers are 0 to %u",
-		       lun, fab, wwn, LIO_MAX_LUN);
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: LUN numbers are 0 to %u",
+			     lun, fab, wwn, LIO_MAX_LUN);
 		r = -ERANGE;
 		goto out;
 	}
@@ -1664,16 +1654,16 @@ int cairn_lio_lun_create(enum cairn_fabric fabric, const char *wwn,
 		goto out;
 	}
 	if (find_backstore(backstore, so)) {
-		seterr(err, errlen, "LUN %u of %s target %s: no such backstore %s",
-		       lun, fab, wwn, backstore);
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: no such backstore %s",
+			     lun, fab, wwn, backstore);
 		r = -ENOENT;
 		goto out;
 	}
 	for (i = 0; i < g.gl_pathc; i++) {
 		pathf(dir, "%s/lun/lun_%u", g.gl_pathv[i], lun);
 		if (is_dir(dir)) {
-			seterr(err, errlen, "LUN %u of %s target %s already exists",
-			       lun, fab, wwn);
+			cairn_seterr(err, errlen, "LUN %u of %s target %s already exists",
+				     lun, fab, wwn);
 			r = -EEXIST;
 			goto out;
 		}
@@ -1717,8 +1707,8 @@ int cairn_lio_lun_delete(enum cairn_fabric fabric, const char *wwn,
 	}
 	globfree(&g);
 	if (!r && !found) {
-		seterr(err, errlen, "LUN %u of %s target %s: no such LUN", lun,
-		       fabric_dir(fabric), wwn);
+		cairn_seterr(err, errlen, "LUN %u of %s target %s: no such LUN", lun,
+			     fabric_dir(fabric), wwn);
 		r = -ENOENT;
 	}
 	return r;
@@ -1768,8 +1758,8 @@ static int check_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 	for (i = 0; i < ARRAY_SIZE(chap_fields); i++) {
 		why = secret_problem(chap_field(acl, i));
 		if (why) {
-			seterr(err, errlen, "ACL %s of iscsi target %s: CHAP %s: %s",
-			       acl->initiator, iqn, chap_fields[i].what, why);
+			cairn_seterr(err, errlen, "ACL %s of iscsi target %s: CHAP %s: %s",
+				     acl->initiator, iqn, chap_fields[i].what, why);
 			return -EINVAL;
 		}
 	}
@@ -1780,8 +1770,8 @@ static int check_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 	else if (acl->mutual_userid[0] && !acl->userid[0])
 		why = "mutual CHAP needs CHAP (userid and password) as well";
 	if (why) {
-		seterr(err, errlen, "ACL %s of iscsi target %s: %s",
-		       acl->initiator, iqn, why);
+		cairn_seterr(err, errlen, "ACL %s of iscsi target %s: %s",
+			     acl->initiator, iqn, why);
 		return -EINVAL;
 	}
 	return 0;
@@ -1799,9 +1789,9 @@ static int write_auth(const char *dir, const char *iqn,
 
 		r = write_attr(dir, chap_fields[i].attr, val[0] ? val : "NULL");
 		if (r) {
-			seterr(err, errlen, "ACL %s of iscsi target %s: cannot write %s: %s",
-			       acl->initiator, iqn, chap_fields[i].attr,
-			       strerror(-r));
+			cairn_seterr(err, errlen, "ACL %s of iscsi target %s: cannot write %s: %s",
+				     acl->initiator, iqn, chap_fields[i].attr,
+				     strerror(-r));
 			return r;
 		}
 	}
@@ -1820,16 +1810,16 @@ static int acl_path(enum cairn_fabric fabric, const char *wwn,
 	int r;
 
 	if (fabric == CAIRN_FABRIC_LOOPBACK) {
-		seterr(err, errlen, "loopback target %s: a loopback target has no ACLs",
-		       wwn);
+		cairn_seterr(err, errlen, "loopback target %s: a loopback target has no ACLs",
+			     wwn);
 		return -EINVAL;
 	}
 	r = tpg_path(fabric, wwn, tpg, err, errlen);
 	if (r)
 		return r;
 	if (!cairn_lio_valid_wwn(fabric, initiator, why, sizeof(why))) {
-		seterr(err, errlen, "ACL of %s target %s: %s",
-		       fabric_dir(fabric), wwn, why);
+		cairn_seterr(err, errlen, "ACL of %s target %s: %s",
+			     fabric_dir(fabric), wwn, why);
 		return -EINVAL;
 	}
 	pathf(out, "%s/acls/%s", tpg, fc_wwn_name(fabric, initiator, name));
@@ -1851,18 +1841,18 @@ static int acl_create_in(enum cairn_fabric fabric, const char *wwn,
 	if (mkdir(dir, 0755)) {
 		r = -errno;
 		if (r == -EEXIST)
-			seterr(err, errlen, "ACL %s of %s target %s already exists",
-			       acl->initiator, fab, wwn);
+			cairn_seterr(err, errlen, "ACL %s of %s target %s already exists",
+				     acl->initiator, fab, wwn);
 		else
-			seterr(err, errlen, "ACL %s of %s target %s: cannot create: %s",
-			       acl->initiator, fab, wwn, strerror(-r));
+			cairn_seterr(err, errlen, "ACL %s of %s target %s: cannot create: %s",
+				     acl->initiator, fab, wwn, strerror(-r));
 		return r;
 	}
 	pathf(pattern, "%s/lun/lun_*", tpg);
 	r = list_paths(pattern, &g);
 	if (r)
-		seterr(err, errlen, "ACL %s of %s target %s: cannot list LUNs: %s",
-		       acl->initiator, fab, wwn, strerror(-r));
+		cairn_seterr(err, errlen, "ACL %s of %s target %s: cannot list LUNs: %s",
+			     acl->initiator, fab, wwn, strerror(-r));
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		unsigned long n;
 		char *end;
@@ -1873,8 +1863,8 @@ static int acl_create_in(enum cairn_fabric fabric, const char *wwn,
 			continue;
 		r = map_lun(dir, n, g.gl_pathv[i]);
 		if (r)
-			seterr(err, errlen, "ACL %s of %s target %s: cannot map LUN %lu: %s",
-			       acl->initiator, fab, wwn, n, strerror(-r));
+			cairn_seterr(err, errlen, "ACL %s of %s target %s: cannot map LUN %lu: %s",
+				     acl->initiator, fab, wwn, n, strerror(-r));
 	}
 	globfree(&g);
 	if (!r && fabric == CAIRN_FABRIC_ISCSI)
@@ -1904,7 +1894,7 @@ int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
 	int r;
 
 	if (!acl || !fab) {
-		seterr(err, errlen, "target %s: no ACL given", wwn);
+		cairn_seterr(err, errlen, "target %s: no ACL given", wwn);
 		return -EINVAL;
 	}
 	r = acl_path(fabric, wwn, acl->initiator, tpg, dir, err, errlen);
@@ -1912,8 +1902,8 @@ int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
 		r = check_auth(wwn, acl, err, errlen);
 	if (!r && fabric != CAIRN_FABRIC_ISCSI &&
 	    (acl->userid[0] || acl->mutual_userid[0])) {
-		seterr(err, errlen, "ACL %s of %s target %s: only iSCSI has CHAP",
-		       acl->initiator, fab, wwn);
+		cairn_seterr(err, errlen, "ACL %s of %s target %s: only iSCSI has CHAP",
+			     acl->initiator, fab, wwn);
 		r = -EINVAL;
 	}
 	if (!r)
@@ -1924,8 +1914,8 @@ int cairn_lio_acl_create(enum cairn_fabric fabric, const char *wwn,
 	for (i = 0; !r && i < g.gl_pathc; i++) {
 		acl_in(fabric, g.gl_pathv[i], acl->initiator, dir);
 		if (is_dir(dir)) {
-			seterr(err, errlen, "ACL %s of %s target %s already exists",
-			       acl->initiator, fab, wwn);
+			cairn_seterr(err, errlen, "ACL %s of %s target %s already exists",
+				     acl->initiator, fab, wwn);
 			r = -EEXIST;
 		}
 	}
@@ -1950,7 +1940,7 @@ int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 	int r;
 
 	if (!acl) {
-		seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
+		cairn_seterr(err, errlen, "iscsi target %s: no ACL given", iqn);
 		return -EINVAL;
 	}
 	r = acl_path(CAIRN_FABRIC_ISCSI, iqn, acl->initiator, tpg, dir, err,
@@ -1960,8 +1950,8 @@ int cairn_lio_acl_set_auth(const char *iqn, const struct cairn_cfg_acl *acl,
 	if (r)
 		return r;
 	if (!is_dir(dir)) {
-		seterr(err, errlen, "ACL %s of iscsi target %s: no such ACL",
-		       acl->initiator, iqn);
+		cairn_seterr(err, errlen, "ACL %s of iscsi target %s: no such ACL",
+			     acl->initiator, iqn);
 		return -ENOENT;
 	}
 	r = target_tpgs(CAIRN_FABRIC_ISCSI, iqn, &g, err, errlen);
@@ -1997,13 +1987,13 @@ int cairn_lio_acl_delete(enum cairn_fabric fabric, const char *wwn,
 		found = true;
 		r = remove_acl(dir);
 		if (r)
-			seterr(err, errlen, "ACL %s of %s target %s: cannot remove: %s",
-			       initiator, fabric_dir(fabric), wwn, strerror(-r));
+			cairn_seterr(err, errlen, "ACL %s of %s target %s: cannot remove: %s",
+				     initiator, fabric_dir(fabric), wwn, strerror(-r));
 	}
 	globfree(&g);
 	if (!r && !found) {
-		seterr(err, errlen, "ACL %s of %s target %s: no such ACL",
-		       initiator, fabric_dir(fabric), wwn);
+		cairn_seterr(err, errlen, "ACL %s of %s target %s: no such ACL",
+			     initiator, fabric_dir(fabric), wwn);
 		r = -ENOENT;
 	}
 	return r;
@@ -2023,9 +2013,9 @@ int cairn_lio_set_chap_required(const char *iqn, bool on,
 		r = write_attr(g.gl_pathv[i], "attrib/authentication",
 			       on ? "1" : "0");
 		if (r)
-			seterr(err, errlen, "iscsi target %s: cannot set %s "
-			       "attrib/authentication=%d: %s", iqn,
-			       base_name(g.gl_pathv[i]), on, strerror(-r));
+			cairn_seterr(err, errlen, "iscsi target %s: cannot set %s "
+				     "attrib/authentication=%d: %s", iqn,
+				     base_name(g.gl_pathv[i]), on, strerror(-r));
 	}
 	globfree(&g);
 	return r;
@@ -2043,9 +2033,9 @@ static int alua_group_path(const char *so, const char *backstore,
 			   size_t errlen)
 {
 	if (!node || !cairn_valid_name(node)) {
-		seterr(err, errlen, "backstore %s: %s is not a node name "
-		       "(1-64 of A-Z a-z 0-9 . _ -)", backstore,
-		       node ? node : "(none)");
+		cairn_seterr(err, errlen, "backstore %s: %s is not a node name "
+			     "(1-64 of A-Z a-z 0-9 . _ -)", backstore,
+			     node ? node : "(none)");
 		return -EINVAL;
 	}
 	pathf(out, "%s/alua/" ALUA_GROUP_PREFIX "%s", so, node);
@@ -2065,8 +2055,8 @@ static int lun_backstore(const char *iqn, uint32_t lun, char *so, char *err,
 	pathf(dir, "%s/lun/lun_%u", tpg, lun);
 	r = link_target(dir, so);
 	if (r)
-		seterr(err, errlen, "LUN %u of iscsi target %s: %s", lun, iqn,
-		       r == -ENOENT ? "no such LUN" : strerror(-r));
+		cairn_seterr(err, errlen, "LUN %u of iscsi target %s: %s", lun, iqn,
+			     r == -ENOENT ? "no such LUN" : strerror(-r));
 	return r;
 }
 
@@ -2088,39 +2078,40 @@ static int alua_group_make(const char *so, const char *node, uint32_t id,
 	if (is_dir(grp)) {
 		r = read_attr_u32(grp, "tg_pt_gp_id", &cur);
 		if (r) {
-			seterr(err, errlen, "backstore %s: ALUA group %s: "
-			       "cannot read tg_pt_gp_id: %s", bs, base_name(grp),
-			       strerror(-r));
+			cairn_seterr(err, errlen, "backstore %s: ALUA group %s: "
+				     "cannot read tg_pt_gp_id: %s", bs, base_name(grp),
+				     strerror(-r));
 			return r;
 		}
 		if (cur != id) {
-			seterr(err, errlen, "backstore %s: ALUA group %s has id %u, not %u "
-			       "(is the volume exported by another target with other nodes?)",
-			       bs, base_name(grp), cur, id);
+			cairn_seterr(err, errlen, "backstore %s: ALUA group %s has id %u, not %u "
+				     "(is the volume exported by another target with other nodes?)",
+				     bs, base_name(grp), cur, id);
 			return -EEXIST;
 		}
 		return 0;
 	}
 	if (mkdir(grp, 0755)) {
 		r = -errno;
-		seterr(err, errlen, "backstore %s: cannot create ALUA group %s: %s",
-		       bs, base_name(grp), strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: cannot create ALUA group %s: %s",
+			     bs, base_name(grp), strerror(-r));
 		return r;
 	}
 	snprintf(val, sizeof(val), "%u", id);
 	r = write_attr(grp, "tg_pt_gp_id", val);
 	if (r) {
-		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set tg_pt_gp_id %u%s: %s",
-		       bs, base_name(grp), id,
-		       r == -EINVAL ? " (another group of the backstore has it?)" : "",
-		       strerror(-r));
+		cairn_seterr(err, errlen,
+			     "backstore %s: ALUA group %s: cannot set tg_pt_gp_id %u%s: %s",
+			     bs, base_name(grp), id,
+			     r == -EINVAL ? " (another group of the backstore has it?)" : "",
+			     strerror(-r));
 		goto out_rmdir;
 	}
 	r = write_attr(grp, "alua_access_type", "1");
 	if (r) {
-		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set "
-		       "alua_access_type 1 (implicit): %s", bs, base_name(grp),
-		       strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: ALUA group %s: cannot set "
+			     "alua_access_type 1 (implicit): %s", bs, base_name(grp),
+			     strerror(-r));
 		goto out_rmdir;
 	}
 	return 1;
@@ -2166,8 +2157,8 @@ int cairn_lio_alua_attach(const char *iqn, uint32_t lun,
 	if (r)
 		return r;
 	if (!strcmp(nodes[0], nodes[1])) {
-		seterr(err, errlen, "iscsi target %s: the two nodes are both %s",
-		       iqn, nodes[0]);
+		cairn_seterr(err, errlen, "iscsi target %s: the two nodes are both %s",
+			     iqn, nodes[0]);
 		return -EINVAL;
 	}
 	for (i = 0; i < CAIRN_ALUA_NODES; i++) {
@@ -2177,8 +2168,8 @@ int cairn_lio_alua_attach(const char *iqn, uint32_t lun,
 			return r;
 		pathf(dir, "%s/lun/lun_%u", tpg, lun);
 		if (!is_dir(dir)) {
-			seterr(err, errlen, "LUN %u of iscsi target %s: not in tpgt_%u",
-			       lun, iqn, i + 1);
+			cairn_seterr(err, errlen, "LUN %u of iscsi target %s: not in tpgt_%u",
+				     lun, iqn, i + 1);
 			return -ENOENT;
 		}
 		r = alua_group_make(so, nodes[i], i + 1, err, errlen);
@@ -2194,9 +2185,9 @@ int cairn_lio_alua_attach(const char *iqn, uint32_t lun,
 			continue;
 		r = write_attr(dir, "alua_tg_pt_gp", group);
 		if (r) {
-			seterr(err, errlen, "LUN %u of iscsi target %s: cannot put tpgt_%u "
-			       "into ALUA group %s: %s", lun, iqn, i + 1, group,
-			       strerror(-r));
+			cairn_seterr(err, errlen, "LUN %u of iscsi target %s: cannot put tpgt_%u "
+				     "into ALUA group %s: %s", lun, iqn, i + 1, group,
+				     strerror(-r));
 			return r;
 		}
 	}
@@ -2213,15 +2204,15 @@ static int alua_group(const char *backstore, const char *node, char *grp,
 	if (!valid_backstore_name(backstore, err, errlen))
 		return -EINVAL;
 	if (find_backstore(backstore, so)) {
-		seterr(err, errlen, "backstore %s: no such backstore", backstore);
+		cairn_seterr(err, errlen, "backstore %s: no such backstore", backstore);
 		return -ENOENT;
 	}
 	r = alua_group_path(so, backstore, node, grp, err, errlen);
 	if (r)
 		return r;
 	if (!is_dir(grp)) {
-		seterr(err, errlen, "backstore %s: no ALUA group %s", backstore,
-		       base_name(grp));
+		cairn_seterr(err, errlen, "backstore %s: no ALUA group %s", backstore,
+			     base_name(grp));
 		return -ENOENT;
 	}
 	return 0;
@@ -2236,8 +2227,8 @@ int cairn_lio_alua_set_state(const char *backstore, const char *node,
 
 	if (state != CAIRN_ALUA_OPTIMIZED && state != CAIRN_ALUA_STANDBY &&
 	    state != CAIRN_ALUA_UNAVAILABLE) {
-		seterr(err, errlen, "backstore %s: ALUA state %d is not one Cairn sets",
-		       backstore, state);
+		cairn_seterr(err, errlen, "backstore %s: ALUA state %d is not one Cairn sets",
+			     backstore, state);
 		return -EINVAL;
 	}
 	r = alua_group(backstore, node, grp, err, errlen);
@@ -2253,9 +2244,10 @@ int cairn_lio_alua_set_state(const char *backstore, const char *node,
 	snprintf(val, sizeof(val), "%d", state);
 	r = write_attr(grp, "alua_access_state", val);
 	if (r)
-		seterr(err, errlen, "backstore %s: ALUA group %s: cannot set the state %s: %s",
-		       backstore, base_name(grp), cairn_alua_state_name(state),
-		       strerror(-r));
+		cairn_seterr(err, errlen,
+			     "backstore %s: ALUA group %s: cannot set the state %s: %s",
+			     backstore, base_name(grp), cairn_alua_state_name(state),
+			     strerror(-r));
 	return r;
 }
 
@@ -2273,8 +2265,8 @@ int cairn_lio_alua_get(const char *backstore, const char *node, uint32_t *id,
 	if (!r)
 		r = read_attr_u32(grp, "alua_access_state", &v);
 	if (r) {
-		seterr(err, errlen, "backstore %s: ALUA group %s: cannot read it: %s",
-		       backstore, base_name(grp), strerror(-r));
+		cairn_seterr(err, errlen, "backstore %s: ALUA group %s: cannot read it: %s",
+			     backstore, base_name(grp), strerror(-r));
 		return r;
 	}
 	*state = v;

@@ -31,20 +31,6 @@
 
 #include "libcairn.h"
 
-static void alua_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void alua_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *cairn_alua_nodes_problem(const char *const nodes[CAIRN_ALUA_NODES],
 				     const char *self)
 {
@@ -105,7 +91,7 @@ int cairn_alua_set(const struct cairn_config *cfg, const char *pool,
 	int r, state;
 
 	if (!volume || !*volume) {
-		alua_err(err, errlen, "no volume given");
+		cairn_seterr(err, errlen, "no volume given");
 		return -EINVAL;
 	}
 	/* Check everything first: a refusal changes nothing. */
@@ -115,10 +101,10 @@ int cairn_alua_set(const struct cairn_config *cfg, const char *pool,
 			continue;
 		if (primary_node && strcmp(primary_node, t->nodes[0]) &&
 		    strcmp(primary_node, t->nodes[1])) {
-			alua_err(err, errlen,
-				 "volume %s: node %s is not one of the nodes of iscsi target %s (%s, %s)",
-				 volume, primary_node, t->wwn, t->nodes[0],
-				 t->nodes[1]);
+			cairn_seterr(err, errlen,
+				     "volume %s: node %s is not one of the nodes of iscsi target %s (%s, %s)",
+				     volume, primary_node, t->wwn, t->nodes[0],
+				     t->nodes[1]);
 			return -EINVAL;
 		}
 		for (k = 0; k < CAIRN_ALUA_NODES; k++) {
@@ -127,9 +113,9 @@ int cairn_alua_set(const struct cairn_config *cfg, const char *pool,
 			if (r)
 				return r;
 			if (id != k + 1) {
-				alua_err(err, errlen,
-					 "volume %s: ALUA group cairn_%s has id %u, iscsi target %s wants %u",
-					 volume, t->nodes[k], id, t->wwn, k + 1);
+				cairn_seterr(err, errlen,
+					     "volume %s: ALUA group cairn_%s has id %u, iscsi target %s wants %u",
+					     volume, t->nodes[k], id, t->wwn, k + 1);
 				return -EINVAL;
 			}
 		}

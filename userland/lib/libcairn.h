@@ -200,6 +200,9 @@ const char *cairn_mode_name(uint32_t mode);
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into @out (37 bytes). */
 void cairn_uuid_str(const uint8_t *uuid, char *out);
+/* A message into @err (@errlen bytes; nothing if @err is NULL). */
+void cairn_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* "1.5 GiB" */
 void cairn_human_size(uint64_t bytes, char *out, size_t len);
 const char *cairn_event_name(uint32_t event);

@@ -433,38 +433,40 @@ int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
 }
 
-int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
-			   const char *name, uint32_t lease_ms, int alone,
-			   struct cairn_volume_desc *out)
+/* MIRROR_QUORUM with the lease as LEASE_MS (u32) or LEASE_UNTIL_NS (u64). */
+static int mirror_quorum(struct cairn_nl *nl, const char *pool,
+			 const char *name, int attr, uint64_t lease, int alone,
+			 struct cairn_volume_desc *out)
 {
 	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_QUORUM, pool,
 					      name);
+	int r;
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u32(msg, CAIRN_ATTR_LEASE_MS, lease_ms) < 0 ||
-	    (alone >= 0 && nla_put_u32(msg, CAIRN_ATTR_ALONE, alone) < 0)) {
+	r = attr == CAIRN_ATTR_LEASE_MS ? nla_put_u32(msg, attr, lease) :
+					  nla_put_u64(msg, attr, lease);
+	if (r < 0 || (alone >= 0 && nla_put_u32(msg, CAIRN_ATTR_ALONE, alone) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
 }
 
+int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
+			   const char *name, uint32_t lease_ms, int alone,
+			   struct cairn_volume_desc *out)
+{
+	return mirror_quorum(nl, pool, name, CAIRN_ATTR_LEASE_MS, lease_ms,
+			     alone, out);
+}
+
 int cairn_nl_mirror_quorum_until(struct cairn_nl *nl, const char *pool,
 				 const char *name, uint64_t until_ns, int alone,
 				 struct cairn_volume_desc *out)
 {
-	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_QUORUM, pool,
-					      name);
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u64(msg, CAIRN_ATTR_LEASE_UNTIL_NS, until_ns) < 0 ||
-	    (alone >= 0 && nla_put_u32(msg, CAIRN_ATTR_ALONE, alone) < 0)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+	return mirror_quorum(nl, pool, name, CAIRN_ATTR_LEASE_UNTIL_NS, until_ns,
+			     alone, out);
 }
 
 int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,

@@ -2,6 +2,7 @@
 /*
  * libcairn: formatting shared by the userland tools.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "libcairn.h"
@@ -29,4 +30,15 @@ void cairn_human_size(uint64_t bytes, char *out, size_t len)
 		u++;
 	}
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+void cairn_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
