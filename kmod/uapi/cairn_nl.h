@@ -44,6 +44,17 @@
  *                     not both primary) and takes the sockets over; reply
  *                     as VOLUME_GET
  *   MIRROR_DISCONNECT POOL_NAME, VOLUME_NAME: drops the link
+ *   CACHE_SET         CACHE_BUDGET: the node's RAM cache budget in bytes (a
+ *                     MiB multiple, at most half the RAM; 0: none); it can
+ *                     not shrink below what the volumes with a cache hold
+ *                     allocated (disable their caches first)
+ *   CACHE_GET         reply: CACHE_BUDGET, CACHE (nest: the node's totals)
+ *   VOLUME_CACHE      POOL_NAME, VOLUME_NAME, CACHE_MODE, [CACHE_FLUSH],
+ *                     [CACHE_SEQ_CUTOFF]: turns the volume's RAM cache on
+ *                     (needs a budget) or off (drains it first: returns
+ *                     once every dirty block is on the members), or
+ *                     changes its flush semantics; reply as VOLUME_GET,
+ *                     which carries [CACHE] for a volume with a cache
  *
  * Multicast group CAIRN_GENL_MCAST_EVENTS carries CAIRN_CMD_EVENT messages:
  * POOL_NAME, EVENT, EVENT_VALUE, CAPACITY, ALLOCATED, and VOLUME_NAME for
@@ -77,6 +88,9 @@ enum cairn_cmd {
 	CAIRN_CMD_MIRROR_CONNECT,
 	CAIRN_CMD_MIRROR_DISCONNECT,
 	CAIRN_CMD_MIRROR_QUORUM,	/* cairnd's lease and fencing: LEASE_MS, ALONE */
+	CAIRN_CMD_CACHE_SET,
+	CAIRN_CMD_CACHE_GET,
+	CAIRN_CMD_VOLUME_CACHE,
 
 	__CAIRN_CMD_MAX,
 };
@@ -134,6 +148,11 @@ enum cairn_attr {
 	 * so a caller delayed between deciding and asking gains nothing.
 	 */
 	CAIRN_ATTR_LEASE_UNTIL_NS,	/* u64 */
+	CAIRN_ATTR_CACHE_BUDGET,	/* u64, bytes */
+	CAIRN_ATTR_CACHE_MODE,		/* u32, enum cairn_cache_mode */
+	CAIRN_ATTR_CACHE_FLUSH,		/* u32, enum cairn_cache_flush */
+	CAIRN_ATTR_CACHE_SEQ_CUTOFF,	/* u32, bytes, 0 = none; default 1 MiB */
+	CAIRN_ATTR_CACHE,		/* nest of CAIRN_CACHE_* */
 
 	__CAIRN_ATTR_MAX,
 };
@@ -209,6 +228,52 @@ enum cairn_mirror_attr {
 };
 
 #define CAIRN_MIRROR_MAX (__CAIRN_MIRROR_MAX - 1)
+
+/*
+ * Inside CAIRN_ATTR_CACHE: of a volume (VOLUME_GET) or the node's sums
+ * (CACHE_GET: BLOCKS, DIRTY and the counters; VOLUMES).  Counters count
+ * since the cache was enabled (a volume) or the module was loaded.
+ */
+enum cairn_cache_attr {
+	CAIRN_CACHE_UNSPEC,
+	CAIRN_CACHE_MODE,		/* u32, enum cairn_cache_mode: as set */
+	CAIRN_CACHE_FLUSH,		/* u32, enum cairn_cache_flush */
+	CAIRN_CACHE_WRITE_BACK,		/* u32, 1: writes are acknowledged from RAM now */
+	CAIRN_CACHE_SEQ_CUTOFF,		/* u32, bytes */
+	CAIRN_CACHE_BLOCKS,		/* u64, 4 KiB blocks held */
+	CAIRN_CACHE_DIRTY,		/* u64, blocks not yet on the members */
+	CAIRN_CACHE_READ_HITS,		/* u64, reads served from RAM */
+	CAIRN_CACHE_READ_MISSES,	/* u64 */
+	CAIRN_CACHE_WRITE_HITS,		/* u64, writes acknowledged from RAM */
+	CAIRN_CACHE_BYPASSED,		/* u64, writes sent on (FUA, sequential, ...) */
+	CAIRN_CACHE_DESTAGE_WRITES,	/* u64, writes to the layer below */
+	CAIRN_CACHE_DESTAGED,		/* u64, blocks they carried */
+	CAIRN_CACHE_EVICTIONS,		/* u64, clean blocks given up */
+	CAIRN_CACHE_VOLUMES,		/* u32, volumes with a cache (CACHE_GET) */
+	CAIRN_CACHE_PAD,
+	CAIRN_CACHE_PEAK,		/* u64, most blocks held at once */
+
+	__CAIRN_CACHE_MAX,
+};
+
+#define CAIRN_CACHE_MAX (__CAIRN_CACHE_MAX - 1)
+
+enum cairn_cache_mode {
+	CAIRN_CACHE_OFF = 0,
+	CAIRN_CACHE_WRITETHROUGH = 1,	/* a read cache; writes go through */
+	CAIRN_CACHE_WRITEBACK = 2,
+};
+
+enum cairn_cache_flush {
+	/* FLUSH: everything written before it is on the members, committed */
+	CAIRN_CACHE_FLUSH_DISK = 0,
+	/*
+	 * FLUSH: in both nodes' RAM (the mirror sends every write to the
+	 * peer's cache); only while the mirror is connected and in sync,
+	 * write-through otherwise.
+	 */
+	CAIRN_CACHE_FLUSH_MIRROR = 1,
+};
 
 enum cairn_mirror_role {
 	CAIRN_ROLE_OFF = 0,		/* MIRROR_SET only: not mirrored */
