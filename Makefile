@@ -52,7 +52,7 @@ CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.
 # libcairn: everything in userland/lib and the LIO helpers in target-fabric.
 LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
-	test_check test_wire test_mmeta test_peers test_quorum test_fc test_alua
+	test_check test_wire test_mmeta test_peers test_quorum test_fc test_alua test_cache
 
 FUZZ_TARGETS := fuzz_super fuzz_metadata fuzz_wire
 
@@ -157,6 +157,11 @@ $(B)/tests/%: $(B)/san/tests/unit/%.o $(TEST_HELPERS) $(B)/libcairncore-san.a
 
 # The peers' configuration and protocol: libcairn itself, with its libraries.
 $(B)/tests/test_peers: $(B)/san/tests/unit/test_peers.o $(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
+
+# The RAM cache's configuration: libcairn too.
+$(B)/tests/test_cache: $(B)/san/tests/unit/test_cache.o $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
 

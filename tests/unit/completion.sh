@@ -66,7 +66,10 @@ else
 fi
 
 expect "cairnctl /po" /pools/
-expect "cairnctl /" /pools/ /volumes/ /iscsi/ /loopback/ /fc/ /peers/
+expect "cairnctl /" /pools/ /volumes/ /iscsi/ /loopback/ /fc/ /peers/ /cache/
+expect "cairnctl /ca" /cache/
+expect "cairnctl /cache s" set status
+expect "cairnctl /cache set " budget=
 expect "cairnctl -j /vo" /volumes/
 expect "cairnctl sa" saveconfig
 expect "cairnctl -" -j --json --help --man

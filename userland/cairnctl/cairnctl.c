@@ -15,6 +15,7 @@
  *   /loopback/<naa>/luns       local SCSI disks through tcm_loop (LIO)
  *   /fc/<wwpn>/{luns,acls}     Fibre Channel (FCoE) through tcm_fc (LIO)
  *   /peers/<name>              partner nodes of mirrored volumes (cairnd)
+ *   /cache                     the node's RAM cache budget and totals
  *
  * Every command is a verb on a node: ls, cd, create, delete, set, get,
  * status, help, and a few more where they mean something (open, close,
@@ -298,7 +299,7 @@ static int children(struct ctx *c, comp_t *comp,
 		} top[] = {
 			{ "pools", "pool" }, { "volumes", "volume" },
 			{ "iscsi", "target" }, { "loopback", "target" },
-			{ "fc", "port" }, { "peers", "peer" },
+			{ "fc", "port" }, { "peers", "peer" }, { "cache", NULL },
 		};
 		unsigned int i, n = 0;
 
@@ -311,6 +312,15 @@ static int children(struct ctx *c, comp_t *comp,
 				continue;
 			}
 
+			/* A leaf: its summary says how it is. */
+			if (!top[i].what) {
+				r = cache_summary(c, s, sizeof(s));
+				if (r)
+					goto fail;
+				if (child_add(out, n++, top[i].name, s))
+					goto nomem;
+				continue;
+			}
 			snprintf(sub[0], sizeof(sub[0]), "%s", top[i].name);
 			r = children(c, sub, 1, &tmp);
 			if (r)
@@ -563,8 +573,12 @@ static int do_ls(struct ctx *c)
 	}
 	/* Nothing is printed when the listing needs the kernel without it. */
 	if ((!depth || !strcmp(comp[0], "pools") ||
-	     !strcmp(comp[0], "volumes")) && nl_get(c, &nl))
+	     !strcmp(comp[0], "volumes") || !strcmp(comp[0], "cache")) &&
+	    nl_get(c, &nl))
 		return EXIT_REFUSED;
+	/* /cache has no children: listing it is its status. */
+	if (depth == 1 && !strcmp(comp[0], "cache"))
+		return cache_status(c);
 	if (c->json && depth == 1 && !strcmp(comp[0], "pools")) {
 		r = pools_json(c, &o);
 		if (!r)
@@ -794,6 +808,7 @@ static const struct table tables[] = {
 	{ storage_commands, &nr_storage_commands },
 	{ export_commands, &nr_export_commands },
 	{ peer_commands, &nr_peer_commands },
+	{ cache_commands, &nr_cache_commands },
 };
 
 /*
@@ -1211,6 +1226,23 @@ static void comp_values(const struct command *cmd, const struct param *p,
 		}
 		return;
 	}
+	/* The words of the cache's modes and flush semantics. */
+	if (!strcmp(cmd->verb, "cache") &&
+	    (!strcmp(p->key, "mode") || !strcmp(p->key, "flush"))) {
+		static const char *const modes[] = {
+			"off", "writethrough", "writeback", NULL
+		};
+		static const char *const flushes[] = { "disk", "mirror", NULL };
+		const char *const *w = p->key[0] == 'm' ? modes : flushes;
+
+		for (i = 0; w[i]; i++) {
+			if (strncmp(w[i], val, strlen(val)))
+				continue;
+			snprintf(buf, sizeof(buf), "%s%s", pfx, w[i]);
+			comp_add(buf);
+		}
+		return;
+	}
 	if (!strcmp(p->key, "pool") || !strcmp(p->key, "volume") ||
 	    !strcmp(p->key, "peer")) {
 		snprintf(node[0], sizeof(node[0]), "%ss", p->key);
@@ -1542,7 +1574,24 @@ static void man(FILE *f)
 		"names are written naa.2000525400770002 as targetcli does; "
 		"20:00:52:54:00:77:00:02 is accepted too); "
 		"\\fB/peers\\fR, \\fB/peers/\\fINAME\\fR (partner nodes of "
-		"mirrored volumes).",
+		"mirrored volumes); \\fB/cache\\fR (the node's RAM cache: its "
+		"budget and totals; listing it is its status).",
+		".PP",
+		"RAM cache: \\fB/cache set budget=\\fISIZE\\fR gives the node "
+		"RAM for caches (a MiB multiple, at most half the RAM; "
+		"\\fBbudget=0\\fR releases it once no volume has a cache); "
+		"\\fB/volumes/\\fIVOLUME\\fB cache mode=writeback\\fR "
+		"(or \\fBwritethrough\\fR, a read cache) turns a volume's cache "
+		"on, \\fBmode=off\\fR drains and removes it. "
+		"\\fBflush=disk\\fR (the default): a FLUSH completes once every "
+		"write before it is on the members, committed; "
+		"\\fBflush=mirror\\fR: once it is in both nodes' RAM, which holds "
+		"only while the mirror is connected and in sync (the volume writes "
+		"through otherwise: \\fBstatus\\fR says whether it writes back "
+		"now). Sequential writes of \\fBseq_cutoff\\fR bytes and more "
+		"(default 1M, 0: none) bypass the cache. The budget and each "
+		"volume's cache are saved in the configuration and restored by "
+		"\\fBcairnd\\fR(8) at boot, the budget first.",
 		".PP",
 		"Mirroring: each node lists the other under /peers (its address, "
 		"where its \\fBcairnd\\fR(8) listens, and a secret file of 16 to "
@@ -1631,6 +1680,9 @@ static void man(FILE *f)
 		"cairnctl /peers/node\\-b status",
 		"cairnctl /volumes/vm01 mirror peer=node\\-b pool=p0",
 		"cairnctl /volumes/vm01 status",
+		"cairnctl /cache set budget=1G",
+		"cairnctl /volumes/vm01 cache mode=writeback flush=mirror",
+		"cairnctl /cache",
 		"cairnctl <<EOF",
 		"cd /volumes",
 		"vm01 set size=+1G",
@@ -1714,7 +1766,7 @@ static void usage(FILE *f)
 		"       cairnctl help [PATH] [VERB]                what a node or verb takes\n"
 		"  -j, --json    JSON output\n"
 		"  --man         print the manual page\n"
-		"The tree: /pools /volumes /iscsi /loopback /fc /peers (see `cairnctl ls`).\n"
+		"The tree: /pools /volumes /iscsi /loopback /fc /peers /cache (see `cairnctl ls`).\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 

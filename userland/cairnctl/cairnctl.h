@@ -136,6 +136,19 @@ int exports_children(struct ctx *c, comp_t *comp,
 const char *volume_export(struct ctx *c, const char *volume, char *buf,
 			  size_t len);
 
+/* cache.c: /cache, and the cache verb of /volumes/VOLUME */
+extern const struct command cache_commands[];
+extern const unsigned int nr_cache_commands;
+/* /cache's line in the root listing ("budget 1 GiB, 12 MiB used, ..."). */
+int cache_summary(struct ctx *c, char *out, size_t len);
+/* /cache status (and /cache alone, or ls there). */
+int cache_status(struct ctx *c);
+/* A volume's cache: `status -j`'s "cache" object; status's lines. */
+struct json_object *cache_volume_json(const struct cairn_cache_desc *d);
+void cache_volume_text(const struct cairn_cache_desc *d);
+/* The configuration's record of the cache the kernel reports. */
+void cache_capture(struct cairn_cfg_cache *cc, const struct cairn_cache_desc *d);
+
 /* peers.c: /peers, and the mirror verbs of /volumes/VOLUME */
 extern const struct command peer_commands[];
 extern const unsigned int nr_peer_commands;

@@ -137,10 +137,13 @@ int volumes_children(struct ctx *c, struct child **out)
 		cairn_human_size(v->mapped, mapped, sizeof(mapped));
 		snprintf(a[i].name, sizeof(a[i].name), "%s", v->name);
 		snprintf(a[i].summary, sizeof(a[i].summary),
-			 "pool %s, %s thin, %s mapped, %s%s%.100s", v->pool, size,
-			 mapped, cairn_dm_exists(v->pool, v->name) ?
-			 "active" : "inactive", e ? ", exported " : "",
-			 e ? e : "");
+			 "pool %s, %s thin, %s mapped, %s%s%s%s%.100s", v->pool,
+			 size, mapped, cairn_dm_exists(v->pool, v->name) ?
+			 "active" : "inactive",
+			 v->cache.present && v->cache.mode ? ", cache " : "",
+			 v->cache.present && v->cache.mode ?
+			 cairn_cache_mode_name(v->cache.mode) : "",
+			 e ? ", exported " : "", e ? e : "");
 	}
 	free(l.vols);
 	*out = a;
@@ -316,6 +319,8 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 		json_object_object_add(mo, "quorum", ha_volume_state(v->pool, v->name));
 		json_object_object_add(o, "mirror", mo);
 	}
+	if (v->cache.present)
+		json_object_object_add(o, "cache", cache_volume_json(&v->cache));
 	return o;
 }
 
@@ -422,6 +427,26 @@ static void capture_mirror(struct cairn_config *cfg, struct cairn_cfg_volume *cv
 }
 
 /*
+ * A volume's RAM cache as the kernel has it; when it has none, as
+ * configured before for the same volume (UUID), so that a cache not
+ * restored yet (no budget at boot) is not forgotten.  `cache mode=off`
+ * clears the configured one first.
+ */
+static void capture_cache(struct cairn_cfg_volume *cv,
+			  const struct cairn_cache_desc *d,
+			  const struct cairn_cfg_volume *old, unsigned int nr_old)
+{
+	unsigned int i;
+
+	cache_capture(&cv->cache, d);
+	if (cv->cache.mode != CAIRN_CACHE_OFF)
+		return;
+	for (i = 0; i < nr_old; i++)
+		if (!strcmp(old[i].name, cv->name) && !strcmp(old[i].uuid, cv->uuid))
+			cv->cache = old[i].cache;
+}
+
+/*
  * Open pools and their volumes are recorded as the kernel has them.
  * Configured pools that are not open (a member missing at boot) stay as
  * they were: only close and delete forget a pool.
@@ -469,6 +494,7 @@ int capture_storage(struct ctx *c)
 		cairn_uuid_str(vols.vols[i].uuid, cv->uuid);
 		cv->size = vols.vols[i].size;
 		capture_mirror(cfg, cv, &vols.vols[i].mirror, old, nr_old);
+		capture_cache(cv, &vols.vols[i].cache, old, nr_old);
 	}
 	free(old);
 	free(pools.pools);
@@ -1099,6 +1125,8 @@ static int volume_status(struct ctx *c)
 			json_object_put(hb);
 		}
 	}
+	if (v.cache.present)
+		cache_volume_text(&v.cache);
 	return 0;
 }
 
@@ -1242,7 +1270,9 @@ const struct command storage_commands[] = {
 	{ "/volumes/*", "status", volume_status,
 	  "size, space in use, block device, export; for a mirror: role, peer, "
 	  "link, data state, the peer's role and data, percent in sync, bytes "
-	  "out of sync and resynced" },
+	  "out of sync and resynced; for a RAM cache: mode, flush, whether it "
+	  "writes back now, blocks held and dirty, hits and misses, destage "
+	  "writes" },
 	{ "/volumes/*", "get", volume_get, "print the volume's attributes",
 	  { { "attribute", "just this one", P_POSITIONAL } } },
 	{ "/volumes/*", "set", volume_set, "grow the volume",

@@ -24,7 +24,8 @@
  *     "port": 7788,
  *     "peers": [ { "name": "node-b", "address": "10.77.0.2", "port": 7788,
  *                  "secret_file": "/etc/cairn/peer.key" } ]
- *     "ha": { "witness": "w", "interval_ms": 1000, "timeout_ms": 5000 }
+ *     "ha": { "witness": "w", "interval_ms": 1000, "timeout_ms": 5000 },
+ *     "cache": { "budget": 268435456 }
  *   }
  *
  * "ha" turns on cairnd's heartbeat and automatic failover for the mirrored
@@ -37,6 +38,13 @@
  * tpgt_<i+1> and target port group id i + 1 on both nodes, so it must be
  * the same in both nodes' files.  Without "nodes" the target has tpgt_1
  * alone.
+ *
+ * "cache" is the node's RAM cache budget in bytes (CACHE_SET); a volume
+ * with a RAM cache has "cache": { "mode": "writeback", "flush": "disk",
+ * "seq_cutoff": 1048576 } (mode writethrough or writeback, flush disk or
+ * mirror; flush and seq_cutoff optional, default disk and 1 MiB).  Both
+ * are optional and written only when set; restore applies the budget
+ * before the volumes' caches.
  *
  * A mirrored volume has "mirror": { "peer": "node-b", "role": "primary" }
  * (or "secondary"), naming one of "peers".  "node" (this node's name for
@@ -581,6 +589,70 @@ static int load_mirror(struct loader *l, const char *parent,
 	return 0;
 }
 
+/* A volume's "cache": mode (off is as good as no "cache"), flush, cutoff. */
+static int load_vol_cache(struct loader *l, const char *parent,
+			  struct json_object *o, struct cairn_cfg_volume *vol)
+{
+	static const char *const keys[] = { "mode", "flush", "seq_cutoff", NULL };
+	struct cairn_cfg_cache *cc = &vol->cache;
+	struct json_object *m, *v;
+	char me[320], word[32];
+	uint64_t n;
+	int r, k;
+
+	r = field(l, parent, o, "cache", true, &m);
+	if (r)
+		return r < 0 ? r : 0;
+	snprintf(me, sizeof(me), "%s.cache", parent);
+	r = check_keys(l, me, m, keys);
+	if (!r)
+		r = field(l, me, m, "mode", false, &v);
+	if (!r)
+		r = get_string(l, v, word, sizeof(word), false);
+	if (r)
+		return r;
+	k = cairn_cache_mode_from_name(word);
+	if (k < 0)
+		return bad(l, "mode %s: off, writethrough or writeback", word);
+	cc->mode = k;
+	cc->flush = CAIRN_CACHE_FLUSH_DISK;
+	cc->seq_cutoff = 1 << 20;
+	if (field(l, me, m, "flush", true, &v) == 0) {
+		r = get_string(l, v, word, sizeof(word), false);
+		if (r)
+			return r;
+		k = cairn_cache_flush_from_name(word);
+		if (k < 0)
+			return bad(l, "flush %s: disk or mirror", word);
+		cc->flush = k;
+	}
+	if (field(l, me, m, "seq_cutoff", true, &v) == 0) {
+		r = get_u64(l, v, UINT32_MAX, &n);
+		cc->seq_cutoff = n;
+	}
+	if (cc->mode == CAIRN_CACHE_OFF)
+		memset(cc, 0, sizeof(*cc));
+	return r;
+}
+
+static int load_cache(struct loader *l, struct json_object *top,
+		      struct cairn_config *cfg)
+{
+	static const char *const keys[] = { "budget", NULL };
+	struct json_object *o, *v;
+	int r;
+
+	r = field(l, "", top, "cache", true, &o);
+	if (r)
+		return r < 0 ? r : 0;
+	r = check_keys(l, "cache", o, keys);
+	if (!r)
+		r = field(l, "cache", o, "budget", false, &v);
+	if (!r)
+		r = get_u64(l, v, INT64_MAX, &cfg->cache_budget);
+	return r;
+}
+
 static int load_peers(struct loader *l, struct json_object *top,
 		      struct cairn_config *cfg)
 {
@@ -680,7 +752,7 @@ static int load_volumes(struct loader *l, struct json_object *top,
 			struct cairn_config *cfg)
 {
 	static const char *const keys[] = {
-		"pool", "name", "uuid", "size", "mirror", NULL
+		"pool", "name", "uuid", "size", "mirror", "cache", NULL
 	};
 	struct json_object *arr, *e, *v;
 	struct cairn_cfg_volume *vol;
@@ -718,6 +790,8 @@ static int load_volumes(struct loader *l, struct json_object *top,
 			r = get_u64(l, v, INT64_MAX, &vol->size);
 		if (!r)
 			r = load_mirror(l, me, e, cfg, vol);
+		if (!r)
+			r = load_vol_cache(l, me, e, vol);
 	}
 	return r;
 }
@@ -969,7 +1043,7 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 {
 	static const char *const keys[] = {
 		"version", "pools", "volumes", "iscsi", "loopback", "fc",
-		"hooks", "node", "port", "peers", "ha", NULL
+		"hooks", "node", "port", "peers", "ha", "cache", NULL
 	};
 	struct loader l = { .err = err, .errlen = errlen };
 	struct json_object *top, *v;
@@ -1013,6 +1087,8 @@ int cairn_config_load(const char *path, struct cairn_config *cfg,
 		r = load_peers(&l, top, cfg);
 	if (!r)
 		r = load_ha(&l, top, cfg);
+	if (!r)
+		r = load_cache(&l, top, cfg);
 	if (!r)
 		r = load_volumes(&l, top, cfg);
 	if (!r)
@@ -1151,6 +1227,15 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 				CAIRN_ROLE_PRIMARY ? "primary" : "secondary");
 			json_object_object_add(e, "mirror", m);
 		}
+		if (cfg->volumes[i].cache.mode != CAIRN_CACHE_OFF) {
+			const struct cairn_cfg_cache *cc = &cfg->volumes[i].cache;
+
+			m = json_object_new_object();
+			add_str(m, "mode", cairn_cache_mode_name(cc->mode));
+			add_str(m, "flush", cairn_cache_flush_name(cc->flush));
+			add_int(m, "seq_cutoff", cc->seq_cutoff);
+			json_object_object_add(e, "cache", m);
+		}
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(top, "volumes", arr);
@@ -1190,6 +1275,11 @@ static struct json_object *config_json(const struct cairn_config *cfg)
 		if (cfg->ha.timeout_ms)
 			add_int(e, "timeout_ms", cfg->ha.timeout_ms);
 		json_object_object_add(top, "ha", e);
+	}
+	if (cfg->cache_budget) {
+		e = json_object_new_object();
+		add_int(e, "budget", (int64_t)cfg->cache_budget);
+		json_object_object_add(top, "cache", e);
 	}
 	if (!cfg->nr_peers)
 		return top;

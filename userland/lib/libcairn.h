@@ -124,6 +124,31 @@ struct cairn_mirror_desc {
 	uint32_t held;			/* writes held for want of a peer */
 };
 
+/*
+ * A RAM cache (CAIRN_CACHE_* of the uapi): a volume's, in VOLUME_GET
+ * replies (present set for a volume with a cache), or the node's sums
+ * (CACHE_GET: blocks, dirty, the counters and volumes; no mode).
+ */
+struct cairn_cache_desc {
+	bool present;
+	uint32_t mode;			/* enum cairn_cache_mode */
+	uint32_t flush;			/* enum cairn_cache_flush */
+	bool write_back;		/* writes acknowledged from RAM now */
+	uint32_t seq_cutoff;		/* bytes, 0 = none */
+	uint32_t volumes;		/* CACHE_GET: volumes with a cache */
+	uint64_t blocks;		/* 4 KiB blocks held */
+	uint64_t dirty;			/* blocks not yet on the members */
+	uint64_t read_hits, read_misses;
+	uint64_t write_hits;		/* writes acknowledged from RAM */
+	uint64_t bypassed;		/* writes sent on */
+	uint64_t destage_writes;	/* writes to the layer below */
+	uint64_t destaged;		/* blocks they carried */
+	uint64_t evictions;		/* clean blocks given up */
+	uint64_t peak;			/* most blocks held at once */
+};
+
+#define CAIRN_CACHE_BLOCK 4096
+
 struct cairn_volume_desc {
 	char pool[65];
 	char name[65];
@@ -131,6 +156,7 @@ struct cairn_volume_desc {
 	uint64_t size;			/* bytes */
 	uint64_t mapped;		/* bytes */
 	struct cairn_mirror_desc mirror;
+	struct cairn_cache_desc cache;
 };
 
 int cairn_nl_volume_create(struct cairn_nl *nl, const char *pool,
@@ -178,6 +204,28 @@ int cairn_nl_mirror_quorum(struct cairn_nl *nl, const char *pool,
 int cairn_nl_mirror_quorum_until(struct cairn_nl *nl, const char *pool,
 				 const char *name, uint64_t until_ns, int alone,
 				 struct cairn_volume_desc *out);
+/*
+ * The node's RAM cache: its budget in bytes (0: none; the kernel wants a
+ * MiB multiple, at most half the RAM, and no less than the volumes' caches
+ * hold), and the budget with the node's totals.
+ */
+int cairn_nl_cache_set(struct cairn_nl *nl, uint64_t budget);
+int cairn_nl_cache_get(struct cairn_nl *nl, uint64_t *budget,
+		       struct cairn_cache_desc *totals);
+/*
+ * A volume's RAM cache: @mode (enum cairn_cache_mode; OFF drains it
+ * first), @flush (enum cairn_cache_flush, or -1: the kernel's choice or
+ * the current one), @seq_cutoff (bytes, 0 none; -1: unchanged/default).
+ */
+int cairn_nl_volume_cache(struct cairn_nl *nl, const char *pool,
+			  const char *name, uint32_t mode, int flush,
+			  int64_t seq_cutoff, struct cairn_volume_desc *out);
+/* "off", "writethrough", "writeback"; "disk", "mirror"; else "unknown". */
+const char *cairn_cache_mode_name(uint32_t mode);
+const char *cairn_cache_flush_name(uint32_t flush);
+/* The number for a name above, or -EINVAL. */
+int cairn_cache_mode_from_name(const char *name);
+int cairn_cache_flush_from_name(const char *name);
 const char *cairn_mirror_role_name(uint32_t role);
 const char *cairn_mirror_link_name(uint32_t link);
 const char *cairn_mirror_disk_name(uint32_t disk);
@@ -242,12 +290,20 @@ struct cairn_cfg_mirror {
 	uint32_t role;			/* enum cairn_mirror_role */
 };
 
+/* A volume's RAM cache; mode CAIRN_CACHE_OFF (0) = none configured. */
+struct cairn_cfg_cache {
+	uint32_t mode;			/* enum cairn_cache_mode */
+	uint32_t flush;			/* enum cairn_cache_flush */
+	uint32_t seq_cutoff;		/* bytes, 0 = none */
+};
+
 struct cairn_cfg_volume {
 	char pool[CAIRN_NAME_LEN];
 	char name[CAIRN_NAME_LEN];
 	char uuid[37];
 	uint64_t size;			/* bytes */
 	struct cairn_cfg_mirror mirror;
+	struct cairn_cfg_cache cache;
 };
 
 /* A partner node: its cairnd at address:port, the shared secret's file. */
@@ -327,6 +383,7 @@ struct cairn_config {
 	struct cairn_cfg_hook *hooks;
 	struct cairn_cfg_peer *peers;
 	struct cairn_cfg_ha ha;
+	uint64_t cache_budget;		/* bytes of RAM for caches; 0 = none */
 };
 
 /*
@@ -602,10 +659,11 @@ int cairn_alua_self(const struct cairn_config *cfg,
 		    const struct cairn_cfg_target *t);
 
 /*
- * Bring the kernel in line with @cfg: load modules, open the pools not
- * open yet (members found by scanning block devices for the pool's UUID,
- * so renamed devices do not matter), activate their volumes' dm devices,
- * recreate the exports.  Each failure is reported through @log (one
+ * Bring the kernel in line with @cfg: load modules, set the RAM cache
+ * budget, open the pools not open yet (members found by scanning block
+ * devices for the pool's UUID, so renamed devices do not matter), turn
+ * the volumes' RAM caches on, activate their dm devices, recreate the
+ * exports.  Each failure is reported through @log (one
  * message naming the object) and restore goes on with the rest; returns
  * the number of failures.
  */

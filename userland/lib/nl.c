@@ -121,6 +121,26 @@ static struct nla_policy cairn_reply_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_MAPPED] = { .type = NLA_U64 },
 	[CAIRN_ATTR_COUNTERS] = { .type = NLA_NESTED },
 	[CAIRN_ATTR_MIRROR] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_CACHE_BUDGET] = { .type = NLA_U64 },
+	[CAIRN_ATTR_CACHE] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy cairn_cache_policy[CAIRN_CACHE_MAX + 1] = {
+	[CAIRN_CACHE_MODE] = { .type = NLA_U32 },
+	[CAIRN_CACHE_FLUSH] = { .type = NLA_U32 },
+	[CAIRN_CACHE_WRITE_BACK] = { .type = NLA_U32 },
+	[CAIRN_CACHE_SEQ_CUTOFF] = { .type = NLA_U32 },
+	[CAIRN_CACHE_BLOCKS] = { .type = NLA_U64 },
+	[CAIRN_CACHE_DIRTY] = { .type = NLA_U64 },
+	[CAIRN_CACHE_READ_HITS] = { .type = NLA_U64 },
+	[CAIRN_CACHE_READ_MISSES] = { .type = NLA_U64 },
+	[CAIRN_CACHE_WRITE_HITS] = { .type = NLA_U64 },
+	[CAIRN_CACHE_BYPASSED] = { .type = NLA_U64 },
+	[CAIRN_CACHE_DESTAGE_WRITES] = { .type = NLA_U64 },
+	[CAIRN_CACHE_DESTAGED] = { .type = NLA_U64 },
+	[CAIRN_CACHE_EVICTIONS] = { .type = NLA_U64 },
+	[CAIRN_CACHE_VOLUMES] = { .type = NLA_U32 },
+	[CAIRN_CACHE_PEAK] = { .type = NLA_U64 },
 };
 
 static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
@@ -315,6 +335,34 @@ static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
 	return 0;
 }
 
+/* A CAIRN_ATTR_CACHE nest: a volume's cache, or the node's sums. */
+static int cairn_parse_cache(struct nlattr *nest, struct cairn_cache_desc *d)
+{
+	struct nlattr *tb[CAIRN_CACHE_MAX + 1];
+
+	if (!nest)
+		return 0;
+	if (nla_parse_nested(tb, CAIRN_CACHE_MAX, nest, cairn_cache_policy) < 0)
+		return -EPROTO;
+	d->present = true;
+	d->mode = get_u32(tb[CAIRN_CACHE_MODE]);
+	d->flush = get_u32(tb[CAIRN_CACHE_FLUSH]);
+	d->write_back = get_u32(tb[CAIRN_CACHE_WRITE_BACK]);
+	d->seq_cutoff = get_u32(tb[CAIRN_CACHE_SEQ_CUTOFF]);
+	d->volumes = get_u32(tb[CAIRN_CACHE_VOLUMES]);
+	d->blocks = get_u64(tb[CAIRN_CACHE_BLOCKS]);
+	d->dirty = get_u64(tb[CAIRN_CACHE_DIRTY]);
+	d->read_hits = get_u64(tb[CAIRN_CACHE_READ_HITS]);
+	d->read_misses = get_u64(tb[CAIRN_CACHE_READ_MISSES]);
+	d->write_hits = get_u64(tb[CAIRN_CACHE_WRITE_HITS]);
+	d->bypassed = get_u64(tb[CAIRN_CACHE_BYPASSED]);
+	d->destage_writes = get_u64(tb[CAIRN_CACHE_DESTAGE_WRITES]);
+	d->destaged = get_u64(tb[CAIRN_CACHE_DESTAGED]);
+	d->evictions = get_u64(tb[CAIRN_CACHE_EVICTIONS]);
+	d->peak = get_u64(tb[CAIRN_CACHE_PEAK]);
+	return 0;
+}
+
 static int cairn_parse_volume(struct nlattr **attrs, void *arg)
 {
 	struct cairn_volume_desc *v = arg;
@@ -330,6 +378,8 @@ static int cairn_parse_volume(struct nlattr **attrs, void *arg)
 		memcpy(v->uuid, nla_data(attrs[CAIRN_ATTR_VOLUME_UUID]), 16);
 	v->size = get_u64(attrs[CAIRN_ATTR_SIZE]);
 	v->mapped = get_u64(attrs[CAIRN_ATTR_MAPPED]);
+	if (cairn_parse_cache(attrs[CAIRN_ATTR_CACHE], &v->cache))
+		return -EPROTO;
 	return cairn_parse_mirror(attrs[CAIRN_ATTR_MIRROR], &v->mirror);
 }
 
@@ -382,7 +432,10 @@ int cairn_nl_volume_create_uuid(struct cairn_nl *nl, const char *pool,
 	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
 }
 
-/* A MIRROR_* request on @pool/@name with the attributes the caller adds. */
+/*
+ * A request on volume @pool/@name (MIRROR_*, VOLUME_CACHE) with the
+ * attributes the caller adds.
+ */
 static struct nl_msg *cairn_mirror_msg(struct cairn_nl *nl, uint8_t cmd,
 				       const char *pool, const char *name)
 {
@@ -478,6 +531,111 @@ int cairn_nl_mirror_disconnect(struct cairn_nl *nl, const char *pool,
 	if (!msg)
 		return -ENOMEM;
 	return cairn_nl_request(nl, msg, NULL, NULL);
+}
+
+int cairn_nl_volume_cache(struct cairn_nl *nl, const char *pool,
+			  const char *name, uint32_t mode, int flush,
+			  int64_t seq_cutoff, struct cairn_volume_desc *out)
+{
+	struct nl_msg *msg;
+
+	if (seq_cutoff > UINT32_MAX)
+		return -ERANGE;
+	msg = cairn_mirror_msg(nl, CAIRN_CMD_VOLUME_CACHE, pool, name);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CAIRN_ATTR_CACHE_MODE, mode) < 0 ||
+	    (flush >= 0 && nla_put_u32(msg, CAIRN_ATTR_CACHE_FLUSH, flush) < 0) ||
+	    (seq_cutoff >= 0 &&
+	     nla_put_u32(msg, CAIRN_ATTR_CACHE_SEQ_CUTOFF, seq_cutoff) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+}
+
+int cairn_nl_cache_set(struct cairn_nl *nl, uint64_t budget)
+{
+	struct nl_msg *msg = cairn_msg(nl, CAIRN_CMD_CACHE_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, CAIRN_ATTR_CACHE_BUDGET, budget) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return cairn_nl_request(nl, msg, NULL, NULL);
+}
+
+struct cairn_cache_get_arg {
+	uint64_t *budget;
+	struct cairn_cache_desc *totals;
+};
+
+static int cairn_parse_cache_get(struct nlattr **attrs, void *arg)
+{
+	struct cairn_cache_get_arg *a = arg;
+
+	if (!attrs[CAIRN_ATTR_CACHE_BUDGET])
+		return -EPROTO;
+	*a->budget = nla_get_u64(attrs[CAIRN_ATTR_CACHE_BUDGET]);
+	return cairn_parse_cache(attrs[CAIRN_ATTR_CACHE], a->totals);
+}
+
+int cairn_nl_cache_get(struct cairn_nl *nl, uint64_t *budget,
+		       struct cairn_cache_desc *totals)
+{
+	struct cairn_cache_get_arg a = { .budget = budget, .totals = totals };
+	struct nl_msg *msg;
+
+	*budget = 0;
+	memset(totals, 0, sizeof(*totals));
+	msg = cairn_msg(nl, CAIRN_CMD_CACHE_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	return cairn_nl_request(nl, msg, cairn_parse_cache_get, &a);
+}
+
+static const char *const cache_modes[] = {
+	[CAIRN_CACHE_OFF] = "off",
+	[CAIRN_CACHE_WRITETHROUGH] = "writethrough",
+	[CAIRN_CACHE_WRITEBACK] = "writeback",
+};
+
+static const char *const cache_flushes[] = {
+	[CAIRN_CACHE_FLUSH_DISK] = "disk",
+	[CAIRN_CACHE_FLUSH_MIRROR] = "mirror",
+};
+
+const char *cairn_cache_mode_name(uint32_t mode)
+{
+	return mode < ARRAY_SIZE(cache_modes) ? cache_modes[mode] : "unknown";
+}
+
+const char *cairn_cache_flush_name(uint32_t flush)
+{
+	return flush < ARRAY_SIZE(cache_flushes) ? cache_flushes[flush] :
+	       "unknown";
+}
+
+int cairn_cache_mode_from_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cache_modes); i++)
+		if (!strcmp(cache_modes[i], name))
+			return i;
+	return -EINVAL;
+}
+
+int cairn_cache_flush_from_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cache_flushes); i++)
+		if (!strcmp(cache_flushes[i], name))
+			return i;
+	return -EINVAL;
 }
 
 const char *cairn_mirror_role_name(uint32_t role)

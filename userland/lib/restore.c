@@ -6,7 +6,11 @@
  * Restore only ever adds what is missing; it never closes, deactivates,
  * deletes or weakens anything, so running it on a system that is already
  * in line changes nothing.  It goes in three passes, each building on what
- * the one before achieved:
+ * the one before achieved, after a step zero:
+ *
+ * 0. The RAM cache budget, before anything else: the volumes' caches
+ *    need it.  It is raised to the configured one if the kernel has less
+ *    (after a reboot: none), never lowered.
  *
  * 1. Pools.  A configured pool that is not open (matched by UUID, not by
  *    name) is assembled from its members, which are found by reading the
@@ -19,10 +23,13 @@
  *    pool without a member is the kernel's to refuse, and a half-found pool
  *    is better reported by name than by an extack about device counts.
  *
- * 2. Volumes.  A configured mirror gets its role and peer back, then
- *    every volume of every open pool gets its device-mapper device if it
- *    has none.  Configured volumes the pool does not have, or
- *    has under another UUID, are reported and not exported.
+ * 2. Volumes.  A configured mirror gets its role and peer back, a
+ *    configured RAM cache is turned on (mode, flush, sequential cutoff)
+ *    on a volume that has none, then every volume of every open pool
+ *    gets its device-mapper device if it has none.  Configured volumes
+ *    the pool does not have, or has under another UUID, are reported and
+ *    not exported.  A cache with flush=mirror may be turned on before the
+ *    mirror connects: the kernel writes through until it is in sync.
  *
  * 3. Exports.  For each configured target, whatever LIO object is missing
  *    is created, in the order that keeps the target closed until it is
@@ -255,6 +262,39 @@ static struct rs_volume *rs_volume(struct rs_ctx *c, const char *pool,
 		    !strcmp(c->vols[i].desc.name, name))
 			return &c->vols[i];
 	return NULL;
+}
+
+/* ---- step 0: the RAM cache budget ---- */
+
+static void rs_cache_budget(struct rs_ctx *c)
+{
+	uint64_t want = c->cfg->cache_budget, have;
+	struct cairn_cache_desc totals;
+	char size[32], was[32];
+	int r;
+
+	if (!want)
+		return;
+	cairn_human_size(want, size, sizeof(size));
+	r = cairn_nl_cache_get(c->nl, &have, &totals);
+	if (r) {
+		rs_log(c, LOG_ERR, "cache budget %s: cannot read the kernel's: %s",
+		       size, rs_nlerr(c, r));
+		return;
+	}
+	if (have >= want) {
+		if (have > want) {
+			cairn_human_size(have, was, sizeof(was));
+			rs_log(c, LOG_WARNING,
+			       "cache budget %s kept (configured: %s)", was, size);
+		}
+		return;
+	}
+	r = cairn_nl_cache_set(c->nl, want);
+	if (r)
+		rs_log(c, LOG_ERR, "cache budget %s: %s", size, rs_nlerr(c, r));
+	else
+		rs_log(c, LOG_INFO, "cache budget %s", size);
 }
 
 /* ---- pass 1: pools ---- */
@@ -552,6 +592,57 @@ static void rs_mirrors(struct rs_ctx *c)
 	}
 }
 
+/*
+ * A configured RAM cache, on a volume whose pool is open and whose UUID is
+ * as configured, that has no cache in the kernel is turned on.  One that
+ * has a cache keeps it as it is (restore changes nothing that exists);
+ * settings that differ from the configuration's are reported.
+ */
+static void rs_caches(struct rs_ctx *c)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < c->cfg->nr_volumes; i++) {
+		const struct cairn_cfg_volume *cv = &c->cfg->volumes[i];
+		const struct cairn_cfg_cache *cc = &cv->cache;
+		struct rs_volume *v = rs_volume(c, cv->pool, cv->name);
+		const struct cairn_cache_desc *k;
+		char us[40], cut[32];
+
+		if (cc->mode == CAIRN_CACHE_OFF || !v)
+			continue;
+		cairn_uuid_str(v->desc.uuid, us);
+		if (cv->uuid[0] && strcasecmp(cv->uuid, us))
+			continue;	/* reported below */
+		k = &v->desc.cache;
+		if (k->present && k->mode != CAIRN_CACHE_OFF) {
+			if (k->mode != cc->mode || k->flush != cc->flush ||
+			    k->seq_cutoff != cc->seq_cutoff)
+				rs_log(c, LOG_WARNING,
+				       "volume %s/%s: cache %s flush=%s seq_cutoff=%u kept; "
+				       "configured: %s flush=%s seq_cutoff=%u",
+				       cv->pool, cv->name, cairn_cache_mode_name(k->mode),
+				       cairn_cache_flush_name(k->flush), k->seq_cutoff,
+				       cairn_cache_mode_name(cc->mode),
+				       cairn_cache_flush_name(cc->flush), cc->seq_cutoff);
+			continue;
+		}
+		r = cairn_nl_volume_cache(c->nl, cv->pool, cv->name, cc->mode,
+					  cc->flush, cc->seq_cutoff, &v->desc);
+		if (r) {
+			rs_log(c, LOG_ERR, "volume %s/%s: cache %s flush=%s: %s",
+			       cv->pool, cv->name, cairn_cache_mode_name(cc->mode),
+			       cairn_cache_flush_name(cc->flush), rs_nlerr(c, r));
+			continue;
+		}
+		cairn_human_size(cc->seq_cutoff, cut, sizeof(cut));
+		rs_log(c, LOG_INFO, "volume %s/%s: cache %s, flush %s, sequential cutoff %s",
+		       cv->pool, cv->name, cairn_cache_mode_name(cc->mode),
+		       cairn_cache_flush_name(cc->flush), cc->seq_cutoff ? cut : "none");
+	}
+}
+
 static void rs_volumes(struct rs_ctx *c)
 {
 	char err[256], size[32];
@@ -564,6 +655,7 @@ static void rs_volumes(struct rs_ctx *c)
 		return;
 	}
 	rs_mirrors(c);
+	rs_caches(c);
 	for (i = 0; i < c->nr_vols; i++) {
 		struct rs_volume *v = &c->vols[i];
 
@@ -864,6 +956,7 @@ int cairn_restore(const struct cairn_config *cfg,
 		       r == -ENOENT ? "module not loaded" : strerror(-r));
 		return c.failures;
 	}
+	rs_cache_budget(&c);
 	if (rs_list_pools(&c))
 		goto out;
 	for (i = 0; i < cfg->nr_pools; i++)
