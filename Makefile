@@ -84,6 +84,7 @@ PROGS := $(B)/bin/cairnctl $(B)/man/cairnctl.8 $(B)/bin/cairnd $(B)/bin/cairn-ch
 progs: $(PROGS)
 
 user: $(PROGS) $(B)/tests/bin/pcut $(B)/tests/bin/nlbad $(B)/tests/bin/mlink \
+      $(B)/tests/bin/cairnctl-fake \
       $(UNIT_TESTS:%=$(B)/tests/%) \
       $(FUZZ_TARGETS:%=$(B)/fuzz/bin/%) $(B)/fuzz/bin/gen_seeds
 
@@ -164,6 +165,18 @@ $(B)/tests/test_peers: $(B)/san/tests/unit/test_peers.o $(B)/libcairn.a $(B)/lib
 $(B)/tests/test_cache: $(B)/san/tests/unit/test_cache.o $(B)/libcairn.a $(B)/libcairncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NL_LIBS) -lpthread
+
+# cairnctl on a stand-in for the kernel's RAM cache commands (ld --wrap):
+# tests/unit/cache_cli.sh drives it.
+comma := ,
+FAKE_WRAPS := $(patsubst %,-Wl$(comma)--wrap=cairn_%,nl_open nl_close nl_error \
+	nl_pool_list nl_volume_list nl_cache_get nl_cache_set nl_volume_cache \
+	dm_exists kmod_load_all)
+
+$(B)/tests/bin/cairnctl-fake: $(CAIRNCTL_OBJS) $(B)/rel/tests/unit/fake_cache.o \
+		$(B)/libcairn.a $(B)/libcairncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(FAKE_WRAPS) -o $@ $(filter %.o %.a,$^) $(NL_LIBS) -lpthread
 
 # cairnd's quorum protocol, in a simulation.
 $(B)/tests/test_quorum: $(B)/san/tests/unit/test_quorum.o $(B)/san/userland/lib/quorum.o \

@@ -41,16 +41,18 @@ static void per_destage(const struct cairn_cache_desc *d, char *out, size_t len)
 
 /*
  * A cache as JSON: a volume's (@volume: mode, flush, write_back,
- * seq_cutoff) or the node's totals (volumes).
+ * seq_cutoff) or the node's totals (@budget, volumes).
  */
 static struct json_object *cache_json(const struct cairn_cache_desc *d,
-				      bool volume)
+				      bool volume, uint64_t budget)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *cnt = json_object_new_object();
 	char per[32];
 	int hr = hit_rate(d);
 
+	if (!volume)
+		json_object_object_add(o, "budget", json_object_new_int64(budget));
 	if (volume) {
 		json_object_object_add(o, "mode",
 				       json_object_new_string(cairn_cache_mode_name(d->mode)));
@@ -91,7 +93,7 @@ static struct json_object *cache_json(const struct cairn_cache_desc *d,
 
 struct json_object *cache_volume_json(const struct cairn_cache_desc *d)
 {
-	return cache_json(d, true);
+	return cache_json(d, true, 0);
 }
 
 /* The lines both status verbs print after their first, indented by @ind. */
@@ -159,7 +161,6 @@ int cache_summary(struct ctx *c, char *out, size_t len)
 int cache_status(struct ctx *c)
 {
 	struct cairn_cache_desc d;
-	struct json_object *o;
 	char budget[32], used[32];
 	struct cairn_nl *nl;
 	uint64_t b;
@@ -171,9 +172,7 @@ int cache_status(struct ctx *c)
 	if (r)
 		return err_nl(c, "cache status", r);
 	if (c->json) {
-		o = cache_json(&d, false);
-		json_object_object_add(o, "budget", json_object_new_int64(b));
-		print_json(o);
+		print_json(cache_json(&d, false, b));
 		return 0;
 	}
 	cairn_human_size(b, budget, sizeof(budget));
@@ -212,10 +211,7 @@ static int cache_set(struct ctx *c)
 		return err_nl(c, "cache set budget", r);
 	cfg->cache_budget = budget;
 	if (c->json) {
-		struct json_object *o = cache_json(&d, false);
-
-		json_object_object_add(o, "budget", json_object_new_int64(budget));
-		print_json(o);
+		print_json(cache_json(&d, false, budget));
 		return 0;
 	}
 	exact_size(old, was, sizeof(was));
