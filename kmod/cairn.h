@@ -70,6 +70,8 @@ struct cairn_kvol {
 	bool requeue;			/* noflush suspend: park -> requeue */
 	bool suspending;		/* flush suspend: park -> fail */
 	struct cairn_mirror *mir;	/* set under kp->lock; NULL: plain */
+	struct cairn_vcache *cache;	/* the RAM cache; NULL: none */
+	struct work_struct cache_off;	/* turns it off: cairn_cache.c */
 };
 
 /* A device-mapper table using a volume: its holder links to the members. */
@@ -97,6 +99,11 @@ struct cairn_io {
 	atomic_t pending;		/* parts of a provision in flight */
 	blk_status_t status;		/* of those parts */
 	u64 discard_pos;		/* next chunk of a discard, in sectors */
+	/* The cache's (cairn_cache.c), before and after the thin map. */
+	struct cairn_vcache *vc;
+	struct bvec_iter citer;		/* a read's range, for its completion */
+	u64 cgen;			/* a read: bypass_gen; a flush: its wseq */
+	u8 cache;			/* CAIRN_CIO_* */
 };
 
 /*
@@ -392,6 +399,8 @@ int cairn_kvols_init(struct cairn_kpool *kp, const char **why);
  * sleeps.
  */
 int cairn_vol_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io);
+/* The same, below the cache (cairn_volume.c). */
+int cairn_thin_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io);
 void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err);
 int cairn_vol_attach(struct cairn_kvol *kv, struct dm_target *ti);
 void cairn_vol_detach(struct cairn_kvol *kv, struct dm_target *ti);
@@ -404,7 +413,23 @@ void cairn_vol_end(struct cairn_io *io, blk_status_t status);
 int cairn_volume_init(void);
 void cairn_volume_exit(void);
 
+/* The RAM cache (cairn_cache.c); control calls under kp->lock. */
+void cairn_cache_end_io(struct cairn_io *io, blk_status_t status);
+bool cairn_cache_durable(struct cairn_kvol *kv);
+void cairn_cache_link_changed(struct cairn_kvol *kv);
+int cairn_cache_set(struct cairn_kvol *kv, u32 mode, int flush, u32 cutoff,
+		    bool has_cutoff, const char **why);
+void cairn_cache_off_work(struct work_struct *work);
+void cairn_cache_destroy(struct cairn_kvol *kv);
+int cairn_cache_close_pool(struct cairn_kpool *kp, const char **why);
+int cairn_cache_budget(u64 bytes, const char **why);
+int cairn_cache_fill(struct sk_buff *msg, struct cairn_kvol *kv);
+int cairn_cache_fill_node(struct sk_buff *msg);
+int cairn_cache_init(void);
+void cairn_cache_exit(void);
+
 /* The mirror (cairn_mirror.c); control calls under kp->lock. */
+bool cairn_mirror_in_sync(struct cairn_kvol *kv);
 int cairn_mirror_map(struct cairn_kvol *kv, struct bio *bio,
 		     struct cairn_mreq *mr);
 void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err);

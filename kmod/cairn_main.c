@@ -54,9 +54,13 @@ static int __init cairn_init(void)
 	if (r)
 		goto out_volume;
 
-	r = cairn_netlink_init();
+	r = cairn_cache_init();
 	if (r)
 		goto out_mirror;
+
+	r = cairn_netlink_init();
+	if (r)
+		goto out_cache;
 
 	r = cairn_target_init();
 	if (r)
@@ -67,6 +71,8 @@ static int __init cairn_init(void)
 
 out_netlink:
 	cairn_netlink_exit();
+out_cache:
+	cairn_cache_exit();
 out_mirror:
 	cairn_mirror_exit();
 out_volume:
@@ -78,6 +84,7 @@ static void __exit cairn_exit(void)
 {
 	cairn_target_exit();
 	cairn_netlink_exit();
+	cairn_cache_exit();
 	cairn_mirror_exit();
 	cairn_volume_exit();
 	DMINFO("unloaded");

@@ -418,6 +418,8 @@ static void cairn_meta_kick(struct cairn_mirror *mir)
 static bool cairn_al_sweep(struct cairn_mirror *mir)
 {
 	unsigned int gpr = mir->region_shift - mir->grain_shift;
+	/* A RAM cache not yet durable keeps every region (cairn_cache.c). */
+	bool cached = !cairn_cache_durable(mir->kv);
 	bool need_flush = false;
 	u64 first, end;
 	u32 r;
@@ -440,6 +442,8 @@ static bool cairn_al_sweep(struct cairn_mirror *mir)
 			need_flush = true;
 			continue;
 		}
+		if (cached)
+			continue;
 		__clear_bit(r, mir->al);
 	}
 	bitmap_zero(mir->al_hot, mir->nr_regions);
@@ -1175,6 +1179,8 @@ static void cairn_down_work(struct work_struct *work)
 	 */
 	cairn_oos_unflushed(mir);
 	spin_unlock_irq(&mir->lock);
+	/* A RAM cache in flush=mirror is write-through now: it drains. */
+	cairn_cache_link_changed(mir->kv);
 	/* Acks still to send are dropped: the peer's writes are done. */
 	flush_work(&mir->ack_work);
 	list_for_each_entry_safe(mr, next, &lost, list) {
@@ -3144,6 +3150,26 @@ static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why)
 	cairn_mmeta_done(core, slot, NULL);
 	cairn_mmeta_release(core, slot);
 	return 0;
+}
+
+static u32 cairn_mirror_link_state(struct cairn_mirror *mir);
+
+/*
+ * Connected and in sync: the peer's RAM holds what this node's does, so
+ * a RAM cache in flush=mirror may acknowledge from RAM (cairn_cache.c).
+ */
+bool cairn_mirror_in_sync(struct cairn_kvol *kv)
+{
+	struct cairn_mirror *mir = READ_ONCE(kv->mir);
+	unsigned long flags;
+	bool ok;
+
+	if (!mir)
+		return false;
+	spin_lock_irqsave(&mir->lock, flags);
+	ok = cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED;
+	spin_unlock_irqrestore(&mir->lock, flags);
+	return ok;
 }
 
 static u32 cairn_mirror_link_state(struct cairn_mirror *mir)

@@ -89,6 +89,11 @@ static const struct nla_policy cairn_nl_policy[CAIRN_ATTR_MAX + 1] = {
 	[CAIRN_ATTR_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							&cairn_link_timeout_range),
 	[CAIRN_ATTR_MIRROR] = { .type = NLA_NESTED },
+	[CAIRN_ATTR_CACHE_BUDGET] = { .type = NLA_U64 },
+	[CAIRN_ATTR_CACHE_MODE] = NLA_POLICY_MAX(NLA_U32, CAIRN_CACHE_WRITEBACK),
+	[CAIRN_ATTR_CACHE_FLUSH] = NLA_POLICY_MAX(NLA_U32, CAIRN_CACHE_FLUSH_MIRROR),
+	[CAIRN_ATTR_CACHE_SEQ_CUTOFF] = { .type = NLA_U32 },
+	[CAIRN_ATTR_CACHE] = { .type = NLA_NESTED },
 };
 
 static struct genl_family cairn_genl_family;
@@ -506,6 +511,7 @@ static int cairn_nl_fill_volume(struct sk_buff *msg, struct cairn_kpool *kp,
 	struct cairn_kvol *kv = cairn_kvol_find(kp, v->name);
 
 	if ((kv && cairn_mirror_fill(msg, kv)) ||
+	    (kv && cairn_cache_fill(msg, kv)) ||
 	    nla_put_string(msg, CAIRN_ATTR_POOL_NAME, kp->name) ||
 	    nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, v->name) ||
 	    nla_put(msg, CAIRN_ATTR_VOLUME_UUID, CAIRN_UUID_SIZE, v->uuid) ||
@@ -969,6 +975,76 @@ static int cairn_nl_mirror_quorum(struct sk_buff *skb, struct genl_info *info)
 	return r;
 }
 
+/* CACHE_SET: the node's RAM cache budget. */
+static int cairn_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *budget = info->attrs[CAIRN_ATTR_CACHE_BUDGET];
+	const char *why = NULL;
+	int r;
+
+	if (!budget) {
+		NL_SET_ERR_MSG(info->extack, "cache budget missing");
+		return -EINVAL;
+	}
+	r = cairn_cache_budget(nla_get_u64(budget), &why);
+	if (r)
+		cairn_nl_refuse(info, NULL, why);
+	return r;
+}
+
+/* CACHE_GET: the budget and what the caches hold and did. */
+static int cairn_nl_cache_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &cairn_genl_family, 0,
+				CAIRN_CMD_CACHE_GET);
+	if (!hdr || cairn_cache_fill_node(msg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* VOLUME_CACHE: a volume's cache on, changed, or off (drained). */
+static int cairn_nl_volume_cache(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *mode = info->attrs[CAIRN_ATTR_CACHE_MODE];
+	struct nlattr *flush = info->attrs[CAIRN_ATTR_CACHE_FLUSH];
+	struct nlattr *cutoff = info->attrs[CAIRN_ATTR_CACHE_SEQ_CUTOFF];
+	const char *why = NULL;
+	struct cairn_kpool *kp;
+	struct cairn_kvol *kv;
+	int r;
+
+	if (!mode) {
+		NL_SET_ERR_MSG(info->extack, "cache mode missing");
+		return -EINVAL;
+	}
+	if (cutoff && nla_get_u32(cutoff) & (SECTOR_SIZE - 1)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, cutoff,
+				    "the sequential cutoff is a multiple of 512 bytes (0: none)");
+		return -EINVAL;
+	}
+	kv = cairn_nl_lock_kvol(info, &kp);
+	if (!kp)
+		return -ENOENT;
+	r = cairn_cache_set(kv, nla_get_u32(mode),
+			    flush ? (int)nla_get_u32(flush) : -1,
+			    cutoff ? nla_get_u32(cutoff) : 0, cutoff, &why);
+	if (r)
+		cairn_nl_refuse(info, kv->vol->name, why);
+	else
+		r = cairn_nl_reply_volume(info, kp, kv->vol, CAIRN_CMD_VOLUME_CACHE);
+	cairn_nl_unlock_kvol(kp);
+	return r;
+}
+
 static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_GET_INFO,
@@ -1040,6 +1116,21 @@ static const struct genl_ops cairn_nl_ops[] = {
 	{
 		.cmd = CAIRN_CMD_MIRROR_DISCONNECT,
 		.doit = cairn_nl_mirror_disconnect,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_CACHE_SET,
+		.doit = cairn_nl_cache_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_CACHE_GET,
+		.doit = cairn_nl_cache_get,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = CAIRN_CMD_VOLUME_CACHE,
+		.doit = cairn_nl_volume_cache,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

@@ -530,6 +530,10 @@ int cairn_kpool_close(struct cairn_kpool *kp, const char **why)
 		*why = "the pool has open volumes";
 		return -EBUSY;
 	}
+	/* What the RAM caches hold goes to the members first. */
+	r = cairn_cache_close_pool(kp, why);
+	if (r)
+		return r;
 	capacity = kp->core->capacity << kp->core->sb.chunk_shift;
 	allocated = kp->core->allocated << kp->core->sb.chunk_shift;
 	/* Links first: a peer's writes must not arrive during the close. */

@@ -176,6 +176,7 @@ int cairn_kvol_add(struct cairn_kpool *kp, struct cairn_volume *vol)
 		return r;
 	}
 	mutex_init(&kv->map_lock);
+	INIT_WORK(&kv->cache_off, cairn_cache_off_work);
 	INIT_LIST_HEAD(&kv->tables);
 	kv->kp = kp;
 	kv->vol = vol;
@@ -185,6 +186,7 @@ int cairn_kvol_add(struct cairn_kpool *kp, struct cairn_volume *vol)
 
 void cairn_kvol_del(struct cairn_kvol *kv)
 {
+	cairn_cache_destroy(kv);
 	cairn_mirror_destroy(kv);
 	list_del(&kv->list);
 	cairn_inflight_exit(&kv->inflight);
@@ -414,7 +416,7 @@ static bool cairn_commit_pending(struct cairn_kpool *kp)
 static void cairn_prov_work(struct work_struct *work);
 static void cairn_discard_work(struct work_struct *work);
 
-int cairn_vol_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io)
+int cairn_thin_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io)
 {
 	struct cairn_kpool *kp = kv->kp;
 	bool write = op_is_write(bio_op(bio));
@@ -494,6 +496,8 @@ void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err)
 	if (!*err && io->member != U32_MAX && op_is_write(bio_op(io->bio)) &&
 	    !READ_ONCE(kp->dirty))
 		WRITE_ONCE(kp->dirty, 1);
+	if (io->cache)
+		cairn_cache_end_io(io, *err);
 }
 
 /* Run @io again from the start of its path (cell released, space, commit). */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,16 @@ static int volume_cache(struct ctx *c)
 	r = cairn_nl_volume_cache(nl, v.pool, v.name, mode, flush, cutoff, &v);
 	if (r)
 		return err_nl(c, "volume cache", r);
+	/* Off: the kernel drains in the background; wait until it is gone. */
+	if (mode == CAIRN_CACHE_OFF && v.cache.present && !c->json)
+		printf("Volume %s: destaging %llu dirty blocks...\n", v.name,
+		       (unsigned long long)v.cache.dirty);
+	while (mode == CAIRN_CACHE_OFF && v.cache.present) {
+		usleep(100000);
+		r = cairn_nl_volume_get(nl, v.pool, v.name, &v);
+		if (r)
+			return err_nl(c, "volume cache", r);
+	}
 	/* What is saved is what the kernel has (capture_storage keeps it). */
 	cv = cairn_config_volume(cfg, v.name);
 	if (cv && !strcmp(cv->pool, v.pool))
