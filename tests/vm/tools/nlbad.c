@@ -119,6 +119,42 @@ int main(int argc, char **argv)
 	msg = req(250);
 	expect_refused("unknown command", msg);
 
+	msg = req(CAIRN_CMD_CACHE_SET);
+	expect_refused("cache budget missing", msg);
+
+	msg = req(CAIRN_CMD_CACHE_SET);
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_BUDGET, 64);	/* u64 expected */
+	expect_refused("cache budget of the wrong length", msg);
+
+	msg = req(CAIRN_CMD_CACHE_SET);
+	nla_put_u64(msg, CAIRN_ATTR_CACHE_BUDGET, 1ULL << 62);
+	expect_refused("cache budget above half the RAM", msg);
+
+	msg = req(CAIRN_CMD_VOLUME_CACHE);
+	nla_put_string(msg, CAIRN_ATTR_POOL_NAME, "p0");
+	nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, "v0");
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_MODE, 7);
+	expect_refused("cache mode out of range", msg);
+
+	msg = req(CAIRN_CMD_VOLUME_CACHE);
+	nla_put_string(msg, CAIRN_ATTR_POOL_NAME, "p0");
+	nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, "v0");
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_MODE, CAIRN_CACHE_WRITEBACK);
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_FLUSH, 9);
+	expect_refused("cache flush mode out of range", msg);
+
+	msg = req(CAIRN_CMD_VOLUME_CACHE);
+	nla_put_string(msg, CAIRN_ATTR_POOL_NAME, "p0");
+	nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, "v0");
+	expect_refused("cache mode missing", msg);
+
+	msg = req(CAIRN_CMD_VOLUME_CACHE);
+	nla_put_string(msg, CAIRN_ATTR_POOL_NAME, "p0");
+	nla_put_string(msg, CAIRN_ATTR_VOLUME_NAME, "v0");
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_MODE, CAIRN_CACHE_WRITEBACK);
+	nla_put_u32(msg, CAIRN_ATTR_CACHE_SEQ_CUTOFF, 1000);
+	expect_refused("sequential cutoff of no sector multiple", msg);
+
 	nl_socket_free(sk);
 	return failures ? 1 : 0;
 }
