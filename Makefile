@@ -10,7 +10,8 @@
 #   make lint         checkpatch --strict, sparse, shellcheck
 #   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock;
 #                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror);
-#                     failover time and the host's I/O gap (make bench-failover)
+#                     failover time and the host's I/O gap (make bench-failover);
+#                     the RAM cache vs dm-writecache (make bench-cache)
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
@@ -67,7 +68,7 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .PHONY: all modules user progs setup check check-unit check-vm lint demo install \
 	install-module install-progs install-dkms-src deb clean bench-core bench \
-	bench-mirror bench-failover
+	bench-mirror bench-failover bench-cache
 
 all: modules user
 
@@ -225,12 +226,16 @@ bench: all bench-core
 	tools/bench/iscsi
 	tools/bench/mirror
 	tools/bench/failover
+	tools/bench/cache
 
 bench-mirror: all
 	tools/bench/mirror
 
 bench-failover: all
 	tools/bench/failover
+
+bench-cache: all
+	tools/bench/cache
 
 demo: all
 	tools/demo
