@@ -68,8 +68,10 @@
  * One worker per volume walks the tree in volume order from where it last
  * stopped (an elevator), takes a dirty block due for destage and the dirty
  * blocks adjacent to it (within one chunk, CAIRN_CACHE_MAX_IO at most) into
- * one write, CAIRN_CACHE_DEPTH writes in flight.  A block is due when its
- * sequence is at most vc->goal, or it is urgent.  The goal rises:
+ * one write, CAIRN_CACHE_DEPTH writes in flight (CAIRN_CACHE_FLUSH_DEPTH
+ * while a flush waits: its destage is one round trip to the members).  A
+ * block is due when its sequence is at most vc->goal, or it is urgent.
+ * The goal rises:
  *   - to everything for a pending FLUSH (flush=disk) and when draining;
  *   - to everything while the node's dirty blocks are above half the
  *     budget, until they fall below a quarter (watermarks);
@@ -124,6 +126,7 @@
 #define CAIRN_CB_SHIFT		3	/* sectors per block, log2 */
 #define CAIRN_CACHE_MAX_IO	64	/* blocks: a write absorbed, a destage */
 #define CAIRN_CACHE_DEPTH	16	/* destage writes in flight, per volume */
+#define CAIRN_CACHE_FLUSH_DEPTH	256	/* ...while a flush waits for them */
 #define CAIRN_CACHE_TICK_MS	1000
 #define CAIRN_CACHE_DEF_CUTOFF	BIT(20)
 
@@ -1061,7 +1064,9 @@ static void cairn_cache_destage(struct cairn_vcache *vc)
 		dr = mempool_alloc(cairn_cache.dreq_pool, GFP_NOIO);
 		dr->vc = vc;
 		spin_lock_irq(&vc->lock);
-		dr->n = vc->destaging < CAIRN_CACHE_DEPTH ?
+		/* A waiting flush has them all sent in one round trip. */
+		dr->n = vc->destaging < (vc->flushes.head ? CAIRN_CACHE_FLUSH_DEPTH :
+					 CAIRN_CACHE_DEPTH) ?
 			cairn_cache_pick(vc, dr->cb) : 0;
 		if (dr->n)
 			vc->destaging++;
