@@ -69,7 +69,8 @@
  * stopped (an elevator), takes a dirty block due for destage and the dirty
  * blocks adjacent to it (within one chunk, CAIRN_CACHE_MAX_IO at most) into
  * one write, CAIRN_CACHE_DEPTH writes in flight (CAIRN_CACHE_FLUSH_DEPTH
- * while a flush waits: its destage is one round trip to the members).  A
+ * while a flush waits: its destage is one round trip to the members, with
+ * FUA, so that no member flush follows when nothing else was written).  A
  * block is due when its sequence is at most vc->goal, or it is urgent.
  * The goal rises:
  *   - to everything for a pending FLUSH (flush=disk) and when draining;
@@ -1059,13 +1060,15 @@ static void cairn_cache_destage(struct cairn_vcache *vc)
 	struct cairn_dreq *dr;
 	struct bio *bio;
 	unsigned int i;
+	bool flush;
 
 	for (;;) {
 		dr = mempool_alloc(cairn_cache.dreq_pool, GFP_NOIO);
 		dr->vc = vc;
 		spin_lock_irq(&vc->lock);
 		/* A waiting flush has them all sent in one round trip. */
-		dr->n = vc->destaging < (vc->flushes.head ? CAIRN_CACHE_FLUSH_DEPTH :
+		flush = vc->flushes.head;
+		dr->n = vc->destaging < (flush ? CAIRN_CACHE_FLUSH_DEPTH :
 					 CAIRN_CACHE_DEPTH) ?
 			cairn_cache_pick(vc, dr->cb) : 0;
 		if (dr->n)
@@ -1075,8 +1078,13 @@ static void cairn_cache_destage(struct cairn_vcache *vc)
 			mempool_free(dr, cairn_cache.dreq_pool);
 			return;
 		}
-		bio = bio_alloc_bioset(NULL, dr->n, REQ_OP_WRITE, GFP_NOIO,
-				       &cairn_cache.bs);
+		/*
+		 * For a waiting flush, FUA: each write is durable when it
+		 * completes, and the flush needs no member flush after them.
+		 */
+		bio = bio_alloc_bioset(NULL, dr->n,
+				       REQ_OP_WRITE | (flush ? REQ_FUA : 0),
+				       GFP_NOIO, &cairn_cache.bs);
 		bio->bi_iter.bi_sector = dr->cb[0]->blk << CAIRN_CB_SHIFT;
 		for (i = 0; i < dr->n; i++)
 			__bio_add_page(bio, dr->cb[i]->page, PAGE_SIZE, 0);

@@ -489,12 +489,13 @@ void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err)
 		cairn_kpool_member_error(kp, io->member);
 	}
 	/*
-	 * A completed write to a member: the next commit flushes the members.
-	 * (Only remapped I/O has a member: not the flushes, which must not
+	 * A completed write to a member: the next commit flushes the members
+	 * -- not for a FUA write, durable already.  (Only remapped I/O has a
+	 * member: not the flushes, which must not
 	 * make the next one flush, nor what the volume completed itself.)
 	 */
 	if (!*err && io->member != U32_MAX && op_is_write(bio_op(io->bio)) &&
-	    !READ_ONCE(kp->dirty))
+	    !(io->bio->bi_opf & REQ_FUA) && !READ_ONCE(kp->dirty))
 		WRITE_ONCE(kp->dirty, 1);
 	if (io->cache)
 		cairn_cache_end_io(io, *err);
