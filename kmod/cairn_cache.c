@@ -1254,12 +1254,12 @@ static void cairn_cache_free(struct cairn_vcache *vc)
 		if (wait_event_timeout(vc->idle, !atomic_read(&vc->active), HZ))
 			break;
 	}
-	cancel_delayed_work_sync(&vc->tick);
-	cancel_work_sync(&vc->work);
-
+	/* Out of the list first: kick_all() and eviction find it there. */
 	spin_lock_irq(&cairn_cache.vc_lock);
 	list_del(&vc->node_list);
 	spin_unlock_irq(&cairn_cache.vc_lock);
+	cancel_delayed_work_sync(&vc->tick);
+	cancel_work_sync(&vc->work);
 	rbtree_postorder_for_each_entry_safe(cb, next, &vc->tree, node) {
 		list_del_init(&cb->list);
 		list_add(&cb->list, &blocks);
@@ -1437,7 +1437,7 @@ static void cairn_cache_free_blocks(struct list_head *l)
 /* CACHE_SET: the node's budget, in bytes (a MiB multiple). */
 int cairn_cache_budget(u64 bytes, const char **why)
 {
-	u64 want = bytes >> PAGE_SHIFT, have, i;
+	u64 want = bytes >> PAGE_SHIFT, have, i, peak;
 	LIST_HEAD(blocks);
 	int r = 0;
 
@@ -1451,6 +1451,11 @@ int cairn_cache_budget(u64 bytes, const char **why)
 	}
 	mutex_lock(&cairn_cache.mutex);
 	have = cairn_cache.nr_blocks;
+	if (!want && !list_empty(&cairn_cache.vcaches)) {
+		*why = "volumes have a RAM cache: turn them off before the budget goes";
+		r = -EBUSY;
+		goto out;
+	}
 	if (want > have) {
 		for (i = have; i < want; i++) {
 			struct cairn_cblock *cb = kzalloc(sizeof(*cb), GFP_KERNEL);
@@ -1473,8 +1478,14 @@ int cairn_cache_budget(u64 bytes, const char **why)
 		spin_unlock_irq(&cairn_cache.free_lock);
 		goto out;
 	}
-	/* Shrink: free blocks first, then clean ones. */
+	/* Shrink: free blocks first, then clean ones (not a use: no peak). */
+	spin_lock_irq(&cairn_cache.free_lock);
+	peak = cairn_cache.peak;
+	spin_unlock_irq(&cairn_cache.free_lock);
 	i = cairn_cache_alloc(have - want, &blocks);
+	spin_lock_irq(&cairn_cache.free_lock);
+	cairn_cache.peak = peak;
+	spin_unlock_irq(&cairn_cache.free_lock);
 	if (i < have - want) {
 		cairn_cb_free_list(&blocks);
 		*why = "the caches hold more than that dirty or in use: disable some first";
@@ -1512,26 +1523,36 @@ static int cairn_cache_put_stats(struct sk_buff *msg, const u64 *s)
 /* A volume's cache into a VOLUME_GET reply (kp->lock held). */
 int cairn_cache_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 {
-	struct cairn_vcache *vc = kv->cache;
 	u64 s[CAIRN_CS_NR], blocks, dirty, peak;
+	u32 mode, flush, cutoff;
+	struct cairn_vcache *vc;
 	struct nlattr *nest;
 	bool wb;
 
-	if (!vc)
+	/* The off work frees a cache under the mutex, not kp->lock. */
+	mutex_lock(&cairn_cache.mutex);
+	vc = kv->cache;
+	if (!vc) {
+		mutex_unlock(&cairn_cache.mutex);
 		return 0;
+	}
 	wb = cairn_cache_wb(vc);
+	mode = vc->mode;
+	flush = vc->flush;
+	cutoff = vc->seq_cutoff;
 	spin_lock_irq(&vc->lock);
 	memcpy(s, vc->stats, sizeof(s));
 	blocks = vc->nr_blocks;
 	dirty = vc->nr_dirty;
 	peak = vc->peak;
 	spin_unlock_irq(&vc->lock);
+	mutex_unlock(&cairn_cache.mutex);
 	nest = nla_nest_start(msg, CAIRN_ATTR_CACHE);
 	if (!nest ||
-	    nla_put_u32(msg, CAIRN_CACHE_MODE, vc->mode) ||
-	    nla_put_u32(msg, CAIRN_CACHE_FLUSH, vc->flush) ||
+	    nla_put_u32(msg, CAIRN_CACHE_MODE, mode) ||
+	    nla_put_u32(msg, CAIRN_CACHE_FLUSH, flush) ||
 	    nla_put_u32(msg, CAIRN_CACHE_WRITE_BACK, wb) ||
-	    nla_put_u32(msg, CAIRN_CACHE_SEQ_CUTOFF, vc->seq_cutoff) ||
+	    nla_put_u32(msg, CAIRN_CACHE_SEQ_CUTOFF, cutoff) ||
 	    nla_put_u64_64bit(msg, CAIRN_CACHE_BLOCKS, blocks, CAIRN_CACHE_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_CACHE_DIRTY, dirty, CAIRN_CACHE_PAD) ||
 	    nla_put_u64_64bit(msg, CAIRN_CACHE_PEAK, peak, CAIRN_CACHE_PAD) ||

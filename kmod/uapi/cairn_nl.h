@@ -45,9 +45,9 @@
  *                     as VOLUME_GET
  *   MIRROR_DISCONNECT POOL_NAME, VOLUME_NAME: drops the link
  *   CACHE_SET         CACHE_BUDGET: the node's RAM cache budget in bytes (a
- *                     MiB multiple, at most half the RAM; 0: none); it can
- *                     not shrink below what the volumes with a cache hold
- *                     allocated (disable their caches first)
+ *                     MiB multiple, at most half the RAM; 0: none, refused
+ *                     while a volume has a cache); it shrinks by giving up
+ *                     clean blocks, refused below what is dirty
  *   CACHE_GET         reply: CACHE_BUDGET, CACHE (nest: the node's totals)
  *   VOLUME_CACHE      POOL_NAME, VOLUME_NAME, CACHE_MODE, [CACHE_FLUSH],
  *                     [CACHE_SEQ_CUTOFF]: turns the volume's RAM cache on
