@@ -408,6 +408,7 @@ void cairn_kvols_link_members(struct cairn_kpool *kp);
 void cairn_vol_presuspend(struct cairn_kvol *kv, bool noflush);
 void cairn_vol_resume(struct cairn_kvol *kv);
 void cairn_vol_resubmit(struct cairn_io *io);	/* after a commit/space */
+void cairn_vol_dispatch(struct bio *bio, int r);
 void cairn_vol_end(struct cairn_io *io, blk_status_t status);
 
 int cairn_volume_init(void);

@@ -18,8 +18,10 @@
  * holds the most clean blocks), so the budget can not be exceeded, and the
  * only allocation on the way to the members is a destage bio and its
  * request, from a bioset and a mempool (GFP_NOIO, in a worker: progress
- * under memory pressure).  Budget 0 frees everything; the budget can not
- * shrink below what the caches hold dirty.
+ * under memory pressure).  A smaller budget gives up clean blocks, and can
+ * not go below what the caches hold dirty; budget 0 (no volume with a
+ * cache left) frees every page.  A cache turned off gives its blocks back
+ * to the node's free list, not to the kernel.
  *
  * A volume's blocks
  * -----------------
@@ -101,16 +103,21 @@
  * block dirty, or destaged and not yet committed: the worker commits after
  * a destage in this mode), so a node that loses its RAM resyncs them.
  *
- * Disable drains: the volume bypasses from then on, every dirty block is
- * destaged, then the cache is unhooked and, once the I/O inside it left
- * (vc->active, after an RCU grace period), freed.  A pool closes only
- * after its caches drained.
+ * Turning a cache off drains it, in a work item (cairn_cache_off_work():
+ * not in the netlink request, which holds genl_mutex and would hold up
+ * cairnd's lease renewals meanwhile): the volume bypasses from the request
+ * on, every dirty block is destaged (a failing member is retried every
+ * second: nothing acknowledged is dropped), then the cache is unhooked and,
+ * once the I/O inside it left (vc->active, after an RCU grace period),
+ * freed.  VOLUME_GET shows it, mode off, until then.  A pool closes only
+ * after its caches drained; a deleted volume's cache is dropped.
  *
  * Locks: vc->lock (irq-safe: map() is also called from completions)
  * protects a volume's blocks, lists and counters; cairn_cache.vc_lock the
  * list of caches, taken before a vc->lock by eviction; cairn_cache.free_lock
- * (innermost) the free list.  cairn_cache.mutex serialises budget and
- * enable/disable.  Data is copied under vc->lock (at most CAIRN_CACHE_MAX_IO
+ * (innermost) the free list.  cairn_cache.mutex serialises budget,
+ * enable, disable and freeing (so VOLUME_GET reads a cache under it).
+ * Data is copied under vc->lock (at most CAIRN_CACHE_MAX_IO
  * blocks), never across I/O.
  */
 #include <linux/module.h>
@@ -911,18 +918,7 @@ static void cairn_cache_redrive(struct cairn_io *io)
 {
 	struct bio *bio = io->bio;
 
-	switch (cairn_cache_do(io)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(bio);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		if (io->cache)
-			cairn_cache_end_io(io, BLK_STS_IOERR);
-		bio_io_error(bio);
-		break;
-	}
+	cairn_vol_dispatch(bio, cairn_cache_do(io));
 }
 
 /* ---- destage ---- */
@@ -990,17 +986,7 @@ static void cairn_cache_dreq_submit(struct cairn_dreq *dr, struct bio *bio)
 	dr->io.vc = NULL;
 	dr->io.kv = dr->vc->kv;
 	dr->io.bio = bio;
-	switch (cairn_thin_map(dr->vc->kv, bio, &dr->io)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(bio);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-		break;
-	}
+	cairn_vol_dispatch(bio, cairn_thin_map(dr->vc->kv, bio, &dr->io));
 }
 
 /*
@@ -1153,16 +1139,10 @@ static void cairn_cache_work(struct work_struct *work)
 		WRITE_ONCE(cairn_cache.pressure, false);
 
 	for (; ready; ready = next) {
+		struct bio *bio = ready->bio;	/* @ready may be gone after */
+
 		next = ready->next;
-		switch (cairn_cache_below(ready, 0)) {
-		case DM_MAPIO_REMAPPED:
-			submit_bio_noacct(ready->bio);
-			break;
-		case DM_MAPIO_SUBMITTED:
-			break;
-		default:
-			bio_io_error(ready->bio);
-		}
+		cairn_vol_dispatch(bio, cairn_cache_below(ready, 0));
 	}
 	for (; fail; fail = next) {
 		next = fail->next;

@@ -711,16 +711,7 @@ static void cairn_remote_done(struct cairn_mirror *mir, struct cairn_mreq *mr,
 static void cairn_vol_submit(struct cairn_kvol *kv, struct bio *bio,
 			     struct cairn_io *io)
 {
-	switch (cairn_vol_map(kv, bio, io)) {
-	case DM_MAPIO_REMAPPED:
-		submit_bio_noacct(bio);
-		break;
-	case DM_MAPIO_SUBMITTED:
-		break;
-	default:
-		bio_io_error(bio);
-		break;
-	}
+	cairn_vol_dispatch(bio, cairn_vol_map(kv, bio, io));
 }
 
 static void cairn_local_endio(struct bio *clone)

@@ -501,6 +501,18 @@ void cairn_vol_end_io(struct cairn_io *io, blk_status_t *err)
 		cairn_cache_end_io(io, *err);
 }
 
+/*
+ * Carry out what a map function returned for @bio when no dm core is there
+ * to do it (the layers' own I/O: the mirror's, the cache's).
+ */
+void cairn_vol_dispatch(struct bio *bio, int r)
+{
+	if (r == DM_MAPIO_REMAPPED)
+		submit_bio_noacct(bio);
+	else if (r != DM_MAPIO_SUBMITTED)
+		bio_io_error(bio);
+}
+
 /* Run @io again from the start of its path (cell released, space, commit). */
 void cairn_vol_resubmit(struct cairn_io *io)
 {
