@@ -175,19 +175,10 @@ static void test_config(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/cairn-test-alua-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (unit_tmpdir(dir, sizeof(dir), "alua"))
 		return 1;
-	}
 	test_nodes_problem();
 	test_config();
-	if (!unit_failed) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
+	unit_tmpdir_done(dir);
 	return unit_finish("alua");
 }

@@ -204,20 +204,11 @@ static void test_errors(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/cairn-test-cache-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (unit_tmpdir(dir, sizeof(dir), "cache"))
 		return 1;
-	}
 	test_names();
 	test_round_trip();
 	test_errors();
-	if (!unit_failed) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
+	unit_tmpdir_done(dir);
 	return unit_finish("cache");
 }

@@ -437,22 +437,13 @@ static void test_auth(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/cairn-test-peers-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (unit_tmpdir(dir, sizeof(dir), "peers"))
 		return 1;
-	}
 	test_config();
 	test_config_errors();
 	test_frames();
 	test_secret();
 	test_auth();
-	if (!unit_failed) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
+	unit_tmpdir_done(dir);
 	return unit_finish("peers");
 }

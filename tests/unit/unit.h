@@ -10,6 +10,7 @@
 #define CAIRN_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static unsigned int unit_checks, unit_failed;
 
@@ -33,6 +34,29 @@ static unsigned int unit_checks, unit_failed;
 				__FILE__, __LINE__, #a, _a, #b, _b);	\
 		}							\
 	} while (0)
+
+/* A scratch directory /tmp/cairn-test-<name>-XXXXXX, into @dir. */
+static inline int unit_tmpdir(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/cairn-test-%s-XXXXXX", name);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	return 0;
+}
+
+/* The scratch directory goes, unless a check failed (kept to look at). */
+static inline void unit_tmpdir_done(const char *dir)
+{
+	char cmd[300];
+
+	if (unit_failed)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+}
 
 static inline int unit_finish(const char *name)
 {
