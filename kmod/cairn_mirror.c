@@ -3143,26 +3143,6 @@ static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why)
 	return 0;
 }
 
-static u32 cairn_mirror_link_state(struct cairn_mirror *mir);
-
-/*
- * Connected and in sync: the peer's RAM holds what this node's does, so
- * a RAM cache in flush=mirror may acknowledge from RAM (cairn_cache.c).
- */
-bool cairn_mirror_in_sync(struct cairn_kvol *kv)
-{
-	struct cairn_mirror *mir = READ_ONCE(kv->mir);
-	unsigned long flags;
-	bool ok;
-
-	if (!mir)
-		return false;
-	spin_lock_irqsave(&mir->lock, flags);
-	ok = cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED;
-	spin_unlock_irqrestore(&mir->lock, flags);
-	return ok;
-}
-
 static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 {
 	if (!mir->link || mir->link->dead)
@@ -3180,6 +3160,24 @@ static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 	    mir->disk != CAIRN_MDISK_CONSISTENT)
 		return CAIRN_LINK_SYNC_TARGET;
 	return CAIRN_LINK_CONNECTED;
+}
+
+/*
+ * Connected and in sync: the peer's RAM holds what this node's does, so
+ * a RAM cache in flush=mirror may acknowledge from RAM (cairn_cache.c).
+ */
+bool cairn_mirror_in_sync(struct cairn_kvol *kv)
+{
+	struct cairn_mirror *mir = READ_ONCE(kv->mir);
+	unsigned long flags;
+	bool ok;
+
+	if (!mir)
+		return false;
+	spin_lock_irqsave(&mir->lock, flags);
+	ok = cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED;
+	spin_unlock_irqrestore(&mir->lock, flags);
+	return ok;
 }
 
 /* The mirror's state into a VOLUME_GET reply (registry lock held). */
