@@ -23,11 +23,13 @@ free_port() {
 }
 
 # vm_start NAME [tools/vm/run options] -- command...
+# The VM has CAIRN_VM_SMP vCPUs (tests/run sets it) unless the options say.
 vm_start() {
 	local name=$1
 	shift
 	mkdir -p "$TEST_OUT/$name"
-	"$VM_RUN" --quiet --name "$name" --out "$TEST_OUT/$name" "$@" \
+	"$VM_RUN" --quiet --name "$name" --out "$TEST_OUT/$name" \
+		${CAIRN_VM_SMP:+--smp "$CAIRN_VM_SMP"} "$@" \
 		>"$TEST_OUT/$name/run.log" 2>&1 &
 	echo $! >"$TEST_OUT/$name/run.pid"
 }
