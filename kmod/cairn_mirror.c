@@ -3185,7 +3185,7 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 {
 	struct cairn_mirror *mir = kv->mir;
 	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain, lease, held;
-	u64 oos, sent, resynced;
+	u64 oos, sent, resynced, activity;
 	bool alone;
 	struct nlattr *nest;
 
@@ -3207,6 +3207,8 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	lease = !mir->quorum ? 0 : time_before(jiffies, mir->lease_end) ? 1 : 2;
 	alone = mir->alone;
 	held = mir->nr_held;
+	activity = min((u64)bitmap_weight(mir->al_disk, mir->nr_regions) <<
+		       (mir->region_shift + SECTOR_SHIFT), kv->vol->size);
 	spin_unlock_irq(&mir->lock);
 
 	nest = nla_nest_start(msg, CAIRN_ATTR_MIRROR);
@@ -3225,7 +3227,9 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 			      CAIRN_MIRROR_PAD) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_LEASE, lease) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_ALONE, alone) ||
-	    nla_put_u32(msg, CAIRN_MIRROR_HELD, held))
+	    nla_put_u32(msg, CAIRN_MIRROR_HELD, held) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_ACTIVITY, activity,
+			      CAIRN_MIRROR_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

@@ -223,6 +223,11 @@ enum cairn_mirror_attr {
 	CAIRN_MIRROR_LEASE,		/* u32: 0 no lease, 1 held, 2 lapsed */
 	CAIRN_MIRROR_ALONE,		/* u32, 0 or 1 */
 	CAIRN_MIRROR_HELD,		/* u32, writes held for want of a peer */
+	/*
+	 * u64: bytes of the regions the slot on disk holds dirty, which a
+	 * restart of this node resyncs at most (its activity log)
+	 */
+	CAIRN_MIRROR_ACTIVITY,
 
 	__CAIRN_MIRROR_MAX,
 };

@@ -316,6 +316,8 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 		json_object_object_add(mo, "peer_outdated",
 				       json_object_new_boolean(m->alone));
 		json_object_object_add(mo, "held_writes", json_object_new_int64(m->held));
+		json_object_object_add(mo, "activity_log",
+				       json_object_new_int64(m->activity));
 		json_object_object_add(mo, "quorum", ha_volume_state(v->pool, v->name));
 		json_object_object_add(o, "mirror", mo);
 	}
@@ -1091,7 +1093,7 @@ static int volume_status(struct ctx *c)
 		printf("  exported as %s\n", exp);
 	if (v.mirror.mirrored) {
 		const struct cairn_mirror_desc *m = &v.mirror;
-		char oos[32], rs[32], pct_s[16] = "unknown";
+		char oos[32], rs[32], al[32], pct_s[16] = "unknown";
 		int sp = sync_percent(&v);
 
 		cairn_human_size(m->oos, oos, sizeof(oos));
@@ -1107,7 +1109,9 @@ static int volume_status(struct ctx *c)
 			       cairn_mirror_disk_name(m->peer_disk));
 		else
 			printf("  peer: not connected\n");
+		cairn_human_size(m->activity, al, sizeof(al));
 		printf("  sync: %s, %s resynced\n", pct_s, rs);
+		printf("  activity log: %s (resynced at most after a restart)\n", al);
 		if (m->lease)
 			printf("  lease: %s%s, %u write(s) held\n", lease_name(m->lease),
 			       m->alone ? ", peer outdated" : "", m->held);

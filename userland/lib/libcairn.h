@@ -122,6 +122,7 @@ struct cairn_mirror_desc {
 	uint32_t lease;			/* 0 none, 1 held, 2 lapsed */
 	uint32_t alone;			/* the peer is outdated */
 	uint32_t held;			/* writes held for want of a peer */
+	uint64_t activity;		/* bytes a restart resyncs at most */
 };
 
 /*

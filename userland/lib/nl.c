@@ -157,6 +157,7 @@ static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
 	[CAIRN_MIRROR_LEASE] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_ALONE] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_HELD] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_ACTIVITY] = { .type = NLA_U64 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -332,6 +333,7 @@ static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
 	m->lease = get_u32(tb[CAIRN_MIRROR_LEASE]);
 	m->alone = get_u32(tb[CAIRN_MIRROR_ALONE]);
 	m->held = get_u32(tb[CAIRN_MIRROR_HELD]);
+	m->activity = get_u64(tb[CAIRN_MIRROR_ACTIVITY]);
 	return 0;
 }
 

@@ -65,7 +65,7 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		return 0;
 	}
 	snprintf(buf, len,
-		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u",
+		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u al=%llu",
 		 cairn_mirror_role_name(m->role), cairn_mirror_link_name(m->link),
 		 cairn_mirror_disk_name(m->disk),
 		 m->link ? cairn_mirror_role_name(m->peer_role) : "-",
@@ -74,7 +74,7 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		 (unsigned long long)m->sent, m->grain,
 		 (unsigned long long)v.mapped,
 		 m->lease == 1 ? "held" : m->lease == 2 ? "lapsed" : "none",
-		 m->alone, m->held);
+		 m->alone, m->held, (unsigned long long)m->activity);
 	return 0;
 }
 
