@@ -28,11 +28,26 @@
  * Prints "crash: N cut points, M images, V violations"; fails on any
  * violation.  CRASH_CUTS (default 2500) sets the minimum cut points; seeds
  * run until it is reached.  CRASH_SEED picks the first seed.
+ *
+ * The cut points are shared among CRASH_WORKERS forked processes (default:
+ * the online CPUs, at most 16): every worker replays every seed's workload
+ * and checks the cut points whose index, counted over all seeds, is its
+ * number modulo the workers; the parent adds up their counts and fails if
+ * one failed or died.  Each image is drawn from its own random stream, a
+ * function of (seed, cut, mode) alone, so the images checked are the same
+ * whatever the number of workers.  CRASH_TRACE=1 prints one line per image
+ * (seed, cut, mode, the unflushed writes that landed, the outcome), to
+ * compare runs: the lines are the same, in another order, for any number of
+ * workers.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "core/pool.h"
 #include "simdev.h"
@@ -45,6 +60,7 @@
 #define VOL_BLOCKS	(VOL_CHUNKS * CHUNK_BLOCKS)
 #define MAX_COMMITS	512
 #define PATTERN_MAGIC	0x43524153484d4f44ULL
+#define MAX_WORKERS	16		/* by default; CRASH_WORKERS up to 64 */
 
 struct hist {
 	size_t op;		/* log index when it was written */
@@ -81,6 +97,10 @@ static u64 next_version = 1;
 static u32 next_uid = 1;
 static unsigned long cuts, images, violations;
 static u64 rng;
+static u64 cur_seed;
+static unsigned long cut_index;	/* over all seeds, checked here or not */
+static unsigned int nr_workers = 1, worker;
+static bool trace;
 static bool stepwise;		/* the kernel's data-path steps */
 static bool in_group;		/* between commit_begin and commit_end */
 static bool dirty;		/* data written since the last commit */
@@ -319,10 +339,28 @@ static void workload_step(struct simdev *sim, struct cairn_pool *pool)
 
 static struct simdev base;
 
-static void build_image(struct simdev *img, const struct simdev *log,
-			size_t cut, const size_t *next_flush, int mode)
+/* A random stream of its own for each image (splitmix64 of its name). */
+static u64 image_rng(u64 seed, size_t cut, int mode)
+{
+	u64 z = seed * 0x9e3779b97f4a7c15ULL + (u64)cut * 3 + mode + 1;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z ? z : 1;	/* xorshift never leaves 0 */
+}
+
+/*
+ * Builds the image of @cut, @mode into @img; returns the number of
+ * unflushed writes that landed and, in *@print, an FNV-1a hash of their
+ * order (for CRASH_TRACE).
+ */
+static size_t build_image(struct simdev *img, const struct simdev *log,
+			  size_t cut, const size_t *next_flush, int mode,
+			  u64 *print)
 {
 	size_t *late = malloc((cut + 1) * sizeof(*late)), nr_late = 0, i;
+	u64 h = 0xcbf29ce484222325ULL;
 
 	sim_clear(img);
 	for (i = 0; i < base.nr_slots; i++)
@@ -351,8 +389,11 @@ static void build_image(struct simdev *img, const struct simdev *log,
 		const struct sim_op *op = &log->ops[late[i]];
 
 		sim_put(img, op->dev, op->block, op->data, false);
+		h = (h ^ late[i]) * 0x100000001b3ULL;
 	}
 	free(late);
+	*print = h;
+	return nr_late;
 }
 
 static bool snap_matches(const struct snap *s, struct cairn_pool *pool)
@@ -450,45 +491,67 @@ static int check_data(struct simdev *img, struct cairn_pool *pool,
 	return 0;
 }
 
+/* The first ten of each worker are printed. */
 static void violation(size_t cut, int mode, const char *why)
 {
 	violations++;
 	if (violations <= 10)
-		fprintf(stderr, "crash: cut %zu image mode %d: %s\n", cut, mode, why);
+		fprintf(stderr, "crash: seed %llu cut %zu image mode %d: %s\n",
+			(unsigned long long)cur_seed, cut, mode, why);
+}
+
+/* Returns NULL if the image of @cut, @mode passes, else what is wrong. */
+static const char *check_image(struct simdev *img, size_t cut, int mode,
+			       unsigned int c)
+{
+	struct cairn_pool *pool = NULL;
+	const char *why = NULL;
+	unsigned int m;
+
+	img->record = false;
+	if (cairn_pool_open(&sim_io_ops, img, NR_DEVS, false, &pool, &why))
+		return why ? why : "the pool does not open";
+	if (cairn_pool_check(pool, &why)) {
+		why = why ? why : "the consistency check fails";
+		goto out;
+	}
+	if (snap_matches(&snaps[c], pool)) {
+		m = c;
+	} else if (c + 1 < nr_snaps && snaps[c + 1].start_op < cut &&
+		   snap_matches(&snaps[c + 1], pool)) {
+		m = c + 1;
+	} else {
+		why = "volumes or mappings match no commit";
+		goto out;
+	}
+	if (!check_data(img, pool, &snaps[m], &snaps[c], cut, &why))
+		why = NULL;
+out:
+	cairn_pool_free(pool);
+	return why;
 }
 
 static void check_cut(struct simdev *img, const struct simdev *log,
 		      size_t cut, const size_t *next_flush, int mode)
 {
-	struct cairn_pool *pool = NULL;
-	const char *why = NULL;
+	const char *why;
 	unsigned int c = 0, i;
-	int r;
+	size_t nr_late;
+	u64 print;
 
 	for (i = 0; i < nr_snaps; i++)
 		if (snaps[i].done_op <= cut)
 			c = i;
-	build_image(img, log, cut, next_flush, mode);
+	rng = image_rng(cur_seed, cut, mode);
+	nr_late = build_image(img, log, cut, next_flush, mode, &print);
 	images++;
-	img->record = false;
-	r = cairn_pool_open(&sim_io_ops, img, NR_DEVS, false, &pool, &why);
-	if (r) {
+	why = check_image(img, cut, mode, c);
+	if (why)
 		violation(cut, mode, why);
-		return;
-	}
-	if (cairn_pool_check(pool, &why)) {
-		violation(cut, mode, why);
-	} else if (snap_matches(&snaps[c], pool)) {
-		if (check_data(img, pool, &snaps[c], &snaps[c], cut, &why))
-			violation(cut, mode, why);
-	} else if (c + 1 < nr_snaps && snaps[c + 1].start_op < cut &&
-		   snap_matches(&snaps[c + 1], pool)) {
-		if (check_data(img, pool, &snaps[c + 1], &snaps[c], cut, &why))
-			violation(cut, mode, why);
-	} else {
-		violation(cut, mode, "volumes or mappings match no commit");
-	}
-	cairn_pool_free(pool);
+	if (trace)
+		printf("crash: seed %llu cut %zu mode %d late %zu order %016llx: %s\n",
+		       (unsigned long long)cur_seed, cut, mode, nr_late,
+		       (unsigned long long)print, why ? why : "ok");
 }
 
 static void run_seed(u64 seed, unsigned int steps)
@@ -505,6 +568,7 @@ static void run_seed(u64 seed, unsigned int steps)
 	const char *why;
 	unsigned int k;
 
+	cur_seed = seed;
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	stepwise = seed & 1;
 	dirty = false;
@@ -543,7 +607,9 @@ static void run_seed(u64 seed, unsigned int steps)
 	}
 
 	sim_init(&img, NR_DEVS, sizes);
-	for (cut = 0; cut <= sim.nr_ops; cut++) {
+	for (cut = 0; cut <= sim.nr_ops; cut++, cut_index++) {
+		if (cut_index % nr_workers != worker)
+			continue;
 		cuts++;
 		check_cut(&img, &sim, cut, next_flush, 0);
 		check_cut(&img, &sim, cut, next_flush, 1);
@@ -558,14 +624,164 @@ static void run_seed(u64 seed, unsigned int steps)
 			free(model[k].hist[i]);
 }
 
+/* What a worker sends back through its pipe. */
+struct tally {
+	unsigned long cuts, images, violations;
+	unsigned int checks, failed;
+};
+
+/* Worker @k: its share of the cut points, its counts to @fd. */
+static int run_worker(unsigned int k, int fd, u64 seed, unsigned long want)
+{
+	struct tally t;
+	const char *p;
+	size_t done = 0;
+	ssize_t n;
+
+	worker = k;
+	if (trace)
+		setvbuf(stdout, NULL, _IOLBF, 0);	/* whole lines per write */
+	while (cut_index < want)
+		run_seed(seed++, 150);
+	memset(&t, 0, sizeof(t));
+	t.cuts = cuts;
+	t.images = images;
+	t.violations = violations;
+	t.checks = unit_checks;
+	t.failed = unit_failed;
+	for (p = (const char *)&t; done < sizeof(t); done += n) {
+		n = write(fd, p + done, sizeof(t) - done);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			return 1;
+	}
+	return unit_failed ? 1 : 0;
+}
+
+/* Reads worker @k's tally from @fd and reaps it; false if it failed. */
+static bool reap_worker(unsigned int k, pid_t pid, int fd, struct tally *sum)
+{
+	struct tally t;
+	size_t got = 0;
+	ssize_t n;
+	bool ok = true;
+	int status;
+
+	while (got < sizeof(t)) {
+		n = read(fd, (char *)&t + got, sizeof(t) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "crash: worker %u (pid %d): waitpid: %s\n",
+				k, (int)pid, strerror(errno));
+			return false;
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "crash: worker %u (pid %d) killed by signal %d (%s)\n",
+			k, (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		ok = false;
+	} else if (WEXITSTATUS(status)) {
+		fprintf(stderr, "crash: worker %u (pid %d) exited with status %d\n",
+			k, (int)pid, WEXITSTATUS(status));
+		ok = false;
+	}
+	if (got < sizeof(t)) {
+		fprintf(stderr, "crash: worker %u (pid %d) sent no counts\n", k, (int)pid);
+		return false;
+	}
+	sum->cuts += t.cuts;
+	sum->images += t.images;
+	sum->violations += t.violations;
+	sum->checks += t.checks;
+	sum->failed += t.failed;
+	return ok;
+}
+
+/* CRASH_WORKERS, else the online CPUs (at most MAX_WORKERS); 0 if bad. */
+static unsigned int workers_wanted(void)
+{
+	const char *env = getenv("CRASH_WORKERS");
+	unsigned long n;
+	long cpus;
+	char *end;
+
+	if (env) {
+		errno = 0;
+		n = strtoul(env, &end, 10);
+		if (errno || end == env || *end || n < 1 || n > 64) {
+			fprintf(stderr, "crash: CRASH_WORKERS=%s: want 1 to 64 workers\n",
+				env);
+			return 0;
+		}
+		return n;
+	}
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus < MAX_WORKERS ? cpus : MAX_WORKERS;
+}
+
 int main(void)
 {
 	const char *env = getenv("CRASH_CUTS");
 	unsigned long want = env ? strtoul(env, NULL, 0) : 2500;
 	u64 seed = getenv("CRASH_SEED") ? strtoull(getenv("CRASH_SEED"), NULL, 0) : 1;
+	pid_t pids[64];
+	int fds[64], pfd[2];
+	struct tally sum;
+	unsigned int k, started;
+	bool ok = true;
 
-	while (cuts < want)
-		run_seed(seed++, 150);
+	trace = getenv("CRASH_TRACE") && strcmp(getenv("CRASH_TRACE"), "0");
+	nr_workers = workers_wanted();
+	if (!nr_workers)
+		return 2;
+	printf("crash: %u workers\n", nr_workers);
+	fflush(stdout);
+	fflush(stderr);
+	for (started = 0; started < nr_workers; started++) {
+		if (pipe(pfd)) {
+			perror("crash: pipe");
+			ok = false;
+			break;
+		}
+		pids[started] = fork();
+		if (pids[started] < 0) {
+			perror("crash: fork");
+			close(pfd[0]);
+			close(pfd[1]);
+			ok = false;
+			break;
+		}
+		if (!pids[started]) {
+			/* The read ends of earlier workers are the parent's. */
+			for (k = 0; k < started; k++)
+				close(fds[k]);
+			close(pfd[0]);
+			exit(run_worker(started, pfd[1], seed, want));
+		}
+		close(pfd[1]);
+		fds[started] = pfd[0];
+	}
+	memset(&sum, 0, sizeof(sum));
+	for (k = 0; k < started; k++)
+		if (!reap_worker(k, pids[k], fds[k], &sum))
+			ok = false;
+
+	cuts = sum.cuts;
+	images = sum.images;
+	violations = sum.violations;
+	unit_checks = sum.checks;
+	unit_failed = sum.failed;
+	CHECK(ok);
 	CHECK_EQ(violations, 0);
 	unit_finish("crash");
 	printf("crash: %lu cut points, %lu images, %lu violations\n",
