@@ -11,7 +11,8 @@
 #   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock;
 #                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror);
 #                     failover time and the host's I/O gap (make bench-failover);
-#                     the RAM cache vs dm-writecache (make bench-cache)
+#                     the RAM cache vs dm-writecache (make bench-cache);
+#                     one LU through FC (FCoE) vs iSCSI (make bench-fc)
 #   make bench-core   instruction counts of the core's operations (callgrind)
 #   make demo         the main job in a VM: pool, volumes, iSCSI, host I/O
 #   make install      install the module and the userland tools
@@ -68,7 +69,7 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .PHONY: all modules user progs setup check check-unit check-vm lint demo install \
 	install-module install-progs install-dkms-src deb clean bench-core bench \
-	bench-mirror bench-failover bench-cache
+	bench-mirror bench-failover bench-cache bench-fc
 
 all: modules user
 
@@ -220,13 +221,15 @@ bench-core: $(B)/bench/bench_core
 
 # fio in one VM: Cairn volumes next to dm-linear and dm-thin; then iSCSI
 # from this host: a Cairn LU next to LIO's ramdisk and iblock on a raw disk;
-# then two VMs: the mirror next to DRBD 8.4 protocol C.
+# then two VMs: the mirror next to DRBD 8.4 protocol C; failover; the RAM
+# cache next to dm-writecache; then two VMs: one LU through FC and iSCSI.
 bench: all bench-core
 	tools/bench/volumes
 	tools/bench/iscsi
 	tools/bench/mirror
 	tools/bench/failover
 	tools/bench/cache
+	tools/bench/fc
 
 bench-mirror: all
 	tools/bench/mirror
@@ -236,6 +239,9 @@ bench-failover: all
 
 bench-cache: all
 	tools/bench/cache
+
+bench-fc: all
+	tools/bench/fc
 
 demo: all
 	tools/demo

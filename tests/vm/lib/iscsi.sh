@@ -207,6 +207,39 @@ lio_check() {
 	done
 }
 
+# iscsi_initiator IQN: open-iscsi in this guest, as initiator IQN:
+# iscsi_tcp loaded, the name in /etc/iscsi/initiatorname.iscsi, iscsid
+# running (it forks into the background).
+iscsi_initiator() {
+	modprobe iscsi_tcp || return
+	mkdir -p /etc/iscsi || return
+	echo "InitiatorName=$1" >/etc/iscsi/initiatorname.iscsi || return
+	iscsid
+}
+
+# iscsi_disk IQN: the SCSI disk (/dev/sdX) of this guest's iSCSI session
+# with target IQN, if there is one (by the session's sysfs, not the name).
+iscsi_disk() {
+	local s b
+	for s in /sys/class/iscsi_session/session*; do
+		[ "$(cat "$s/targetname" 2>/dev/null)" = "$1" ] || continue
+		for b in "$(readlink -f "$s/device")"/target*/*/block/*; do
+			[ -e "$b" ] && { echo "/dev/${b##*/}"; return 0; }
+		done
+	done
+	return 1
+}
+
+# iscsi_wait_disk IQN SECONDS: until iscsi_disk finds one; prints it.
+iscsi_wait_disk() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		iscsi_disk "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # guest_wait_host FILE SECONDS: wait for the host's /run/cairn/FILE.
 guest_wait_host() {
 	local i

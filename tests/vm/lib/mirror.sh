@@ -27,6 +27,22 @@ waitfile() {
 	fail "no /run/cairn/$1 within $2 s"
 }
 
+# waitfile_idle NAME SECONDS: waitfile with builtins only (a read with a
+# timeout on a FIFO for the pause, a second at a time): for a node whose
+# CPU is measured meanwhile, where a loop of sleep (a fork and an exec
+# each, slow under TCG) would take a share of it.
+waitfile_idle() {
+	local i
+	[ -p /tmp/idle.fifo ] || mkfifo /tmp/idle.fifo || fail "mkfifo /tmp/idle.fifo"
+	exec 8<>/tmp/idle.fifo
+	for ((i = 0; i < $2; i++)); do
+		[ -e "/run/cairn/$1" ] && { exec 8>&-; return 0; }
+		read -r -t 1 -u 8 || true
+	done
+	exec 8>&-
+	fail "no /run/cairn/$1 within $2 s"
+}
+
 # say NAME: tell the host (creates /run/cairn/NAME).
 say() {
 	touch "/run/cairn/$1.tmp" && mv "/run/cairn/$1.tmp" "/run/cairn/$1"
