@@ -144,6 +144,7 @@ struct cairn_link {
 	unsigned int ping_ms, timeout_ms;
 	struct cairn_wire_hello peer;	/* the peer's last HELLO */
 	bool dead;			/* under mir->lock */
+	bool aborted;			/* handshake: under mir->lock */
 	unsigned int busy;		/* control senders; under mir->lock */
 	int error;
 };
@@ -155,6 +156,18 @@ struct cairn_mirror {
 	u32 role;			/* enum cairn_mirror_role */
 	u32 disk;			/* enum cairn_mirror_disk */
 	struct cairn_link *link;	/* NULL while standalone */
+	/*
+	 * MIRROR_CONNECT hands its sockets to connect_work, which runs the
+	 * handshake outside genl_mutex and kp->lock: connecting is that
+	 * link until it is up or refused.  connect_seq numbers the requests
+	 * taken, connect_done is the last one finished, with its result
+	 * (0 or a negative errno) and reason (a literal).
+	 */
+	struct cairn_link *connecting;
+	u32 connect_seq, connect_done;
+	int connect_err;
+	const char *connect_why;
+	struct work_struct connect_work;
 	struct rb_root_cached writes;	/* struct cairn_mreq in flight */
 	struct list_head conflicts;	/* waiting for an overlapping one */
 	struct list_head sendq;		/* to send, in seq order */

@@ -16,6 +16,15 @@
  * cairnd connects two TCP sockets and authenticates the peer; the module
  * takes them over (MIRROR_CONNECT) after an exchange of HELLO that checks
  * the volume (same UUID and size) and the roles (never two primaries).  The
+ * request only takes the sockets: the handshake (HELLO, the bitmaps) runs
+ * in connect_work, outside genl_mutex and the pool's lock, since it waits
+ * for the peer up to timeout_ms per message and cairnd's lease renewals
+ * for every volume must go on meanwhile; its result is an event and
+ * VOLUME_GET's CONNECT_DONE/ERR/WHY, which libcairn waits for.  A control
+ * call that changes what the handshake looked at (a disconnect, a role
+ * change, a detach) ends it first: cairn_connect_abort() shuts its sockets
+ * down, so every wait of it ends at once, and waits for the work; the
+ * link goes up only if no abort came before (both under mir->lock).  The
  * data socket carries DATA, FLUSH and HELLO from a node to its peer; the
  * meta socket carries the acks and pings, so an ack never waits behind
  * data.  Each node runs a receiver thread per socket; sends come from
@@ -2433,6 +2442,9 @@ static void cairn_mirror_load(struct cairn_mirror *mir,
 	}
 }
 
+static void cairn_connect_work(struct work_struct *w);
+static void cairn_connect_abort(struct cairn_mirror *mir);
+
 /*
  * A volume becomes mirrored: its state from its slot in the pool's mirror
  * area if it has one (it was mirrored before a restart), else a new slot.
@@ -2518,6 +2530,7 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->resync_work, cairn_resync_work);
 	INIT_WORK(&mir->down_work, cairn_down_work);
 	INIT_WORK(&mir->pulled_work, cairn_pulled_work);
+	INIT_WORK(&mir->connect_work, cairn_connect_work);
 	INIT_DELAYED_WORK(&mir->rs_delay, cairn_rs_delay_work);
 	INIT_LIST_HEAD(&mir->readers);
 	INIT_LIST_HEAD(&mir->held);
@@ -2666,6 +2679,8 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 	struct cairn_link *link;
 	int r = 0;
 
+	if (mir && (role != mir->role || force))
+		cairn_connect_abort(mir);	/* it saw the old role */
 	if (role == CAIRN_ROLE_OFF) {
 		if (!mir)
 			return 0;
@@ -2974,66 +2989,45 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 	return full;
 }
 
-int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
-			 unsigned int ping_ms, unsigned int timeout_ms,
+/*
+ * The handshake, then the link up: connect_work's, outside genl_mutex and
+ * kp->lock.  The control calls that change what the handshake looked at
+ * (a role, a disconnect, a detach) end it first (cairn_connect_abort()).
+ */
+static int cairn_link_up(struct cairn_mirror *mir, struct cairn_link *link,
 			 const char **why)
 {
-	struct cairn_mirror *mir = kv->mir;
-	struct cairn_link *link;
+	struct cairn_kvol *kv = mir->kv;
 	bool full, push;
 	int r;
 
-	if (!mir)
-		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
-	flush_work(&mir->down_work);	/* a link still being torn down */
-	if (mir->link)
-		return cairn_refuse(why, "volume is already connected to its peer",
-				    -EBUSY);
-	if (data_fd == meta_fd)
-		return cairn_refuse(why, "data and meta sockets must differ", -EINVAL);
-	link = kzalloc(sizeof(*link), GFP_KERNEL);
-	if (!link)
-		return cairn_refuse(why, "out of memory", -ENOMEM);
-	mutex_init(&link->data_tx);
-	mutex_init(&link->meta_tx);
-	link->ping_ms = ping_ms;
-	link->timeout_ms = timeout_ms;
-	r = -EINVAL;
-	link->data = cairn_link_sock_get(data_fd, why);
-	if (!link->data)
-		goto out_free;
-	link->meta = cairn_link_sock_get(meta_fd, why);
-	if (!link->meta)
-		goto out_put_data;
-	cairn_link_sock_setup(link->data, timeout_ms);
-	cairn_link_sock_setup(link->meta, timeout_ms);
-
 	r = cairn_handshake(mir, link, why);
 	full = r == 1;
-	if (r == 1)
-		r = 0;
-	if (r) {
-		DMERR("%s/%s: link to %s refused: %s", kv->kp->name,
-		      kv->vol->name, mir->peer_name, *why);
-		cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, -r);
-		goto out_put_meta;
-	}
+	if (r < 0)
+		return r;
 
 	link->data_rx = kthread_create(cairn_data_rx_thread, mir, "cairn_drx");
-	if (IS_ERR(link->data_rx)) {
-		r = PTR_ERR(link->data_rx);
-		goto out_put_meta;
-	}
+	if (IS_ERR(link->data_rx))
+		return cairn_refuse(why, "could not start the receiver threads",
+				    PTR_ERR(link->data_rx));
 	link->meta_rx = kthread_create(cairn_meta_rx_thread, mir, "cairn_mrx");
 	if (IS_ERR(link->meta_rx)) {
-		r = PTR_ERR(link->meta_rx);
 		kthread_stop(link->data_rx);
-		goto out_put_meta;
+		return cairn_refuse(why, "could not start the receiver threads",
+				    PTR_ERR(link->meta_rx));
 	}
 	get_task_struct(link->data_rx);
 	get_task_struct(link->meta_rx);
 
 	spin_lock_irq(&mir->lock);
+	if (link->aborted) {
+		spin_unlock_irq(&mir->lock);
+		kthread_stop(link->data_rx);
+		kthread_stop(link->meta_rx);
+		put_task_struct(link->data_rx);
+		put_task_struct(link->meta_rx);
+		return -ECANCELED;	/* connect_work says why */
+	}
 	if (full)
 		cairn_oos_all(mir);	/* the sync target may hold anything */
 	push = mir->role == CAIRN_ROLE_PRIMARY && !cairn_pulling(mir);
@@ -3043,6 +3037,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	mir->alone = false;	/* the next loss needs the witness again */
 	link->last_rx = jiffies;
 	mir->link = link;
+	mir->connecting = NULL;
 	spin_unlock_irq(&mir->lock);
 	wake_up_process(link->data_rx);
 	wake_up_process(link->meta_rx);
@@ -3056,18 +3051,119 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	 */
 	cairn_mirror_tell(mir, push);
 	queue_delayed_work(cairn_mirror_wq, &mir->ping_work,
-			   msecs_to_jiffies(ping_ms));
+			   msecs_to_jiffies(link->ping_ms));
 	queue_work(cairn_mirror_wq, &mir->resync_work);
 	cairn_mirror_event(mir, CAIRN_EVENT_LINK_UP, CAIRN_LINK_CONNECTED);
 	return 0;
+}
 
-out_put_meta:
+#define CAIRN_ABORTED_WHY \
+	"handshake ended: the volume changed under it (disconnect, role change or detach)"
+
+static void cairn_connect_work(struct work_struct *w)
+{
+	struct cairn_mirror *mir = container_of(w, struct cairn_mirror,
+						connect_work);
+	struct cairn_link *link = mir->connecting;
+	const char *why = NULL;
+	int r;
+
+	r = cairn_link_up(mir, link, &why);
+	spin_lock_irq(&mir->lock);
+	if (r && link->aborted) {	/* whatever failed, this is why */
+		r = -ECANCELED;
+		why = CAIRN_ABORTED_WHY;
+	}
+	mir->connecting = NULL;
+	mir->connect_done = mir->connect_seq;
+	mir->connect_err = r;
+	mir->connect_why = r ? why ?: "refused" : NULL;
+	spin_unlock_irq(&mir->lock);
+	if (!r)
+		return;
+	DMERR("%s/%s: link to %s refused: %s", cairn_mirror_pool(mir),
+	      cairn_mirror_vol(mir), mir->peer_name, why ?: "refused");
+	cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, -r);
 	sockfd_put(link->meta);
+	sockfd_put(link->data);
+	kfree(link);
+}
+
+/*
+ * End a handshake under way, and wait for its work: its sockets shut down,
+ * every wait of it ends at once (kp->lock held, so no new one starts).
+ */
+static void cairn_connect_abort(struct cairn_mirror *mir)
+{
+	struct file *data = NULL, *meta = NULL;
+
+	spin_lock_irq(&mir->lock);
+	if (mir->connecting) {
+		mir->connecting->aborted = true;
+		data = get_file(mir->connecting->data->file);
+		meta = get_file(mir->connecting->meta->file);
+	}
+	spin_unlock_irq(&mir->lock);
+	if (data) {
+		kernel_sock_shutdown(sock_from_file(data), SHUT_RDWR);
+		kernel_sock_shutdown(sock_from_file(meta), SHUT_RDWR);
+		fput(meta);
+		fput(data);
+	}
+	flush_work(&mir->connect_work);
+}
+
+/*
+ * MIRROR_CONNECT: take the sockets and start the handshake (kp->lock
+ * held); *@seq numbers the attempt, whose result VOLUME_GET shows and an
+ * event (LINK_UP or LINK_REFUSED) announces.
+ */
+int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
+			 unsigned int ping_ms, unsigned int timeout_ms,
+			 const char **why)
+{
+	struct cairn_mirror *mir = kv->mir;
+	struct cairn_link *link;
+
+	if (!mir)
+		return cairn_refuse(why, "volume is not mirrored", -EINVAL);
+	flush_work(&mir->down_work);	/* a link still being torn down */
+	if (mir->link)
+		return cairn_refuse(why, "volume is already connected to its peer",
+				    -EBUSY);
+	if (READ_ONCE(mir->connecting))
+		return cairn_refuse(why, "a handshake with the peer is already under way",
+				    -EBUSY);
+	if (data_fd == meta_fd)
+		return cairn_refuse(why, "data and meta sockets must differ", -EINVAL);
+	link = kzalloc(sizeof(*link), GFP_KERNEL);
+	if (!link)
+		return cairn_refuse(why, "out of memory", -ENOMEM);
+	mutex_init(&link->data_tx);
+	mutex_init(&link->meta_tx);
+	link->ping_ms = ping_ms;
+	link->timeout_ms = timeout_ms;
+	link->data = cairn_link_sock_get(data_fd, why);
+	if (!link->data)
+		goto out_free;
+	link->meta = cairn_link_sock_get(meta_fd, why);
+	if (!link->meta)
+		goto out_put_data;
+	cairn_link_sock_setup(link->data, timeout_ms);
+	cairn_link_sock_setup(link->meta, timeout_ms);
+
+	spin_lock_irq(&mir->lock);
+	mir->connecting = link;
+	mir->connect_seq++;
+	spin_unlock_irq(&mir->lock);
+	queue_work(system_unbound_wq, &mir->connect_work);
+	return 0;
+
 out_put_data:
 	sockfd_put(link->data);
 out_free:
 	kfree(link);
-	return r;
+	return -EINVAL;
 }
 
 void cairn_mirror_disconnect(struct cairn_kvol *kv)
@@ -3076,6 +3172,7 @@ void cairn_mirror_disconnect(struct cairn_kvol *kv)
 
 	if (!mir)
 		return;
+	cairn_connect_abort(mir);
 	cairn_link_fail(mir, -ECONNABORTED);
 	flush_work(&mir->down_work);
 }
@@ -3145,6 +3242,8 @@ static int cairn_mirror_forget(struct cairn_kvol *kv, const char **why)
 
 static u32 cairn_mirror_link_state(struct cairn_mirror *mir)
 {
+	if (!mir->link && mir->connecting)
+		return CAIRN_LINK_CONNECTING;
 	if (!mir->link || mir->link->dead)
 		return CAIRN_LINK_STANDALONE;
 	if (cairn_pulling(mir))
@@ -3185,8 +3284,11 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 {
 	struct cairn_mirror *mir = kv->mir;
 	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain, lease, held;
+	u32 cseq, cdone;
 	u64 oos, sent, resynced, activity;
+	const char *cwhy;
 	bool alone;
+	int cerr;
 	struct nlattr *nest;
 
 	if (!mir)
@@ -3195,7 +3297,7 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	role = mir->role;
 	disk = mir->disk;
 	link = cairn_mirror_link_state(mir);
-	if (link != CAIRN_LINK_STANDALONE) {
+	if (link != CAIRN_LINK_STANDALONE && link != CAIRN_LINK_CONNECTING) {
 		peer_role = mir->link->peer.role;
 		peer_disk = mir->link->peer.disk;
 	}
@@ -3209,6 +3311,10 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	held = mir->nr_held;
 	activity = min((u64)bitmap_weight(mir->al_disk, mir->nr_regions) <<
 		       (mir->region_shift + SECTOR_SHIFT), kv->vol->size);
+	cseq = mir->connect_seq;
+	cdone = mir->connect_done;
+	cerr = mir->connect_err;
+	cwhy = mir->connect_why;
 	spin_unlock_irq(&mir->lock);
 
 	nest = nla_nest_start(msg, CAIRN_ATTR_MIRROR);
@@ -3217,7 +3323,7 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_string(msg, CAIRN_MIRROR_PEER, mir->peer_name) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_LINK, link) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_DISK, disk) ||
-	    (link != CAIRN_LINK_STANDALONE &&
+	    (link != CAIRN_LINK_STANDALONE && link != CAIRN_LINK_CONNECTING &&
 	     (nla_put_u32(msg, CAIRN_MIRROR_PEER_ROLE, peer_role) ||
 	      nla_put_u32(msg, CAIRN_MIRROR_PEER_DISK, peer_disk))) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_OOS, oos, CAIRN_MIRROR_PAD) ||
@@ -3229,7 +3335,11 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_u32(msg, CAIRN_MIRROR_ALONE, alone) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_HELD, held) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_ACTIVITY, activity,
-			      CAIRN_MIRROR_PAD))
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_SEQ, cseq) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_DONE, cdone) ||
+	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_ERR, -cerr) ||
+	    (cwhy && nla_put_string(msg, CAIRN_MIRROR_CONNECT_WHY, cwhy)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

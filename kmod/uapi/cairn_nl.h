@@ -40,9 +40,15 @@
  *   MIRROR_CONNECT    POOL_NAME, VOLUME_NAME, SOCK_DATA, SOCK_META (file
  *                     descriptors of connected, authenticated TCP sockets,
  *                     the NBD way), [PING_MS], [TIMEOUT_MS]: the module
- *                     exchanges HELLO with the peer (same UUID and size,
- *                     not both primary) and takes the sockets over; reply
- *                     as VOLUME_GET
+ *                     takes the sockets and replies at once (as
+ *                     VOLUME_GET: link CONNECTING, MIRROR_CONNECT_SEQ
+ *                     numbers this attempt); a worker then exchanges
+ *                     HELLO with the peer (same UUID and size, not both
+ *                     primary) and the bitmaps, and brings the link up or
+ *                     refuses it: LINK_UP or LINK_REFUSED, and
+ *                     MIRROR_CONNECT_DONE/ERR/WHY in VOLUME_GET.  A
+ *                     disconnect, a role change or a detach ends a
+ *                     handshake under way (ECANCELED)
  *   MIRROR_DISCONNECT POOL_NAME, VOLUME_NAME: drops the link
  *   CACHE_SET         CACHE_BUDGET: the node's RAM cache budget in bytes (a
  *                     MiB multiple, at most half the RAM; 0: none, refused
@@ -228,6 +234,16 @@ enum cairn_mirror_attr {
 	 * restart of this node resyncs at most (its activity log)
 	 */
 	CAIRN_MIRROR_ACTIVITY,
+	/*
+	 * MIRROR_CONNECT's handshake runs after its reply: u32 CONNECT_SEQ
+	 * numbers the connects taken, CONNECT_DONE is the last one finished,
+	 * CONNECT_ERR its errno (0: the link came up), CONNECT_WHY (string)
+	 * why it was refused
+	 */
+	CAIRN_MIRROR_CONNECT_SEQ,
+	CAIRN_MIRROR_CONNECT_DONE,
+	CAIRN_MIRROR_CONNECT_ERR,
+	CAIRN_MIRROR_CONNECT_WHY,
 
 	__CAIRN_MIRROR_MAX,
 };
@@ -291,6 +307,7 @@ enum cairn_mirror_link {
 	CAIRN_LINK_CONNECTED,		/* in sync */
 	CAIRN_LINK_SYNC_SOURCE,		/* connected, sending the bitmap */
 	CAIRN_LINK_SYNC_TARGET,		/* connected, receiving a resync */
+	CAIRN_LINK_CONNECTING,		/* MIRROR_CONNECT's handshake under way */
 };
 
 enum cairn_mirror_disk {

@@ -300,9 +300,9 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 				       json_object_new_string(cairn_mirror_link_name(m->link)));
 		json_object_object_add(mo, "disk",
 				       json_object_new_string(cairn_mirror_disk_name(m->disk)));
-		json_object_object_add(mo, "peer_role", !m->link ? NULL :
+		json_object_object_add(mo, "peer_role", !cairn_mirror_link_up(m) ? NULL :
 			json_object_new_string(cairn_mirror_role_name(m->peer_role)));
-		json_object_object_add(mo, "peer_disk", !m->link ? NULL :
+		json_object_object_add(mo, "peer_disk", !cairn_mirror_link_up(m) ? NULL :
 			json_object_new_string(cairn_mirror_disk_name(m->peer_disk)));
 		json_object_object_add(mo, "sync_percent", sync_percent(v) < 0 ? NULL :
 				       json_object_new_int(sync_percent(v)));
@@ -318,6 +318,9 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 		json_object_object_add(mo, "held_writes", json_object_new_int64(m->held));
 		json_object_object_add(mo, "activity_log",
 				       json_object_new_int64(m->activity));
+		json_object_object_add(mo, "last_connect_refused",
+				       !m->connect_err ? NULL :
+				       json_object_new_string(m->connect_why));
 		json_object_object_add(mo, "quorum", ha_volume_state(v->pool, v->name));
 		json_object_object_add(o, "mirror", mo);
 	}
@@ -1104,7 +1107,7 @@ static int volume_status(struct ctx *c)
 		       cairn_mirror_role_name(m->role), m->peer[0] ? m->peer : "-",
 		       cairn_mirror_link_name(m->link),
 		       cairn_mirror_disk_name(m->disk), oos);
-		if (m->link)
+		if (cairn_mirror_link_up(m))
 			printf("  peer: %s, data %s\n", cairn_mirror_role_name(m->peer_role),
 			       cairn_mirror_disk_name(m->peer_disk));
 		else
@@ -1112,6 +1115,8 @@ static int volume_status(struct ctx *c)
 		cairn_human_size(m->activity, al, sizeof(al));
 		printf("  sync: %s, %s resynced\n", pct_s, rs);
 		printf("  activity log: %s (resynced at most after a restart)\n", al);
+		if (m->connect_err)
+			printf("  last connect refused: %s\n", m->connect_why);
 		if (m->lease)
 			printf("  lease: %s%s, %u write(s) held\n", lease_name(m->lease),
 			       m->alone ? ", peer outdated" : "", m->held);

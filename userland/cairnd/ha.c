@@ -464,7 +464,7 @@ static void node_apply(struct hvol *v)
 			 * The witness voted: the old primary's leases have
 			 * lapsed, whatever the kernel's link still thinks.
 			 */
-			if (v->d.mirror.link != CAIRN_LINK_STANDALONE &&
+			if (cairn_mirror_link_up(&v->d.mirror) &&
 			    v->d.mirror.peer_role == CAIRN_ROLE_PRIMARY)
 				cairn_nl_mirror_disconnect(ha.nl, v->pool, v->name);
 			if (set_role(v, CAIRN_ROLE_PRIMARY))

@@ -493,7 +493,9 @@ static int link_request(int fd, const char *peer, const struct cairn_peer_msg *m
 		return 0;
 	}
 	if (v.mirror.link != CAIRN_LINK_STANDALONE) {
-		cairn_peer_reply(fd, EBUSY, "volume %s is still connected here", name);
+		cairn_peer_reply(fd, EBUSY, "volume %s is still %s here", name,
+				 cairn_mirror_link_up(&v.mirror) ? "connected" :
+				 "connecting");
 		return 0;
 	}
 	if (cairn_peer_reply(fd, 0, "ok"))
@@ -869,6 +871,8 @@ static void link_one(struct cairn_nl *nl, const struct job *j, const char *self)
 	r = cairn_nl_volume_get(nl, j->pool, j->name, &v);
 	if (r || !v.mirror.mirrored)
 		return;		/* restore reports it */
+	if (v.mirror.link == CAIRN_LINK_CONNECTING)
+		return;		/* the peer's link request is being taken */
 	pthread_mutex_lock(&lk.lock);
 	if (v.mirror.link != CAIRN_LINK_STANDALONE) {
 		s->up = true;

@@ -123,6 +123,9 @@ struct cairn_mirror_desc {
 	uint32_t alone;			/* the peer is outdated */
 	uint32_t held;			/* writes held for want of a peer */
 	uint64_t activity;		/* bytes a restart resyncs at most */
+	/* MIRROR_CONNECT attempts: taken, finished, its errno and reason */
+	uint32_t connect_seq, connect_done, connect_err;
+	char connect_why[200];
 };
 
 /*
@@ -182,8 +185,9 @@ int cairn_nl_volume_list(struct cairn_nl *nl, const char *pool,
 
 /*
  * Mirroring (MIRROR_* of the uapi): make a volume mirrored or change its
- * role (@peer may be NULL), hand it the connected sockets of its link, or
- * drop the link.
+ * role (@peer may be NULL), hand it the connected sockets of its link
+ * (returns once the kernel's handshake brought the link up or refused it,
+ * the reason in cairn_nl_error()), or drop the link.
  */
 int cairn_nl_mirror_set(struct cairn_nl *nl, const char *pool,
 			const char *name, uint32_t role, const char *peer,
@@ -229,6 +233,8 @@ int cairn_cache_mode_from_name(const char *name);
 int cairn_cache_flush_from_name(const char *name);
 const char *cairn_mirror_role_name(uint32_t role);
 const char *cairn_mirror_link_name(uint32_t link);
+/* The link is up: connected, or a resync under way (not connecting). */
+bool cairn_mirror_link_up(const struct cairn_mirror_desc *m);
 const char *cairn_mirror_disk_name(uint32_t disk);
 
 /*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
@@ -158,6 +159,10 @@ static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
 	[CAIRN_MIRROR_ALONE] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_HELD] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_ACTIVITY] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_CONNECT_SEQ] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_CONNECT_DONE] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_CONNECT_ERR] = { .type = NLA_U32 },
+	[CAIRN_MIRROR_CONNECT_WHY] = { .type = NLA_STRING, .maxlen = 200 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -334,6 +339,13 @@ static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
 	m->alone = get_u32(tb[CAIRN_MIRROR_ALONE]);
 	m->held = get_u32(tb[CAIRN_MIRROR_HELD]);
 	m->activity = get_u64(tb[CAIRN_MIRROR_ACTIVITY]);
+	m->connect_seq = get_u32(tb[CAIRN_MIRROR_CONNECT_SEQ]);
+	m->connect_done = get_u32(tb[CAIRN_MIRROR_CONNECT_DONE]);
+	m->connect_err = get_u32(tb[CAIRN_MIRROR_CONNECT_ERR]);
+	m->connect_why[0] = '\0';
+	if (tb[CAIRN_MIRROR_CONNECT_WHY])
+		snprintf(m->connect_why, sizeof(m->connect_why), "%s",
+			 nla_get_string(tb[CAIRN_MIRROR_CONNECT_WHY]));
 	return 0;
 }
 
@@ -468,6 +480,13 @@ int cairn_nl_mirror_set(struct cairn_nl *nl, const char *pool,
 	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
 }
 
+/*
+ * MIRROR_CONNECT replies once the kernel took the sockets; the handshake
+ * goes on in a kernel worker, outside genl_mutex.  Wait for its result:
+ * VOLUME_GET shows the attempt (CONNECT_SEQ) finished (CONNECT_DONE), with
+ * its errno and reason.  The kernel bounds the handshake by the link's
+ * timeout per message, and a disconnect or role change ends it.
+ */
 int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 			    const char *name, int data_fd, int meta_fd,
 			    uint32_t ping_ms, uint32_t timeout_ms,
@@ -475,6 +494,10 @@ int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 {
 	struct nl_msg *msg = cairn_mirror_msg(nl, CAIRN_CMD_MIRROR_CONNECT, pool,
 					      name);
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct cairn_volume_desc v;
+	uint32_t seq;
+	int r;
 
 	if (!msg)
 		return -ENOMEM;
@@ -485,7 +508,34 @@ int cairn_nl_mirror_connect(struct cairn_nl *nl, const char *pool,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return cairn_nl_request(nl, msg, out ? cairn_parse_volume : NULL, out);
+	memset(&v, 0, sizeof(v));
+	r = cairn_nl_request(nl, msg, cairn_parse_volume, &v);
+	if (r)
+		return r;
+	seq = v.mirror.connect_seq;
+	while ((int32_t)(v.mirror.connect_done - seq) < 0) {
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 100 * 1000 * 1000)
+			ts.tv_nsec += 10 * 1000 * 1000;
+		r = cairn_nl_volume_get(nl, pool, name, &v);
+		if (r)
+			return r;
+		if (!v.mirror.mirrored)
+			return -ENOENT;
+	}
+	/* A later attempt may have finished too: then this one's is gone. */
+	if (v.mirror.connect_done != seq) {
+		snprintf(nl->error, sizeof(nl->error),
+			 "the result was overtaken by a later connect");
+		return -EAGAIN;
+	}
+	if (v.mirror.connect_err) {
+		snprintf(nl->error, sizeof(nl->error), "%s", v.mirror.connect_why);
+		return -(int)v.mirror.connect_err;
+	}
+	if (out)
+		*out = v;
+	return 0;
 }
 
 /* MIRROR_QUORUM with the lease as LEASE_MS (u32) or LEASE_UNTIL_NS (u64). */
@@ -651,9 +701,15 @@ const char *cairn_mirror_link_name(uint32_t link)
 {
 	static const char *const names[] = {
 		"standalone", "connected", "sync-source", "sync-target",
+		"connecting",
 	};
 
-	return link < 4 ? names[link] : "unknown";
+	return link < 5 ? names[link] : "unknown";
+}
+
+bool cairn_mirror_link_up(const struct cairn_mirror_desc *m)
+{
+	return m->link != CAIRN_LINK_STANDALONE && m->link != CAIRN_LINK_CONNECTING;
 }
 
 const char *cairn_mirror_disk_name(uint32_t disk)

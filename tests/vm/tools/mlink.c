@@ -68,8 +68,8 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u al=%llu",
 		 cairn_mirror_role_name(m->role), cairn_mirror_link_name(m->link),
 		 cairn_mirror_disk_name(m->disk),
-		 m->link ? cairn_mirror_role_name(m->peer_role) : "-",
-		 m->link ? cairn_mirror_disk_name(m->peer_disk) : "-",
+		 cairn_mirror_link_up(m) ? cairn_mirror_role_name(m->peer_role) : "-",
+		 cairn_mirror_link_up(m) ? cairn_mirror_disk_name(m->peer_disk) : "-",
 		 (unsigned long long)m->oos, (unsigned long long)m->resynced,
 		 (unsigned long long)m->sent, m->grain,
 		 (unsigned long long)v.mapped,
@@ -191,6 +191,7 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
  *   rsreq        a good HELLO (secondary), then an RS_REQUEST (to a primary)
  *   unasked      a good HELLO (secondary), then resync DATA not pulled
  *   bitmap       a good HELLO (primary), then a BITMAP not from bit 0
+ *   silent       nothing at all (the handshake waits for a HELLO)
  * and reads what comes until the module closes the link.
  */
 static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
@@ -263,6 +264,8 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 		m.payload = 1;
 		send_msg(fds[0], &m);
 		send_all(fds[0], junk, 1);
+	} else if (!strcmp(what, "silent")) {
+		/* the module's HELLO is read below, and never answered */
 	} else if (!strcmp(what, "hugelen") || !strcmp(what, "pastend")) {
 		uint8_t hdr[CAIRN_WIRE_HDR_SIZE];
 
