@@ -468,6 +468,7 @@ int cairn_kpool_meta_write(struct cairn_kpool *kp, struct page *page,
 /* Its sockets (cairn_link.c). */
 struct socket *cairn_link_sock_get(int fd, const char **why);
 void cairn_link_sock_setup(struct socket *sock, unsigned int timeout_ms);
+bool cairn_link_sock_pending(struct socket *sock);
 void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
 int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 		    bool more);

@@ -61,6 +61,12 @@ void cairn_link_sock_setup(struct socket *sock, unsigned int timeout_ms)
 	tcp_sock_set_nodelay(sk);
 }
 
+/* Bytes already received on @sock and not yet read (a hint: no lock). */
+bool cairn_link_sock_pending(struct socket *sock)
+{
+	return tcp_inq(sock->sk) > 0;
+}
+
 /* Wait at most @ms for the next receive (the handshake); 0 for no limit. */
 void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms)
 {
