@@ -3138,8 +3138,9 @@ static void cairn_connect_abort(struct cairn_mirror *mir)
 
 /*
  * MIRROR_CONNECT: take the sockets and start the handshake (kp->lock
- * held); *@seq numbers the attempt, whose result VOLUME_GET shows and an
- * event (LINK_UP or LINK_REFUSED) announces.
+ * held); connect_seq numbers the attempt, whose result VOLUME_GET shows
+ * (connect_done, connect_err, connect_why) and an event (LINK_UP or
+ * LINK_REFUSED) announces.
  */
 int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 			 unsigned int ping_ms, unsigned int timeout_ms,
