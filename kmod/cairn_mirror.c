@@ -3314,7 +3314,7 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	u32 cseq, cdone;
 	u64 oos, sent, resynced, activity;
 	const char *cwhy;
-	bool alone;
+	bool alone, up;
 	int cerr;
 	struct nlattr *nest;
 
@@ -3324,7 +3324,8 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	role = mir->role;
 	disk = mir->disk;
 	link = cairn_mirror_link_state(mir);
-	if (link != CAIRN_LINK_STANDALONE && link != CAIRN_LINK_CONNECTING) {
+	up = link != CAIRN_LINK_STANDALONE && link != CAIRN_LINK_CONNECTING;
+	if (up) {
 		peer_role = mir->link->peer.role;
 		peer_disk = mir->link->peer.disk;
 	}
@@ -3350,9 +3351,8 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_string(msg, CAIRN_MIRROR_PEER, mir->peer_name) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_LINK, link) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_DISK, disk) ||
-	    (link != CAIRN_LINK_STANDALONE && link != CAIRN_LINK_CONNECTING &&
-	     (nla_put_u32(msg, CAIRN_MIRROR_PEER_ROLE, peer_role) ||
-	      nla_put_u32(msg, CAIRN_MIRROR_PEER_DISK, peer_disk))) ||
+	    (up && (nla_put_u32(msg, CAIRN_MIRROR_PEER_ROLE, peer_role) ||
+		    nla_put_u32(msg, CAIRN_MIRROR_PEER_DISK, peer_disk))) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_OOS, oos, CAIRN_MIRROR_PAD) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_GRAIN, grain) ||
 	    nla_put_u64_64bit(msg, CAIRN_MIRROR_SENT, sent, CAIRN_MIRROR_PAD) ||
