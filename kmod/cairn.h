@@ -134,12 +134,23 @@ struct cairn_mreq {
 	blk_status_t local;		/* the local half's status */
 };
 
+#define CAIRN_LINK_TX_VECS	64
+
+/* Bytes received and not yet taken (the meta socket's receiver). */
+struct cairn_rxbuf {
+	unsigned int head, tail;
+	u8 buf[512];
+};
+
 /* The link's sockets and threads, while connected. */
 struct cairn_link {
 	struct socket *data;		/* DATA, FLUSH, HELLO */
 	struct socket *meta;		/* acks and pings */
 	struct task_struct *data_rx, *meta_rx;
 	struct mutex data_tx, meta_tx;	/* one sender per socket */
+	struct page *tx_hdr;		/* the sender's batch: headers */
+	struct bio_vec tx_vec[CAIRN_LINK_TX_VECS]; /* and its vector */
+	struct cairn_rxbuf meta_rb;	/* the meta receiver's */
 	unsigned long last_rx;		/* jiffies of the last message */
 	unsigned int ping_ms, timeout_ms;
 	struct cairn_wire_hello peer;	/* the peer's last HELLO */
@@ -472,11 +483,11 @@ bool cairn_link_sock_pending(struct socket *sock);
 void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
 int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 		    bool more);
-int cairn_link_send_bio(struct socket *sock, struct bio *bio,
-			struct bvec_iter iter, bool more);
+int cairn_link_send_vec(struct socket *sock, struct bio_vec *vecs,
+			unsigned int n, size_t len, bool more);
 int cairn_link_recv(struct socket *sock, void *buf, size_t len);
-int cairn_link_recv_msg(struct socket *sock, struct cairn_wire_msg *m,
-			void *body, const char **why);
+int cairn_link_recv_msg(struct socket *sock, struct cairn_rxbuf *rb,
+			struct cairn_wire_msg *m, void *body, const char **why);
 int cairn_link_send_msg(struct socket *sock, const struct cairn_wire_msg *m,
 			bool more);
 

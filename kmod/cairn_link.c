@@ -105,34 +105,17 @@ int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 }
 
 /*
- * Send the data of @bio at @iter (a copy: the pages may be reused after);
- * @more: more follows at once (MSG_MORE).
+ * Send @n vectors of @len bytes in all, with one call into TCP; @more:
+ * more follows at once (MSG_MORE).  The bytes are copied: the pages may
+ * be reused once it returned.
  */
-int cairn_link_send_bio(struct socket *sock, struct bio *bio,
-			struct bvec_iter iter, bool more)
+int cairn_link_send_vec(struct socket *sock, struct bio_vec *vecs,
+			unsigned int n, size_t len, bool more)
 {
-	struct bio_vec vecs[16], bv;
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	unsigned int n = 0;
-	size_t len = 0;
-	int r;
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0)
+	};
 
-	__bio_for_each_segment(bv, bio, iter, iter) {
-		vecs[n++] = bv;
-		len += bv.bv_len;
-		if (n < ARRAY_SIZE(vecs))
-			continue;
-		msg.msg_flags = MSG_NOSIGNAL | MSG_MORE;
-		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, vecs, n, len);
-		r = cairn_link_sendmsg(sock, &msg);
-		if (r)
-			return r;
-		n = 0;
-		len = 0;
-	}
-	if (!n)
-		return 0;
-	msg.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, vecs, n, len);
 	return cairn_link_sendmsg(sock, &msg);
 }
@@ -168,23 +151,70 @@ int cairn_link_recv(struct socket *sock, void *buf, size_t len)
 }
 
 /*
- * Receive one message's header and fixed body into @m (@body: room for the
- * largest fixed body).  The payload, m->payload bytes, is still on the
- * socket.  Returns 0, -EPROTO with *@why set, or a link error.
+ * One receive of at most @len bytes, whatever is there (at least one
+ * byte): their count, or a negative errno as for cairn_link_recv().
  */
-int cairn_link_recv_msg(struct socket *sock, struct cairn_wire_msg *m,
-			void *body, const char **why)
+static int cairn_link_recv_some(struct socket *sock, void *buf, size_t len)
 {
-	u8 hdr[CAIRN_WIRE_HDR_SIZE];
+	unsigned int noio = memalloc_noio_save();
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	int r;
 
-	r = cairn_link_recv(sock, hdr, sizeof(hdr));
+	r = kernel_recvmsg(sock, &msg, &vec, 1, len, 0);
+	memalloc_noio_restore(noio);
+	return r ?: -ECONNRESET;
+}
+
+/* Exactly @len bytes: what @rb holds first, then @rb refilled. */
+static int cairn_link_recv_buf(struct socket *sock, struct cairn_rxbuf *rb,
+			       void *buf, size_t len)
+{
+	size_t n;
+	int r;
+
+	while (len) {
+		if (rb->head == rb->tail) {
+			r = cairn_link_recv_some(sock, rb->buf, sizeof(rb->buf));
+			if (r < 0)
+				return r;
+			rb->head = 0;
+			rb->tail = r;
+		}
+		n = min_t(size_t, len, rb->tail - rb->head);
+		memcpy(buf, rb->buf + rb->head, n);
+		rb->head += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Receive one message's header and fixed body into @m (@body: room for the
+ * largest fixed body).  The payload, m->payload bytes, is still on the
+ * socket.  With @rb (a socket whose messages have no payload: the meta
+ * socket), the socket is read through it: as much as is there in one
+ * receive, so that a burst of acks takes one call into TCP, not two per
+ * ack.  Returns 0, -EPROTO with *@why set, or a link error.
+ */
+int cairn_link_recv_msg(struct socket *sock, struct cairn_rxbuf *rb,
+			struct cairn_wire_msg *m, void *body, const char **why)
+{
+	u8 hdr[CAIRN_WIRE_HDR_SIZE];
+	unsigned int size;
+	int r;
+
+	r = rb ? cairn_link_recv_buf(sock, rb, hdr, sizeof(hdr)) :
+		 cairn_link_recv(sock, hdr, sizeof(hdr));
 	if (r)
 		return r;
 	r = cairn_wire_decode_header(hdr, m, why);
 	if (r)
 		return r;
-	r = cairn_link_recv(sock, body, cairn_wire_body_size(m->cmd));
+	size = cairn_wire_body_size(m->cmd);
+	r = rb ? cairn_link_recv_buf(sock, rb, body, size) :
+		 cairn_link_recv(sock, body, size);
 	if (r)
 		return r;
 	return cairn_wire_decode_body(body, m, why);

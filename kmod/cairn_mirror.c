@@ -28,7 +28,12 @@
  * data socket carries DATA, FLUSH and HELLO from a node to its peer; the
  * meta socket carries the acks and pings, so an ack never waits behind
  * data.  Each node runs a receiver thread per socket; sends come from
- * workers, one sender per socket at a time.  Both nodes ping every
+ * workers, one sender per socket at a time.  The primary's sender hands
+ * TCP what is queued in one call (up to CAIRN_TX_BATCH messages, headers
+ * and pages in one vector), and the meta receiver takes whatever arrived
+ * in one call (a burst of acks is one receive, not two per ack): under
+ * load the primary's CPU is what limits the writes it mirrors, and each
+ * call into TCP costs it.  Both nodes ping every
  * ping_ms; a node that hears nothing for timeout_ms, or waits longer for an
  * ack, drops the link: the primary goes on alone ("degraded"), recording
  * what the peer missed.  Nothing waits on a dead link.
@@ -1091,6 +1096,12 @@ void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err)
 
 /* ---- the link: failure ---- */
 
+static void cairn_link_free(struct cairn_link *link)
+{
+	__free_page(link->tx_hdr);
+	kfree(link);
+}
+
 /* Drop the link (any thread or worker): the down worker tears it down. */
 static void cairn_link_fail(struct cairn_mirror *mir, int err)
 {
@@ -1198,19 +1209,28 @@ static void cairn_down_work(struct work_struct *work)
 	       ": writes the peer lacks are held until it is outdated" :
 	       ": primary goes on alone");
 	cairn_mirror_event(mir, CAIRN_EVENT_LINK_DOWN, -link->error);
-	kfree(link);
+	cairn_link_free(link);
 }
 
 /* ---- sending (primary) ---- */
 
-/* Send @mr; @more: another follows at once (the segments are corked). */
-static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr,
-			   bool more)
+/*
+ * The sender takes what sendq holds, up to CAIRN_TX_BATCH messages, and
+ * hands it to TCP in as few calls as its vector allows: each message's
+ * header encoded in its slot of link->tx_hdr, then its payload's pages.
+ * One call per batch rather than two per message: under load the
+ * primary's CPU is what limits the writes it mirrors.
+ */
+#define CAIRN_TX_SLOT	round_up(CAIRN_WIRE_HDR_SIZE + CAIRN_WIRE_BODY_MAX, 64)
+#define CAIRN_TX_BATCH	16
+
+/* Encode @mr's message into @buf; returns its length, *@size its payload. */
+static unsigned int cairn_mreq_encode(struct cairn_mreq *mr, u8 *buf,
+				      u32 *size)
 {
 	struct cairn_wire_msg m = { .cmd = mr->cmd };
-	u32 size = 0;
-	int r;
 
+	*size = 0;
 	if (mr->cmd == CAIRN_W_FLUSH) {
 		m.ack.cookie = mr->seq;
 		m.ack.seq = mr->seq;
@@ -1219,21 +1239,57 @@ static int cairn_send_mreq(struct cairn_link *link, struct cairn_mreq *mr,
 		m.data.cookie = mr->seq;
 		m.data.size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 	} else {
-		size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 		m.data.sector = mr->it.start;
 		m.data.cookie = mr->seq;
 		m.data.seq = mr->seq;
 		m.data.flags = mr->wflags;
-		m.data.size = size;
-		if (mr->wflags & (CAIRN_WF_DISCARD | CAIRN_WF_ZEROES |
-				  CAIRN_WF_UNMAPPED))
-			size = 0;
-		m.payload = size;
+		m.data.size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+		if (!(mr->wflags & (CAIRN_WF_DISCARD | CAIRN_WF_ZEROES |
+				    CAIRN_WF_UNMAPPED)))
+			*size = m.data.size;
+		m.payload = *size;
 	}
+	return cairn_wire_encode(buf, &m);
+}
+
+/* Send the @n messages of @batch; @more: more follows at once. */
+static int cairn_send_batch(struct cairn_link *link, struct cairn_mreq **batch,
+			    unsigned int n, bool more)
+{
+	struct bio_vec *vecs = link->tx_vec, bv;
+	u8 *hdr = page_address(link->tx_hdr);
+	struct bvec_iter iter;
+	unsigned int i, nv = 0;
+	size_t len = 0;
+	u32 size;
+	int r = 0;
+
 	mutex_lock(&link->data_tx);
-	r = cairn_link_send_msg(link->data, &m, size || more);
-	if (!r && size)
-		r = cairn_link_send_bio(link->data, mr->master, mr->iter, more);
+	for (i = 0; i < n && !r; i++) {
+		struct cairn_mreq *mr = batch[i];
+		u8 *buf = hdr + i * CAIRN_TX_SLOT;
+
+		vecs[nv].bv_page = virt_to_page(buf);
+		vecs[nv].bv_offset = offset_in_page(buf);
+		vecs[nv].bv_len = cairn_mreq_encode(mr, buf, &size);
+		len += vecs[nv++].bv_len;
+		if (!size)
+			continue;
+		__bio_for_each_segment(bv, mr->master, iter, mr->iter) {
+			if (nv == CAIRN_LINK_TX_VECS) {
+				r = cairn_link_send_vec(link->data, vecs, nv,
+							len, true);
+				if (r)
+					break;
+				nv = 0;
+				len = 0;
+			}
+			vecs[nv++] = bv;
+			len += bv.bv_len;
+		}
+	}
+	if (!r && nv)
+		r = cairn_link_send_vec(link->data, vecs, nv, len, more);
 	mutex_unlock(&link->data_tx);
 	return r;
 }
@@ -1242,11 +1298,13 @@ static void cairn_send_work(struct work_struct *work)
 {
 	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
 						send_work);
+	struct cairn_mreq *batch[CAIRN_TX_BATCH], *mr;
 	struct cairn_link *link;
-	struct cairn_mreq *mr;
+	unsigned int i, n;
 	bool more;
 	int r;
 
+	BUILD_BUG_ON(CAIRN_TX_BATCH * CAIRN_TX_SLOT > PAGE_SIZE);
 	for (;;) {
 		spin_lock_irq(&mir->lock);
 		link = mir->link;
@@ -1254,22 +1312,28 @@ static void cairn_send_work(struct work_struct *work)
 			spin_unlock_irq(&mir->lock);
 			return;
 		}
-		mr = list_first_entry(&mir->sendq, struct cairn_mreq, list);
-		list_move_tail(&mr->list, &mir->sent);
+		for (n = 0; n < CAIRN_TX_BATCH && !list_empty(&mir->sendq); n++) {
+			mr = list_first_entry(&mir->sendq, struct cairn_mreq,
+					      list);
+			list_move_tail(&mr->list, &mir->sent);
+			mr->sent_at = jiffies;
+			/* The sender's own reference: the ack may come first. */
+			atomic_inc(&mr->pending);
+			if (mr->cmd == CAIRN_W_DATA &&
+			    mr->kind == CAIRN_MREQ_HOST)
+				mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
+						   SECTOR_SHIFT;
+			batch[n] = mr;
+		}
 		/*
-		 * Only this worker takes from sendq: the next one is sent at
-		 * once, so the segments of a batch go out together.
+		 * Only this worker takes from sendq: what is left is sent at
+		 * once, so the segments of a burst go out together.
 		 */
 		more = !list_empty(&mir->sendq);
-		mr->sent_at = jiffies;
-		/* The sender's own reference: the ack may come first. */
-		atomic_inc(&mr->pending);
-		if (mr->cmd == CAIRN_W_DATA && mr->kind == CAIRN_MREQ_HOST)
-			mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
-					   SECTOR_SHIFT;
 		spin_unlock_irq(&mir->lock);
-		r = cairn_send_mreq(link, mr, more);
-		cairn_mreq_put(mr);
+		r = cairn_send_batch(link, batch, n, more);
+		for (i = 0; i < n; i++)
+			cairn_mreq_put(batch[i]);
 		if (r) {
 			cairn_link_fail(mir, r);
 			return;
@@ -2023,14 +2087,15 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
  * link failed (it was dropped, with the reason logged for a protocol error).
  */
 static bool cairn_rx_next(struct cairn_mirror *mir, struct socket *sock,
-			  struct cairn_wire_msg *m, u8 *body)
+			  struct cairn_rxbuf *rb, struct cairn_wire_msg *m,
+			  u8 *body)
 {
 	const char *why = NULL;
 	int r;
 
 	if (kthread_should_stop())
 		return false;
-	r = cairn_link_recv_msg(sock, m, body, &why);
+	r = cairn_link_recv_msg(sock, rb, m, body, &why);
 	if (r == -EPROTO)
 		cairn_protocol_error(mir, why);
 	else if (r)
@@ -2231,7 +2296,7 @@ static int cairn_data_rx_thread(void *arg)
 			blk_finish_plug(&plug);
 			blk_start_plug(&plug);
 		}
-		if (!cairn_rx_next(mir, link->data, &m, body))
+		if (!cairn_rx_next(mir, link->data, NULL, &m, body))
 			break;
 		switch (m.cmd) {
 		case CAIRN_W_HELLO:
@@ -2330,7 +2395,7 @@ static int cairn_meta_rx_thread(void *arg)
 	struct cairn_wire_msg m;
 	int r;
 
-	while (cairn_rx_next(mir, link->meta, &m, body)) {
+	while (cairn_rx_next(mir, link->meta, &link->meta_rb, &m, body)) {
 		switch (m.cmd) {
 		case CAIRN_W_PING:
 			m.cmd = CAIRN_W_PING_ACK;
@@ -2935,7 +3000,7 @@ static int cairn_bitmap_recv(struct cairn_mirror *mir, struct cairn_link *link,
 		return -ENOMEM;
 	cairn_link_sock_rcvtimeo(link->data, link->timeout_ms);
 	while (first < nbits) {
-		r = cairn_link_recv_msg(link->data, &m, body, why);
+		r = cairn_link_recv_msg(link->data, NULL, &m, body, why);
 		if (r)
 			break;
 		if (m.cmd != CAIRN_W_BITMAP || m.bitmap.first != first ||
@@ -2968,7 +3033,7 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 	if (r)
 		return cairn_refuse(why, "could not send HELLO to the peer", r);
 	cairn_link_sock_rcvtimeo(link->data, link->timeout_ms);
-	r = cairn_link_recv_msg(link->data, &m, body, why);
+	r = cairn_link_recv_msg(link->data, NULL, &m, body, why);
 	cairn_link_sock_rcvtimeo(link->data, 0);
 	if (r == -EPROTO)
 		return r;	/* *why says what was wrong */
@@ -3109,7 +3174,7 @@ static void cairn_connect_work(struct work_struct *w)
 	cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, -r);
 	sockfd_put(link->meta);
 	sockfd_put(link->data);
-	kfree(link);
+	cairn_link_free(link);
 }
 
 /*
@@ -3161,8 +3226,12 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 	if (data_fd == meta_fd)
 		return cairn_refuse(why, "data and meta sockets must differ", -EINVAL);
 	link = kzalloc(sizeof(*link), GFP_KERNEL);
-	if (!link)
+	if (link)
+		link->tx_hdr = alloc_page(GFP_KERNEL);
+	if (!link || !link->tx_hdr) {
+		kfree(link);
 		return cairn_refuse(why, "out of memory", -ENOMEM);
+	}
 	mutex_init(&link->data_tx);
 	mutex_init(&link->meta_tx);
 	link->ping_ms = ping_ms;
@@ -3186,7 +3255,7 @@ int cairn_mirror_connect(struct cairn_kvol *kv, int data_fd, int meta_fd,
 out_put_data:
 	sockfd_put(link->data);
 out_free:
-	kfree(link);
+	cairn_link_free(link);
 	return -EINVAL;
 }
 
