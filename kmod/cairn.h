@@ -183,6 +183,7 @@ struct cairn_mirror {
 	struct list_head conflicts;	/* waiting for an overlapping one */
 	struct list_head sendq;		/* to send, in seq order */
 	struct list_head sent;		/* waiting for their ack */
+	unsigned int nr_sent;		/* on sent, acked on meta */
 	u32 seq;
 	unsigned int inflight;		/* mreqs and peer requests */
 	wait_queue_head_t idle;		/* inflight reached zero */

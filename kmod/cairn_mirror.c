@@ -33,7 +33,11 @@
  * and pages in one vector), and the meta receiver takes whatever arrived
  * in one call (a burst of acks is one receive, not two per ack): under
  * load the primary's CPU is what limits the writes it mirrors, and each
- * call into TCP costs it.  Both nodes ping every
+ * call into TCP costs it.  For the same reason a write queued while
+ * CAIRN_TX_RIDE or more await their ack does not wake the sender: the
+ * meta receiver, which wakes for the next ack anyway, kicks it after that
+ * ack, and the writes queued by then go out together (at a low queue
+ * depth every write wakes the sender at once).  Both nodes ping every
  * ping_ms; a node that hears nothing for timeout_ms, or waits longer for an
  * ack, drops the link: the primary goes on alone ("degraded"), recording
  * what the peer missed.  Nothing waits on a dead link.
@@ -211,6 +215,9 @@
 
 static struct workqueue_struct *cairn_mirror_wq;
 static struct bio_set cairn_mirror_bs;
+
+/* Writes awaiting their ack from which new ones ride on the acks. */
+#define CAIRN_TX_RIDE	8
 
 enum cairn_mreq_kind {
 	CAIRN_MREQ_HOST,		/* a host write or flush */
@@ -831,7 +838,14 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	} else if (mr->cmd == CAIRN_W_FLUSH) {
 		cairn_epoch_start(mir, mr);
 	}
-	kick = list_empty(&mir->sendq);
+	/*
+	 * With CAIRN_TX_RIDE or more awaiting their ack, the meta receiver
+	 * wakes for the next ack anyway and kicks the sender after it
+	 * (cairn_meta_rx_thread): a write queued meanwhile goes out with
+	 * the others queued by then, and the submitter is not switched
+	 * away from once per write to send it.
+	 */
+	kick = list_empty(&mir->sendq) && mir->nr_sent < CAIRN_TX_RIDE;
 	remote = cairn_remote_start(mir, mr);
 	spin_unlock_irqrestore(&mir->lock, flags);
 
@@ -1181,6 +1195,7 @@ static void cairn_down_work(struct work_struct *work)
 	mir->link = NULL;
 	mir->lack_known = false;
 	list_splice_tail_init(&mir->sent, &lost);
+	mir->nr_sent = 0;
 	list_splice_tail_init(&mir->sendq, &lost);
 	if (!list_empty(&lost))
 		cairn_gen_diverge(mir);
@@ -1316,6 +1331,8 @@ static void cairn_send_work(struct work_struct *work)
 			mr = list_first_entry(&mir->sendq, struct cairn_mreq,
 					      list);
 			list_move_tail(&mr->list, &mir->sent);
+			if (mr->kind != CAIRN_MREQ_PULL)	/* acked on meta */
+				mir->nr_sent++;
 			mr->sent_at = jiffies;
 			/* The sender's own reference: the ack may come first. */
 			atomic_inc(&mr->pending);
@@ -2362,6 +2379,8 @@ static int cairn_peer_ack(struct cairn_mirror *mir, const struct cairn_wire_msg 
 		if (m->cmd == CAIRN_W_NEG_ACK || mr->cmd == want) {
 			found = mr;
 			list_del_init(&mr->list);
+			if (mr->kind != CAIRN_MREQ_PULL)
+				mir->nr_sent--;
 		}
 		break;
 	}
@@ -2412,8 +2431,17 @@ static int cairn_meta_rx_thread(void *arg)
 		case CAIRN_W_WRITE_ACK:
 		case CAIRN_W_NEG_ACK:
 		case CAIRN_W_FLUSH_ACK:
-			if (!cairn_peer_ack(mir, &m))
+			if (!cairn_peer_ack(mir, &m)) {
+				/*
+				 * What was queued behind this ack (see
+				 * cairn_mreq_start()); after the first of a
+				 * burst, the sender is pending or has
+				 * emptied sendq.
+				 */
+				if (!list_empty_careful(&mir->sendq))
+					queue_work(cairn_mirror_wq, &mir->send_work);
 				continue;
+			}
 			cairn_protocol_error(mir, "ack of nothing sent");
 			break;
 		default:
