@@ -235,6 +235,12 @@ MODULE_PARM_DESC(resync_kbps,
 #define CAIRN_BITMAP_MAX	(64UL << 20)	/* bytes: 512 TiB at 1 MiB */
 #define CAIRN_SWEEP_MS		5000	/* an idle, in-sync region stays dirty this long */
 
+/* The bytes of @mr's range. */
+static u32 cairn_mreq_bytes(const struct cairn_mreq *mr)
+{
+	return (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+}
+
 static const char *cairn_mirror_pool(struct cairn_mirror *mir)
 {
 	return mir->kv->kp->name;
@@ -1249,16 +1255,14 @@ static unsigned int cairn_mreq_encode(struct cairn_mreq *mr, u8 *buf,
 	if (mr->cmd == CAIRN_W_FLUSH) {
 		m.ack.cookie = mr->seq;
 		m.ack.seq = mr->seq;
-	} else if (mr->cmd == CAIRN_W_RS_REQUEST) {
-		m.data.sector = mr->it.start;
-		m.data.cookie = mr->seq;
-		m.data.size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
-	} else {
-		m.data.sector = mr->it.start;
-		m.data.cookie = mr->seq;
+		return cairn_wire_encode(buf, &m);
+	}
+	m.data.sector = mr->it.start;
+	m.data.cookie = mr->seq;
+	m.data.size = cairn_mreq_bytes(mr);
+	if (mr->cmd == CAIRN_W_DATA) {
 		m.data.seq = mr->seq;
 		m.data.flags = mr->wflags;
-		m.data.size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
 		if (!(mr->wflags & (CAIRN_WF_DISCARD | CAIRN_WF_ZEROES |
 				    CAIRN_WF_UNMAPPED)))
 			*size = m.data.size;
@@ -1338,8 +1342,7 @@ static void cairn_send_work(struct work_struct *work)
 			atomic_inc(&mr->pending);
 			if (mr->cmd == CAIRN_W_DATA &&
 			    mr->kind == CAIRN_MREQ_HOST)
-				mir->sent_bytes += (mr->it.last - mr->it.start + 1) <<
-						   SECTOR_SHIFT;
+				mir->sent_bytes += cairn_mreq_bytes(mr);
 			batch[n] = mr;
 		}
 		/*
@@ -1417,7 +1420,7 @@ static void cairn_resync_finish(struct cairn_mreq *mr)
 	struct cairn_mirror *mir = mr->mir;
 	u64 bit = mr->it.start >> mir->grain_shift;
 	bool redrive, failed, done = mr->remote_ok && !mr->local;
-	u32 bytes = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+	u32 bytes = cairn_mreq_bytes(mr);
 	unsigned long flags;
 
 	spin_lock_irqsave(&mir->lock, flags);
@@ -1510,7 +1513,7 @@ static void cairn_resync_read_endio(struct bio *bio)
 /* Read @mr's grain (mapped) and send it once read. */
 static int cairn_resync_read(struct cairn_mirror *mir, struct cairn_mreq *mr)
 {
-	u32 size = (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT;
+	u32 size = cairn_mreq_bytes(mr);
 	unsigned int i, nr = DIV_ROUND_UP(size, PAGE_SIZE);
 	struct bio *bio;
 
@@ -1689,8 +1692,7 @@ static void cairn_resync_work(struct work_struct *work)
 			queue_work(cairn_mirror_wq, &mir->meta_work);
 			return;
 		}
-		if (!demand && cairn_resync_throttle(mir, (mr->it.last - mr->it.start + 1) <<
-							  SECTOR_SHIFT)) {
+		if (!demand && cairn_resync_throttle(mir, cairn_mreq_bytes(mr))) {
 			mir->resync_pos = bit;
 			goto out_unlock;
 		}
@@ -2195,7 +2197,7 @@ static int cairn_pull_data(struct cairn_mirror *mir, struct cairn_link *link,
 		if (mr->seq != m->data.cookie)
 			continue;
 		if (mr->kind == CAIRN_MREQ_PULL && mr->it.start == m->data.sector &&
-		    (mr->it.last - mr->it.start + 1) << SECTOR_SHIFT == m->data.size) {
+		    cairn_mreq_bytes(mr) == m->data.size) {
 			found = mr;
 			list_del_init(&mr->list);
 		}
