@@ -136,6 +136,22 @@ struct cairn_mreq {
 
 #define CAIRN_LINK_TX_VECS	64
 
+/* A batch being sent on a socket (cairn_link_tx_begin()). */
+#define CAIRN_TX_HELD	16
+struct cairn_tx {
+	struct socket *sock;
+	struct bio_vec *vecs;		/* bytes to copy, in order */
+	unsigned int nv, max;
+	size_t len;			/* in vecs */
+	struct bio_vec page;		/* a page to send by reference, next */
+	struct page_frag_cache *frags;	/* for the headers */
+	void *held[CAIRN_TX_HELD];	/* pieces of frags sent */
+	unsigned int nheld;
+	unsigned int noio;		/* memalloc_noio_save() */
+	int error;
+	size_t copied;			/* bytes that went through vecs */
+};
+
 /* Bytes received and not yet taken (the meta socket's receiver). */
 struct cairn_rxbuf {
 	unsigned int head, tail;
@@ -149,7 +165,8 @@ struct cairn_link {
 	struct task_struct *data_rx, *meta_rx;
 	struct mutex data_tx, meta_tx;	/* one sender per socket */
 	struct page *tx_hdr;		/* the sender's batch: headers */
-	struct bio_vec tx_vec[CAIRN_LINK_TX_VECS]; /* and its vector */
+	struct bio_vec tx_vec[CAIRN_LINK_TX_VECS]; /* and its copies */
+	struct page_frag_cache tx_frags; /* headers sent by reference */
 	struct cairn_rxbuf meta_rb;	/* the meta receiver's */
 	unsigned long last_rx;		/* jiffies of the last message */
 	unsigned int ping_ms, timeout_ms;
@@ -231,6 +248,7 @@ struct cairn_mirror {
 	unsigned int resync_busy;	/* resync transfers in flight */
 	bool resync_done_sent;
 	u64 sent_bytes, resynced_bytes, demand_pulls;
+	u64 tx_batches, tx_msgs, tx_rides, tx_copied;	/* the sender's */
 	unsigned long rs_next;		/* jiffies: the rate's next transfer */
 	/*
 	 * A sync target learns what it lacks from its source (BITMAP after
@@ -484,8 +502,15 @@ bool cairn_link_sock_pending(struct socket *sock);
 void cairn_link_sock_rcvtimeo(struct socket *sock, unsigned int ms);
 int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 		    bool more);
-int cairn_link_send_vec(struct socket *sock, struct bio_vec *vecs,
-			unsigned int n, size_t len, bool more);
+void cairn_link_sock_abort(struct socket *sock);
+void cairn_link_tx_begin(struct cairn_tx *tx, struct socket *sock,
+			 struct bio_vec *vecs, unsigned int max,
+			 struct page_frag_cache *frags);
+void cairn_link_tx_bytes(struct cairn_tx *tx, const void *buf,
+			 unsigned int len);
+void cairn_link_tx_page(struct cairn_tx *tx, const struct bio_vec *bv);
+int cairn_link_tx_end(struct cairn_tx *tx, bool more);
+void cairn_link_frags_drain(struct page_frag_cache *frags);
 int cairn_link_recv(struct socket *sock, void *buf, size_t len);
 int cairn_link_recv_msg(struct socket *sock, struct cairn_rxbuf *rb,
 			struct cairn_wire_msg *m, void *body, const char **why);

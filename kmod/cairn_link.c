@@ -105,19 +105,181 @@ int cairn_link_send(struct socket *sock, const void *buf, size_t len,
 }
 
 /*
- * Send @n vectors of @len bytes in all, with one call into TCP; @more:
- * more follows at once (MSG_MORE).  The bytes are copied: the pages may
- * be reused once it returned.
+ * A batch of messages, sent under one hold of the socket's lock rather
+ * than one per call, and pushed to the wire at its end rather than after
+ * each call, so that its segments leave together (and the peer's receive
+ * offload merges them).  Everything goes by reference, zero-copy, as
+ * nvme-tcp and DRBD send: the skb holds the page until TCP is done with
+ * it.  The sender then neither copies the data nor has TCP clear a fresh
+ * page to copy it into, which is most of what a copying send costs per
+ * write.  A header is copied into a piece of the link's page fragment
+ * cache (@frags) first, since its slot is reused by the next batch.  What
+ * TCP may not hold (a payload page in slab memory), or a header when no
+ * piece can be had, is copied into the stream instead (tx->vecs).
+ *
+ * Sending by reference is safe because the pages do not change while the
+ * peer may still need them: a host write's bio completes only when the
+ * peer acknowledged it, and the peer's TCP has every byte before that, so
+ * what TCP might send again later it drops as a duplicate.  When the link
+ * fails instead, cairn_link_sock_abort() stops the socket before the writes
+ * it carried complete; only what a network device already holds can still
+ * leave, as for any zero-copy sender.
  */
-int cairn_link_send_vec(struct socket *sock, struct bio_vec *vecs,
-			unsigned int n, size_t len, bool more)
-{
-	struct msghdr msg = {
-		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0)
-	};
+#define CAIRN_TX_NOTLAST	(MSG_MORE | MSG_SENDPAGE_NOTLAST)
 
-	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, vecs, n, len);
-	return cairn_link_sendmsg(sock, &msg);
+void cairn_link_tx_begin(struct cairn_tx *tx, struct socket *sock,
+			 struct bio_vec *vecs, unsigned int max,
+			 struct page_frag_cache *frags)
+{
+	tx->sock = sock;
+	tx->vecs = vecs;
+	tx->max = max;
+	tx->nv = 0;
+	tx->len = 0;
+	tx->page.bv_len = 0;
+	tx->frags = frags;
+	tx->nheld = 0;
+	tx->error = 0;
+	tx->copied = 0;
+	tx->noio = memalloc_noio_save();
+	lock_sock(sock->sk);
+}
+
+/* Send the bytes gathered to copy; @flags: MSG_MORE or 0. */
+static void cairn_tx_push_copy(struct cairn_tx *tx, int flags)
+{
+	struct sock *sk = tx->sock->sk;
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | flags };
+	int r;
+
+	if (!tx->nv)
+		return;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, tx->vecs, tx->nv, tx->len);
+	tx->nv = 0;
+	tx->len = 0;
+	while (!tx->error && msg_data_left(&msg)) {
+		r = tx->sock->ops->sendmsg_locked(sk, &msg, msg_data_left(&msg));
+		if (r <= 0)
+			tx->error = r ?: -EPIPE;
+	}
+}
+
+/* Send the page held back, by reference; @flags: as for sendpage. */
+static void cairn_tx_push_page(struct cairn_tx *tx, int flags)
+{
+	struct bio_vec *bv = &tx->page;
+	int r;
+
+	while (!tx->error && bv->bv_len) {
+		r = kernel_sendpage_locked(tx->sock->sk, bv->bv_page,
+					   bv->bv_offset, bv->bv_len,
+					   MSG_NOSIGNAL | flags);
+		if (r <= 0) {
+			tx->error = r ?: -EPIPE;
+			break;
+		}
+		bv->bv_offset += r;
+		bv->bv_len -= r;
+	}
+	bv->bv_len = 0;
+}
+
+/* Copy @len bytes of @page at @offset into the stream, next. */
+static void cairn_tx_copy(struct cairn_tx *tx, struct page *page,
+			  unsigned int offset, unsigned int len)
+{
+	cairn_tx_push_page(tx, CAIRN_TX_NOTLAST);
+	if (tx->nv == tx->max)
+		cairn_tx_push_copy(tx, MSG_MORE);
+	tx->vecs[tx->nv].bv_page = page;
+	tx->vecs[tx->nv].bv_offset = offset;
+	tx->vecs[tx->nv++].bv_len = len;
+	tx->len += len;
+	tx->copied += len;
+}
+
+/*
+ * A payload segment, next: by reference if TCP may hold its page.  It is
+ * held back until what follows is known, so that the last call of the
+ * batch is the one that pushes.
+ */
+void cairn_link_tx_page(struct cairn_tx *tx, const struct bio_vec *bv)
+{
+	if (!sendpage_ok(bv->bv_page)) {
+		cairn_tx_copy(tx, bv->bv_page, bv->bv_offset, bv->bv_len);
+		return;
+	}
+	cairn_tx_push_copy(tx, MSG_MORE);
+	cairn_tx_push_page(tx, CAIRN_TX_NOTLAST);
+	tx->page = *bv;
+}
+
+/*
+ * @len bytes at @buf (a header, at most 256), next.  A piece of a power of
+ * two, aligned to its size, never spans two pages of the cache's compound
+ * page.
+ */
+void cairn_link_tx_bytes(struct cairn_tx *tx, const void *buf,
+			 unsigned int len)
+{
+	unsigned int sz = roundup_pow_of_two(len);
+	struct bio_vec bv;
+	void *p = NULL;
+
+	if (tx->frags && tx->nheld < CAIRN_TX_HELD && sz <= 256)
+		p = page_frag_alloc_align(tx->frags, sz,
+					  GFP_NOIO | __GFP_NOWARN, ~(sz - 1));
+	if (!p) {
+		cairn_tx_copy(tx, virt_to_page(buf), offset_in_page(buf), len);
+		return;
+	}
+	memcpy(p, buf, len);
+	tx->held[tx->nheld++] = p;
+	bv.bv_page = virt_to_page(p);
+	bv.bv_offset = offset_in_page(p);
+	bv.bv_len = len;
+	cairn_link_tx_page(tx, &bv);
+}
+
+/*
+ * Send what is left; @more: more follows at once (MSG_MORE).  Returns 0 or
+ * the batch's first error.
+ */
+int cairn_link_tx_end(struct cairn_tx *tx, bool more)
+{
+	int flags = more ? MSG_MORE : 0;
+
+	if (tx->page.bv_len)
+		cairn_tx_push_page(tx, flags);
+	else
+		cairn_tx_push_copy(tx, flags);
+	release_sock(tx->sock->sk);
+	memalloc_noio_restore(tx->noio);
+	/* TCP holds its own reference on the pieces it still needs. */
+	while (tx->nheld)
+		page_frag_free(tx->held[--tx->nheld]);
+	return tx->error;
+}
+
+/* Give back what is left of a page fragment cache. */
+void cairn_link_frags_drain(struct page_frag_cache *frags)
+{
+	if (!frags->va)
+		return;
+	__page_frag_cache_drain(virt_to_head_page(frags->va),
+				frags->pagecnt_bias);
+	frags->va = NULL;
+}
+
+/*
+ * Stop @sock for good before the writes it carried complete without the
+ * peer: it sends a reset, and nothing of its queue leaves any more, so no
+ * page sent by reference goes out after its write completed (and the page
+ * perhaps changed).
+ */
+void cairn_link_sock_abort(struct socket *sock)
+{
+	tcp_abort(sock->sk, ECONNABORTED);
 }
 
 /*

@@ -29,18 +29,22 @@
  * meta socket carries the acks and pings, so an ack never waits behind
  * data.  Each node runs a receiver thread per socket; sends come from
  * workers, one sender per socket at a time.  The primary's sender hands
- * TCP what is queued in one call (up to CAIRN_TX_BATCH messages, headers
- * and pages in one vector), and the meta receiver takes whatever arrived
- * in one call (a burst of acks is one receive, not two per ack): under
- * load the primary's CPU is what limits the writes it mirrors, and each
- * call into TCP costs it.  For the same reason a write queued while
- * CAIRN_TX_RIDE or more await their ack does not wake the sender: the
- * meta receiver, which wakes for the next ack anyway, kicks it after that
- * ack, and the writes queued by then go out together (at a low queue
- * depth every write wakes the sender at once).  Both nodes ping every
- * ping_ms; a node that hears nothing for timeout_ms, or waits longer for an
- * ack, drops the link: the primary goes on alone ("degraded"), recording
- * what the peer missed.  Nothing waits on a dead link.
+ * TCP what is queued under one hold of the socket's lock (up to
+ * CAIRN_TX_BATCH messages, headers and payload pages sent by reference,
+ * zero-copy, and pushed to the wire once; safe because a write completes
+ * only when the peer has its bytes, and a failed link's data socket is
+ * aborted before the writes it carried complete), and the meta receiver
+ * takes whatever arrived in one call (a burst of acks is one receive, not
+ * two per ack): under load the primary's CPU is what limits the writes it
+ * mirrors, and each call into TCP and each byte copied cost it.  For the
+ * same reason a write queued while CAIRN_TX_RIDE or more await their ack
+ * does not wake the sender: the meta receiver, which wakes for the next
+ * ack anyway, kicks it after that ack, and the writes queued by then go
+ * out together (at a low queue depth every write wakes the sender at
+ * once).  Both nodes ping every ping_ms; a node that hears nothing for
+ * timeout_ms, or waits longer for an ack, drops the link: the primary goes
+ * on alone ("degraded"), recording what the peer missed.  Nothing waits on
+ * a dead link.
  *
  * A write's life (primary)
  * ------------------------
@@ -798,7 +802,7 @@ static bool cairn_remote_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 {
 	unsigned long flags;
-	bool remote, kick;
+	bool remote, kick, ride;
 
 	/*
 	 * Both halves, plus this function's own reference; set before the
@@ -851,8 +855,12 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	 * the others queued by then, and the submitter is not switched
 	 * away from once per write to send it.
 	 */
-	kick = list_empty(&mir->sendq) && mir->nr_sent < CAIRN_TX_RIDE;
+	kick = list_empty(&mir->sendq);
+	ride = kick && mir->nr_sent >= CAIRN_TX_RIDE;
+	kick = kick && !ride;
 	remote = cairn_remote_start(mir, mr);
+	if (remote && ride)
+		mir->tx_rides++;
 	spin_unlock_irqrestore(&mir->lock, flags);
 
 	if (remote) {
@@ -1118,6 +1126,7 @@ void cairn_mirror_end_io(struct cairn_mreq *mr, blk_status_t *err)
 
 static void cairn_link_free(struct cairn_link *link)
 {
+	cairn_link_frags_drain(&link->tx_frags);
 	__free_page(link->tx_hdr);
 	kfree(link);
 }
@@ -1196,6 +1205,11 @@ static void cairn_down_work(struct work_struct *work)
 	cancel_work_sync(&mir->send_work);
 	cancel_work_sync(&mir->resync_work);
 	cancel_delayed_work_sync(&mir->rs_delay);
+	/*
+	 * The data socket may hold pages of writes sent by reference: it sends
+	 * nothing more before those writes complete below.
+	 */
+	cairn_link_sock_abort(link->data);
 
 	spin_lock_irq(&mir->lock);
 	mir->link = NULL;
@@ -1237,10 +1251,10 @@ static void cairn_down_work(struct work_struct *work)
 
 /*
  * The sender takes what sendq holds, up to CAIRN_TX_BATCH messages, and
- * hands it to TCP in as few calls as its vector allows: each message's
- * header encoded in its slot of link->tx_hdr, then its payload's pages.
- * One call per batch rather than two per message: under load the
- * primary's CPU is what limits the writes it mirrors.
+ * hands it to TCP under one hold of the socket's lock: each message's
+ * header encoded in its slot of link->tx_hdr, then its payload's pages,
+ * all sent by reference and pushed once (cairn_link_tx_begin()).  Under
+ * load the primary's CPU is what limits the writes it mirrors.
  */
 #define CAIRN_TX_SLOT	round_up(CAIRN_WIRE_HDR_SIZE + CAIRN_WIRE_BODY_MAX, 64)
 #define CAIRN_TX_BATCH	16
@@ -1271,45 +1285,37 @@ static unsigned int cairn_mreq_encode(struct cairn_mreq *mr, u8 *buf,
 	return cairn_wire_encode(buf, &m);
 }
 
-/* Send the @n messages of @batch; @more: more follows at once. */
+/*
+ * Send the @n messages of @batch; @more: more follows at once.  *@copied:
+ * the bytes that could not go by reference.
+ */
 static int cairn_send_batch(struct cairn_link *link, struct cairn_mreq **batch,
-			    unsigned int n, bool more)
+			    unsigned int n, bool more, size_t *copied)
 {
-	struct bio_vec *vecs = link->tx_vec, bv;
 	u8 *hdr = page_address(link->tx_hdr);
 	struct bvec_iter iter;
-	unsigned int i, nv = 0;
-	size_t len = 0;
+	struct cairn_tx tx;
+	struct bio_vec bv;
+	unsigned int i;
 	u32 size;
-	int r = 0;
+	int r;
 
 	mutex_lock(&link->data_tx);
-	for (i = 0; i < n && !r; i++) {
+	cairn_link_tx_begin(&tx, link->data, link->tx_vec, CAIRN_LINK_TX_VECS,
+			    &link->tx_frags);
+	for (i = 0; i < n && !tx.error; i++) {
 		struct cairn_mreq *mr = batch[i];
 		u8 *buf = hdr + i * CAIRN_TX_SLOT;
 
-		vecs[nv].bv_page = virt_to_page(buf);
-		vecs[nv].bv_offset = offset_in_page(buf);
-		vecs[nv].bv_len = cairn_mreq_encode(mr, buf, &size);
-		len += vecs[nv++].bv_len;
+		cairn_link_tx_bytes(&tx, buf, cairn_mreq_encode(mr, buf, &size));
 		if (!size)
 			continue;
-		__bio_for_each_segment(bv, mr->master, iter, mr->iter) {
-			if (nv == CAIRN_LINK_TX_VECS) {
-				r = cairn_link_send_vec(link->data, vecs, nv,
-							len, true);
-				if (r)
-					break;
-				nv = 0;
-				len = 0;
-			}
-			vecs[nv++] = bv;
-			len += bv.bv_len;
-		}
+		__bio_for_each_segment(bv, mr->master, iter, mr->iter)
+			cairn_link_tx_page(&tx, &bv);
 	}
-	if (!r && nv)
-		r = cairn_link_send_vec(link->data, vecs, nv, len, more);
+	r = cairn_link_tx_end(&tx, more);
 	mutex_unlock(&link->data_tx);
+	*copied = tx.copied;
 	return r;
 }
 
@@ -1320,6 +1326,7 @@ static void cairn_send_work(struct work_struct *work)
 	struct cairn_mreq *batch[CAIRN_TX_BATCH], *mr;
 	struct cairn_link *link;
 	unsigned int i, n;
+	size_t copied;
 	bool more;
 	int r;
 
@@ -1350,8 +1357,15 @@ static void cairn_send_work(struct work_struct *work)
 		 * once, so the segments of a burst go out together.
 		 */
 		more = !list_empty(&mir->sendq);
+		mir->tx_batches++;
+		mir->tx_msgs += n;
 		spin_unlock_irq(&mir->lock);
-		r = cairn_send_batch(link, batch, n, more);
+		r = cairn_send_batch(link, batch, n, more, &copied);
+		if (copied) {
+			spin_lock_irq(&mir->lock);
+			mir->tx_copied += copied;
+			spin_unlock_irq(&mir->lock);
+		}
 		for (i = 0; i < n; i++)
 			cairn_mreq_put(batch[i]);
 		if (r) {
@@ -3412,6 +3426,7 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	u32 role, disk, link, peer_role = 0, peer_disk = 0, grain, lease, held;
 	u32 cseq, cdone;
 	u64 oos, sent, resynced, activity;
+	u64 tx_batches, tx_msgs, tx_rides, tx_copied;
 	const char *cwhy;
 	bool alone, up;
 	int cerr;
@@ -3433,6 +3448,10 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 		  kv->vol->size);
 	sent = mir->sent_bytes;
 	resynced = mir->resynced_bytes;
+	tx_batches = mir->tx_batches;
+	tx_msgs = mir->tx_msgs;
+	tx_rides = mir->tx_rides;
+	tx_copied = mir->tx_copied;
 	lease = !mir->quorum ? 0 : time_before(jiffies, mir->lease_end) ? 1 : 2;
 	alone = mir->alone;
 	held = mir->nr_held;
@@ -3465,7 +3484,15 @@ int cairn_mirror_fill(struct sk_buff *msg, struct cairn_kvol *kv)
 	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_SEQ, cseq) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_DONE, cdone) ||
 	    nla_put_u32(msg, CAIRN_MIRROR_CONNECT_ERR, -cerr) ||
-	    (cwhy && nla_put_string(msg, CAIRN_MIRROR_CONNECT_WHY, cwhy)))
+	    (cwhy && nla_put_string(msg, CAIRN_MIRROR_CONNECT_WHY, cwhy)) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_TX_BATCHES, tx_batches,
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_TX_MESSAGES, tx_msgs,
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_TX_RIDES, tx_rides,
+			      CAIRN_MIRROR_PAD) ||
+	    nla_put_u64_64bit(msg, CAIRN_MIRROR_TX_COPIED, tx_copied,
+			      CAIRN_MIRROR_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

@@ -244,6 +244,16 @@ enum cairn_mirror_attr {
 	CAIRN_MIRROR_CONNECT_DONE,
 	CAIRN_MIRROR_CONNECT_ERR,
 	CAIRN_MIRROR_CONNECT_WHY,
+	/*
+	 * The primary's sender, u64 counters since the mirror was set up:
+	 * batches it handed TCP, messages in them, writes queued without
+	 * waking it (sent with the batch after the next ack), and bytes it
+	 * copied into the stream rather than sending their pages by reference
+	 */
+	CAIRN_MIRROR_TX_BATCHES,
+	CAIRN_MIRROR_TX_MESSAGES,
+	CAIRN_MIRROR_TX_RIDES,
+	CAIRN_MIRROR_TX_COPIED,
 
 	__CAIRN_MIRROR_MAX,
 };

@@ -269,6 +269,18 @@ static const char *lease_name(uint32_t lease)
 	return lease == 1 ? "held" : lease == 2 ? "lapsed" : "none";
 }
 
+/* The primary's sender, for a volume's JSON. */
+static struct json_object *sender_json(const struct cairn_mirror_desc *m)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "batches", json_object_new_int64(m->tx_batches));
+	json_object_object_add(o, "messages", json_object_new_int64(m->tx_msgs));
+	json_object_object_add(o, "rides", json_object_new_int64(m->tx_rides));
+	json_object_object_add(o, "copied", json_object_new_int64(m->tx_copied));
+	return o;
+}
+
 struct json_object *volume_json(const struct cairn_volume_desc *v)
 {
 	struct json_object *o = json_object_new_object();
@@ -322,6 +334,7 @@ struct json_object *volume_json(const struct cairn_volume_desc *v)
 				       !m->connect_err ? NULL :
 				       json_object_new_string(m->connect_why));
 		json_object_object_add(mo, "quorum", ha_volume_state(v->pool, v->name));
+		json_object_object_add(mo, "sender", sender_json(m));
 		json_object_object_add(o, "mirror", mo);
 	}
 	if (v->cache.present)
@@ -1096,7 +1109,7 @@ static int volume_status(struct ctx *c)
 		printf("  exported as %s\n", exp);
 	if (v.mirror.mirrored) {
 		const struct cairn_mirror_desc *m = &v.mirror;
-		char oos[32], rs[32], al[32], pct_s[16] = "unknown";
+		char oos[32], rs[32], al[32], cp[32], pct_s[16] = "unknown";
 		int sp = sync_percent(&v);
 
 		cairn_human_size(m->oos, oos, sizeof(oos));
@@ -1115,6 +1128,12 @@ static int volume_status(struct ctx *c)
 		cairn_human_size(m->activity, al, sizeof(al));
 		printf("  sync: %s, %s resynced\n", pct_s, rs);
 		printf("  activity log: %s (resynced at most after a restart)\n", al);
+		if (m->tx_batches) {
+			cairn_human_size(m->tx_copied, cp, sizeof(cp));
+			printf("  sender: %" PRIu64 " messages in %" PRIu64 " batches, %" PRIu64
+			       " rode on an ack, %s copied\n", m->tx_msgs, m->tx_batches,
+			       m->tx_rides, cp);
+		}
 		if (m->connect_err)
 			printf("  last connect refused: %s\n", m->connect_why);
 		if (m->lease)

@@ -126,6 +126,8 @@ struct cairn_mirror_desc {
 	/* MIRROR_CONNECT attempts: taken, finished, its errno and reason */
 	uint32_t connect_seq, connect_done, connect_err;
 	char connect_why[200];
+	/* the primary's sender: batches, messages, rides, bytes copied */
+	uint64_t tx_batches, tx_msgs, tx_rides, tx_copied;
 };
 
 /*

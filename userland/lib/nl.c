@@ -163,6 +163,10 @@ static struct nla_policy cairn_mirror_policy[CAIRN_MIRROR_MAX + 1] = {
 	[CAIRN_MIRROR_CONNECT_DONE] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_CONNECT_ERR] = { .type = NLA_U32 },
 	[CAIRN_MIRROR_CONNECT_WHY] = { .type = NLA_STRING, .maxlen = 200 },
+	[CAIRN_MIRROR_TX_BATCHES] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_TX_MESSAGES] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_TX_RIDES] = { .type = NLA_U64 },
+	[CAIRN_MIRROR_TX_COPIED] = { .type = NLA_U64 },
 };
 
 static struct nla_policy cairn_member_policy[CAIRN_MEMBER_MAX + 1] = {
@@ -346,6 +350,10 @@ static int cairn_parse_mirror(struct nlattr *nest, struct cairn_mirror_desc *m)
 	if (tb[CAIRN_MIRROR_CONNECT_WHY])
 		snprintf(m->connect_why, sizeof(m->connect_why), "%s",
 			 nla_get_string(tb[CAIRN_MIRROR_CONNECT_WHY]));
+	m->tx_batches = get_u64(tb[CAIRN_MIRROR_TX_BATCHES]);
+	m->tx_msgs = get_u64(tb[CAIRN_MIRROR_TX_MESSAGES]);
+	m->tx_rides = get_u64(tb[CAIRN_MIRROR_TX_RIDES]);
+	m->tx_copied = get_u64(tb[CAIRN_MIRROR_TX_COPIED]);
 	return 0;
 }
 
