@@ -2495,7 +2495,14 @@ static void cairn_ping_work(struct work_struct *work)
 		late = time_after(jiffies, mr->sent_at + timeout);
 	}
 	spin_unlock_irq(&mir->lock);
-	if (late || time_after(jiffies, READ_ONCE(link->last_rx) + timeout)) {
+	if (late) {
+		DMERR("%s/%s: peer %s did not acknowledge a write within %u ms",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      mir->peer_name, link->timeout_ms);
+		cairn_link_fail(mir, -ETIMEDOUT);
+		return;
+	}
+	if (time_after(jiffies, READ_ONCE(link->last_rx) + timeout)) {
 		DMERR("%s/%s: peer %s silent for %u ms", cairn_mirror_pool(mir),
 		      cairn_mirror_vol(mir), mir->peer_name, link->timeout_ms);
 		cairn_link_fail(mir, -ETIMEDOUT);
