@@ -65,7 +65,7 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		return 0;
 	}
 	snprintf(buf, len,
-		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u al=%llu",
+		 "role=%s link=%s disk=%s peer_role=%s peer_disk=%s oos=%llu resynced=%llu sent=%llu grain=%u mapped=%llu lease=%s alone=%u held=%u al=%llu tx_batches=%llu tx_msgs=%llu tx_rides=%llu tx_copied=%llu",
 		 cairn_mirror_role_name(m->role), cairn_mirror_link_name(m->link),
 		 cairn_mirror_disk_name(m->disk),
 		 cairn_mirror_link_up(m) ? cairn_mirror_role_name(m->peer_role) : "-",
@@ -74,7 +74,9 @@ static int status_line(const char *pool, const char *vol, char *buf, size_t len)
 		 (unsigned long long)m->sent, m->grain,
 		 (unsigned long long)v.mapped,
 		 m->lease == 1 ? "held" : m->lease == 2 ? "lapsed" : "none",
-		 m->alone, m->held, (unsigned long long)m->activity);
+		 m->alone, m->held, (unsigned long long)m->activity,
+		 (unsigned long long)m->tx_batches, (unsigned long long)m->tx_msgs,
+		 (unsigned long long)m->tx_rides, (unsigned long long)m->tx_copied);
 	return 0;
 }
 
