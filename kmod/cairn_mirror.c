@@ -855,9 +855,8 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 	 * the others queued by then, and the submitter is not switched
 	 * away from once per write to send it.
 	 */
-	kick = list_empty(&mir->sendq);
-	ride = kick && mir->nr_sent >= CAIRN_TX_RIDE;
-	kick = kick && !ride;
+	ride = list_empty(&mir->sendq) && mir->nr_sent >= CAIRN_TX_RIDE;
+	kick = list_empty(&mir->sendq) && !ride;
 	remote = cairn_remote_start(mir, mr);
 	if (remote && ride)
 		mir->tx_rides++;
