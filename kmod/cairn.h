@@ -397,6 +397,7 @@ void cairn_kpool_flush(struct cairn_kpool *kp, struct cairn_io *io);
 void cairn_kpool_space_changed(struct cairn_kpool *kp);
 void cairn_kpool_space_freed(struct cairn_kpool *kp);
 void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io);
+bool cairn_kpool_park_behind(struct cairn_kpool *kp, struct cairn_io *io);
 u64 cairn_kpool_counter(struct cairn_kpool *kp, enum cairn_counter c);
 const char *cairn_mode_name(enum cairn_mode mode);
 

@@ -714,27 +714,87 @@ void cairn_kpool_space_freed(struct cairn_kpool *kp)
 		queue_work(kp->wq, &kp->commit_work);
 }
 
-void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
+/*
+ * Writes that wait for space (nospace=wait) wait in one line, kp->nospace,
+ * and are served in turn: cairn_kpool_space_changed() sends the whole line
+ * again, oldest first.  A write that needs a chunk while the line is not
+ * empty joins its end without trying (cairn_kpool_park_behind()), so it
+ * can not take the chunk a commit just freed from under a write that has
+ * waited longer; otherwise, under steady load, the oldest write would
+ * expire at the pool's timeout while newer ones went on.  Writes that find
+ * their chunk mapped do not wait.
+ *
+ * A write that found no space (cairn_kpool_park()) looks again, under the
+ * meta lock, and joins the line under it: a commit frees chunks under that
+ * lock and only then sends the line again.  So either the look sees the
+ * commit's free and the write tries again at once, or the commit frees
+ * after the write joined, and its cairn_kpool_space_changed() finds the
+ * write in line.  Without the second look, a write whose first look came
+ * just before the free and whose joining just after the line was sent
+ * would wait for the next change, or fail at its timeout.
+ */
+static blk_status_t cairn_kpool_enqueue(struct cairn_kpool *kp,
+					struct cairn_io *io)
 {
 	struct cairn_kvol *kv = io->kv;
+
+	lockdep_assert_held(&kp->bio_lock);
+	if (kv->requeue)
+		return BLK_STS_DM_REQUEUE;
+	if (kv->suspending)
+		return BLK_STS_NOSPC;
+	if (!io->queued)
+		io->queued = jiffies ?: 1;
+	cairn_io_list_add(&kp->nospace, io);
+	return BLK_STS_OK;
+}
+
+/* @io found no space: it waits in line (process context). */
+void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
+{
+	blk_status_t status = BLK_STS_OK;
+	unsigned long flags;
+	bool left;
+
+	cairn_meta_lock(kp);
+	left = cairn_space_left(kp->core);
+	if (!left) {
+		spin_lock_irqsave(&kp->bio_lock, flags);
+		status = cairn_kpool_enqueue(kp, io);
+		spin_unlock_irqrestore(&kp->bio_lock, flags);
+	}
+	cairn_meta_unlock(kp);
+	if (left)
+		cairn_vol_resubmit(io);		/* space came back meanwhile */
+	else if (status)
+		cairn_vol_end(io, status);
+	else
+		queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+}
+
+/*
+ * @io needs a chunk: if writes wait for space, it waits behind them and
+ * true is returned; false if none waits.
+ */
+bool cairn_kpool_park_behind(struct cairn_kpool *kp, struct cairn_io *io)
+{
 	blk_status_t status = BLK_STS_OK;
 	unsigned long flags;
 
-	if (!io->queued)
-		io->queued = jiffies ?: 1;
 	spin_lock_irqsave(&kp->bio_lock, flags);
-	if (kv->requeue)
-		status = BLK_STS_DM_REQUEUE;
-	else if (kv->suspending)
-		status = BLK_STS_NOSPC;
-	else
-		cairn_io_list_add(&kp->nospace, io);
+	if (!kp->nospace.head) {
+		spin_unlock_irqrestore(&kp->bio_lock, flags);
+		return false;
+	}
+	status = cairn_kpool_enqueue(kp, io);
 	spin_unlock_irqrestore(&kp->bio_lock, flags);
 	if (status) {
 		cairn_vol_end(io, status);
-		return;
+		return true;
 	}
+	cairn_count(kp, CAIRN_CNT_NOSPACE);
 	queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+	return true;
 }
 
 /* Fail the writes that waited for space longer than the pool allows. */

@@ -663,6 +663,15 @@ static void cairn_prov_work(struct work_struct *work)
 	cairn_inflight_leave(&kv->inflight, io->epoch);
 	io->epoch = CAIRN_EPOCH_NONE;
 
+	/* Writes wait for space: in line behind them (cairn_kpool_park()). */
+	if (READ_ONCE(kp->nospace.head) &&
+	    READ_ONCE(kp->core->sb.nospace_policy) == CAIRN_NOSPACE_QUEUE) {
+		cairn_cell_put(kp, kv, io->vchunk);
+		if (!cairn_kpool_park_behind(kp, io))
+			cairn_vol_resubmit(io);	/* the line went meanwhile */
+		return;
+	}
+
 	mutex_lock(&kv->map_lock);
 	r = cairn_map_reserve(&kv->vol->map, io->vchunk);
 	mutex_unlock(&kv->map_lock);

@@ -1630,6 +1630,20 @@ int cairn_volume_delete(struct cairn_pool *pool, struct cairn_volume *vol)
 
 /* ---- allocation ---- */
 
+bool cairn_space_left(const struct cairn_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->sb.nr_members; i++) {
+		const struct cairn_member *m = &pool->members[i];
+
+		if (m->info.state == CAIRN_MEMBER_ACTIVE &&
+		    m->nr_used < m->info.nr_chunks)
+			return true;
+	}
+	return false;
+}
+
 /* Smooth weighted round-robin over active members, weighted by free space. */
 static int cairn_pick_member(struct cairn_pool *pool)
 {

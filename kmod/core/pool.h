@@ -239,6 +239,12 @@ int cairn_provision(struct cairn_pool *pool, struct cairn_volume *vol,
  */
 int cairn_provision_prepare(struct cairn_pool *pool, struct cairn_volume *vol,
 			    u64 vchunk, u32 *member, u64 *pchunk);
+/*
+ * Whether cairn_provision_prepare() would find a chunk now (chunks freed in
+ * the open transaction are not free until it is committed).  No side
+ * effect.
+ */
+bool cairn_space_left(const struct cairn_pool *pool);
 void cairn_provision_publish(struct cairn_pool *pool, struct cairn_volume *vol,
 			     u64 vchunk, u32 member, u64 pchunk);
 void cairn_provision_abort(struct cairn_pool *pool, struct cairn_volume *vol,

@@ -213,6 +213,7 @@ static void test_out_of_space_and_thresholds(void)
 	for (i = 0; i < cap; i++)
 		CHECK_EQ(cairn_provision(pool, v, i, &member, &pchunk), 0);
 	CHECK_EQ(count_events(&s, CAIRN_EVENT_THRESHOLD, 1), 1);
+	CHECK(!cairn_space_left(pool));
 	CHECK_EQ(cairn_provision(pool, v, cap, &member, &pchunk), -ENOSPC);
 	CHECK_EQ(pool->mode, CAIRN_MODE_OUT_OF_SPACE);
 	CHECK_EQ(count_events(&s, CAIRN_EVENT_NO_SPACE, 0), 1);
@@ -220,10 +221,13 @@ static void test_out_of_space_and_thresholds(void)
 
 	/* A freed chunk is not reused before its free is committed. */
 	CHECK_EQ(cairn_discard(pool, v, 3), 0);
+	CHECK(!cairn_space_left(pool));
 	CHECK_EQ(cairn_provision(pool, v, cap, &member, &pchunk), -ENOSPC);
 	CHECK_EQ(cairn_commit(pool), 0);
 	CHECK_EQ(pool->mode, CAIRN_MODE_WRITE);
+	CHECK(cairn_space_left(pool));
 	CHECK_EQ(cairn_provision(pool, v, cap, &member, &pchunk), 0);
+	CHECK(!cairn_space_left(pool));
 
 	/* Down across the threshold: one event. */
 	for (i = 0; i < cap; i++)
