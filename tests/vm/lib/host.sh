@@ -66,8 +66,17 @@ vm_signal() {
 # (QMP set_link on QEMU's netdev lanN: the guest sees its carrier go and
 # no frame passes either way).
 vm_link() {
-	local up=true out
+	local up=true out taps t
 	[ "$3" = down ] && up=false
+	# A tap LAN (CAIRN_VM_LAN=tap): both of the host's taps go down (the
+	# guest keeps its carrier; no frame passes either way).  QMP's set_link
+	# does not serve there (tools/vm/run).
+	if taps=$(cat "$TEST_OUT/$1/lan$2.tap" 2>/dev/null); then
+		for t in $taps; do
+			ip link set "$t" "$3" || fail "ip link set $t $3 ($1's lan$2)"
+		done
+		return
+	fi
 	out=$({ echo '{"execute":"qmp_capabilities"}'
 		echo "{\"execute\":\"set_link\",\"arguments\":{\"name\":\"lan$2\",\"up\":$up}}"
 		sleep 0.5; } | timeout 10 nc -N -U "$TEST_OUT/$1/qmp.sock" 2>&1)
