@@ -400,6 +400,31 @@ static void scripted(void)
 	t = run_until_serving(s, 15000, 1) - t;
 	CHECK(t < 5 * s->t.timeout);
 	CHECK_EQ(s->violations, 0);
+
+	/*
+	 * A outdates B (the data link down) and W takes it, but W's answers
+	 * never reach A (that one way cut).  Once B is in sync again and W
+	 * is heard, A clears the flag all the same, and B can take over when
+	 * A dies.  (It used to stay set: A sent UPTODATE only after an
+	 * answer to its OUTDATE, and B was never voted for again.)
+	 */
+	sim_init(s, 9);
+	run(s, 5000, -1);
+	s->link[CAIRN_Q_W][CAIRN_Q_A] = false;
+	s->dlink = false;
+	run(s, 7000, -1);
+	CHECK(s->w.outdated[CAIRN_Q_B]);
+	CHECK(!s->n[0].alone_ok);
+	s->dlink = true;
+	run(s, 8000, -1);
+	CHECK(s->n[0].in_sync);
+	s->link[CAIRN_Q_W][CAIRN_Q_A] = true;
+	run(s, 9000, -1);
+	CHECK(!s->w.outdated[CAIRN_Q_B]);
+	kill_node(s, CAIRN_Q_A);
+	t = run_until_serving(s, 15000, 1);
+	CHECK(t && t - 9000 <= 3 * s->t.timeout);
+	CHECK_EQ(s->violations, 0);
 	free(s);
 }
 

@@ -45,7 +45,13 @@
  * outdated node; the flags survive its restart (it keeps them on disk).
  * Once the peer is in sync again the primary clears the flag (UPTODATE).
  * Both carry the primary's stamp and the witness applies only the newest,
- * and the primary trusts only the answer to its latest OUTDATE.  A node
+ * and the primary trusts only the answer to its latest OUTDATE.  UPTODATE
+ * is not answered, and the primary may never have heard that an OUTDATE
+ * of its took effect (the answer lost, or an older one applied while the
+ * newest was lost), so the witness's PONG to a node names that node's
+ * peer (subject) while it holds the peer outdated: a primary whose peer is
+ * in sync then sends UPTODATE again.  A lost message leaves the peer
+ * outdated for a ping or two, not until the next outage.  A node
  * also asks for a vote only with consistent data of its own.
  *
  * A candidate asks only a witness it heard within timeout; until it sent
@@ -210,6 +216,10 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 	case CAIRN_QM_PONG:
 		if (m->from == CAIRN_Q_W)
 			n->w_rx = now;
+		/* The witness holds the peer outdated, though it is in sync. */
+		if (m->from == CAIRN_Q_W && m->subject == n->peer &&
+		    n->state == CAIRN_QS_PRIMARY && n->in_sync)
+			n->uptodate_due = true;
 		if (m->from == n->peer && m->primary && q_primaryish(n)) {
 			/* The peer serves: never two. */
 			q_state(n, CAIRN_QS_SECONDARY, "the peer is primary");
@@ -303,6 +313,8 @@ unsigned int cairn_q_witness_recv(struct cairn_q_witness *w, uint64_t now,
 	case CAIRN_QM_PING:
 		r = q_msg(out, CAIRN_QM_PONG, CAIRN_Q_W, x);
 		r->stamp = m->stamp;
+		if (w->outdated[1 - x])
+			r->subject = 1 - x;	/* its peer, held outdated */
 		if (m->primary && q_may_hold(w, x, now)) {
 			w->holder = x;
 			w->holder_given = now;

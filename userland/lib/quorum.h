@@ -36,7 +36,11 @@ struct cairn_q_msg {
 	uint8_t primary;
 	uint8_t lease;		/* PONG: it renews the receiver's lease */
 	uint8_t holder;		/* from the witness: whom it holds primary */
-	uint8_t subject;	/* OUTDATE, OUTDATED, UPTODATE */
+	/*
+	 * OUTDATE, OUTDATED, UPTODATE: the node concerned; a PONG from the
+	 * witness: the receiver's peer while the witness holds it outdated.
+	 */
+	uint8_t subject;
 	/* PING, VOTE, OUTDATE, UPTODATE: the sender's clock; echoed. */
 	uint64_t stamp;
 };
