@@ -749,6 +749,16 @@ static blk_status_t cairn_kpool_enqueue(struct cairn_kpool *kp,
 	return BLK_STS_OK;
 }
 
+/* After cairn_kpool_enqueue(): end a refused @io, or time the line. */
+static void cairn_kpool_queued(struct cairn_kpool *kp, struct cairn_io *io,
+			       blk_status_t status)
+{
+	if (status)
+		cairn_vol_end(io, status);
+	else
+		queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+}
+
 /* @io found no space: it waits in line (process context). */
 void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
 {
@@ -766,10 +776,8 @@ void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
 	cairn_meta_unlock(kp);
 	if (left)
 		cairn_vol_resubmit(io);		/* space came back meanwhile */
-	else if (status)
-		cairn_vol_end(io, status);
 	else
-		queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+		cairn_kpool_queued(kp, io, status);
 }
 
 /*
@@ -778,7 +786,7 @@ void cairn_kpool_park(struct cairn_kpool *kp, struct cairn_io *io)
  */
 bool cairn_kpool_park_behind(struct cairn_kpool *kp, struct cairn_io *io)
 {
-	blk_status_t status = BLK_STS_OK;
+	blk_status_t status;
 	unsigned long flags;
 
 	spin_lock_irqsave(&kp->bio_lock, flags);
@@ -788,12 +796,9 @@ bool cairn_kpool_park_behind(struct cairn_kpool *kp, struct cairn_io *io)
 	}
 	status = cairn_kpool_enqueue(kp, io);
 	spin_unlock_irqrestore(&kp->bio_lock, flags);
-	if (status) {
-		cairn_vol_end(io, status);
-		return true;
-	}
-	cairn_count(kp, CAIRN_CNT_NOSPACE);
-	queue_delayed_work(kp->wq, &kp->nospace_timer, HZ);
+	if (!status)
+		cairn_count(kp, CAIRN_CNT_NOSPACE);
+	cairn_kpool_queued(kp, io, status);
 	return true;
 }
 

@@ -29,3 +29,8 @@ must() {
 kmsg() {
 	dmesg | grep -E 'cairn' || true
 }
+
+# pool_attr ATTR: the value of pool p0's ATTR (cairnctl get), alone.
+pool_attr() {
+	cairnctl /pools/p0 get attribute="$1" | sed -n "s/^$1=//p"
+}
