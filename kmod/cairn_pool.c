@@ -18,6 +18,11 @@
  * resubmits them.  Whatever arrives meanwhile waits for the next one, so a
  * flush is never completed by a commit that began before it arrived.
  *
+ * Writes that find no space (nospace=wait) wait in one line, served in
+ * turn; a write that needs a chunk while the line is not empty goes to its
+ * end.  Why, and how a commit's free and a write's joining can not miss
+ * each other: above cairn_kpool_enqueue().
+ *
  * Every open pool holds a reference on this module: cairn.ko can not be
  * unloaded while a pool is open.
  */
