@@ -50,11 +50,13 @@ NL_CFLAGS := $(shell pkg-config --cflags $(USER_PKGS) 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs $(USER_PKGS) 2>/dev/null)
 
 CORE_SRCS := kmod/core/names.c kmod/core/super.c kmod/core/map.c kmod/core/pool.c kmod/core/wire.c kmod/core/mmeta.c \
+	kmod/core/handshake.c \
 	kmod/core/user/crc32c.c
 # libcairn: everything in userland/lib and the LIO helpers in target-fabric.
 LIB_SRCS := $(wildcard userland/lib/*.c) $(wildcard target-fabric/*.c)
 UNIT_TESTS := test_names test_crc32c test_super test_map test_pool test_crash \
-	test_check test_wire test_mmeta test_peers test_quorum test_fc test_alua test_cache
+	test_check test_wire test_mmeta test_peers test_quorum test_fc test_alua test_cache \
+	test_handshake
 
 FUZZ_TARGETS := fuzz_super fuzz_metadata fuzz_wire
 

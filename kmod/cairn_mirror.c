@@ -216,6 +216,7 @@
 #include <net/genetlink.h>
 
 #include "cairn.h"
+#include "core/handshake.h"
 
 static struct workqueue_struct *cairn_mirror_wq;
 static struct bio_set cairn_mirror_bs;
@@ -2058,11 +2059,27 @@ static void cairn_ack_work(struct work_struct *work)
 
 /* ---- receiving ---- */
 
+/*
+ * A connected peer became primary: its data must descend from ours, and it
+ * must know our bits (core/handshake.c).  (mir->lock held)
+ */
+static int cairn_peer_promoted(struct cairn_mirror *mir,
+			       const struct cairn_wire_hello *h,
+			       const char **why)
+{
+	struct cairn_wire_msg me;
+
+	cairn_hello_fill(mir, &me);
+	return cairn_hs_promoted(&me.hello, h, why);
+}
+
 /* The peer's HELLO after the handshake: its role or data changed. */
 static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 			     const struct cairn_wire_hello *h)
 {
 	bool split = false, resync = false, changed = false;
+	const char *why = NULL;
+	int err = 0;
 	u32 disk;
 
 	spin_lock_irq(&mir->lock);
@@ -2072,6 +2089,10 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 	} else if (h->role == CAIRN_WIRE_PRIMARY &&
 		   h->disk != CAIRN_WIRE_CONSISTENT) {
 		/* It pulls from us: our data and bits stand. */
+	} else if (h->role == CAIRN_WIRE_PRIMARY &&
+		   mir->role == CAIRN_ROLE_SECONDARY &&
+		   (err = cairn_peer_promoted(mir, h, &why))) {
+		/* Checked again by a new handshake, or refused there. */
 	} else if (h->role == CAIRN_WIRE_PRIMARY) {
 		disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :
 				       CAIRN_MDISK_CONSISTENT;
@@ -2109,6 +2130,14 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 		      mir->peer_name);
 		cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, EBUSY);
 		cairn_link_fail(mir, -EBUSY);
+	}
+	if (err) {
+		DMERR("%s/%s: peer %s became primary: %s: link dropped",
+		      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		      mir->peer_name, why);
+		if (err != -EAGAIN)
+			cairn_mirror_event(mir, CAIRN_EVENT_LINK_REFUSED, -err);
+		cairn_link_fail(mir, err);
 	}
 	if (resync)
 		queue_work(cairn_mirror_wq, &mir->resync_work);
@@ -2935,65 +2964,6 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 }
 
 /*
- * Who has which data (see "Generations" above): 0 (a resync of the
- * bitmap), 1 (a full resync), or refused with *@why.  Both nodes decide
- * alike, each from its side.
- */
-static int cairn_gen_check(struct cairn_mirror *mir,
-			   const struct cairn_wire_hello *peer, const char **why)
-{
-	u64 p_cur, p_bm, s_cur, s_bm;
-	const u64 *p_hist;
-	bool primary;
-	u32 s_disk;
-
-	spin_lock_irq(&mir->lock);
-	primary = mir->role == CAIRN_ROLE_PRIMARY;
-	if (!primary && peer->role != CAIRN_WIRE_PRIMARY) {
-		spin_unlock_irq(&mir->lock);
-		return 0;	/* two secondaries: nothing moves */
-	}
-	/*
-	 * A primary that is not consistent pulls from a consistent peer:
-	 * what it lacks (its bits and the peer's), or all of it when its
-	 * data is of no generation.
-	 */
-	if ((primary ? mir->disk : peer->disk) != CAIRN_MDISK_CONSISTENT) {
-		p_cur = primary ? mir->gen_current : peer->gen_current;
-		s_disk = primary ? peer->disk : mir->disk;
-		spin_unlock_irq(&mir->lock);
-		if (s_disk != CAIRN_MDISK_CONSISTENT)
-			return cairn_refuse(why,
-					    "neither node's data is consistent: promote the one to keep with force",
-					    -ENODATA);
-		return !p_cur;
-	}
-	p_cur = primary ? mir->gen_current : peer->gen_current;
-	p_bm = primary ? mir->gen_bitmap : peer->gen_bitmap;
-	s_cur = primary ? peer->gen_current : mir->gen_current;
-	s_bm = primary ? peer->gen_bitmap : mir->gen_bitmap;
-	p_hist = primary ? mir->gen_history : peer->gen_history;
-	if (s_cur && (s_cur == p_hist[0] || s_cur == p_hist[1])) {
-		spin_unlock_irq(&mir->lock);
-		return 1;	/* an older generation of ours: a full resync */
-	}
-	spin_unlock_irq(&mir->lock);
-
-	if (!s_cur)
-		return 1;
-	if (s_cur == p_cur || (p_bm && s_cur == p_bm))
-		return 0;
-	if (s_bm && p_cur == s_bm)
-		return cairn_refuse(why, primary ?
-				    "the peer has newer data than this primary" :
-				    "this node has newer data than the primary",
-				    -ESTALE);
-	return cairn_refuse(why,
-			    "split brain: discard one side's writes (demote it with force)",
-			    -EUCLEAN);
-}
-
-/*
  * Our out-of-sync bits: a secondary's at the handshake; a primary's that
  * pushes, to its secondary once connected.
  */
@@ -3070,14 +3040,20 @@ static int cairn_bitmap_recv(struct cairn_mirror *mir, struct cairn_link *link,
 	return r;
 }
 
+/*
+ * The handshake: HELLOs, the decision (core/handshake.c: the table is
+ * there), then the bitmaps it says to move.  Returns 0, or 1 when the
+ * sync target may hold anything (every bit), or refused.
+ */
 static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 			   const char **why)
 {
 	struct cairn_kvol *kv = mir->kv;
 	u8 body[CAIRN_WIRE_BODY_MAX];
-	struct cairn_wire_msg m;
-	int r, full;
+	struct cairn_hs_decision d;
+	struct cairn_wire_msg m, me;
 	bool pull;
+	int r;
 
 	r = cairn_send_hello(mir, link);
 	if (r)
@@ -3097,34 +3073,50 @@ static int cairn_handshake(struct cairn_mirror *mir, struct cairn_link *link,
 		return cairn_refuse(why, "peer's volume has another UUID", -EINVAL);
 	if (m.hello.size != kv->vol->size)
 		return cairn_refuse(why, "peer's volume has another size", -EINVAL);
-	if (m.hello.role == CAIRN_WIRE_PRIMARY &&
-	    READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY)
-		return cairn_refuse(why, "both nodes are primary (split brain)",
-				    -EBUSY);
 	link->peer = m.hello;
-	full = cairn_gen_check(mir, &m.hello, why);
-	if (full < 0)
-		return full;
-	pull = READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY ?
-	       READ_ONCE(mir->disk) != CAIRN_MDISK_CONSISTENT :
+	spin_lock_irq(&mir->lock);
+	cairn_hello_fill(mir, &me);
+	spin_unlock_irq(&mir->lock);
+	r = cairn_hs_decide(&me.hello, &m.hello, &d);
+	if (r)
+		return cairn_refuse(why, d.why, r);
+	pull = me.hello.role == CAIRN_WIRE_PRIMARY ?
+	       me.hello.disk != CAIRN_WIRE_CONSISTENT :
 	       m.hello.role == CAIRN_WIRE_PRIMARY &&
 	       m.hello.disk != CAIRN_WIRE_CONSISTENT;
 	if (pull && m.hello.grain_shift != mir->grain_shift + SECTOR_SHIFT)
 		return cairn_refuse(why,
 				    "the primary pulls, and the nodes' grains differ (pools of other chunk sizes)",
 				    -EINVAL);
-	/* A secondary that knows where it differs tells the primary. */
-	if (READ_ONCE(mir->role) == CAIRN_ROLE_SECONDARY &&
-	    m.hello.role == CAIRN_WIRE_PRIMARY && mir->oos_bits)
+	if (d.send_bits && (d.send_first || !d.recv_bits))
 		r = cairn_bitmap_send(mir, link);
-	else if (READ_ONCE(mir->role) == CAIRN_ROLE_PRIMARY &&
-		 m.hello.role == CAIRN_WIRE_SECONDARY && m.hello.dirty_bits)
+	if (!r && d.recv_bits)
 		r = cairn_bitmap_recv(mir, link, why);
+	if (!r && d.send_bits && !d.send_first && d.recv_bits)
+		r = cairn_bitmap_send(mir, link);
 	if (r == -EPROTO)
 		return r;
 	if (r)
 		return cairn_refuse(why, "connection lost during the bitmap exchange", r);
-	return full;
+	if (d.outdate || d.recv_bits) {
+		/*
+		 * Durable before the link is up: behind the peer, this node
+		 * is never promoted on its own again; the bits it took mark
+		 * its activity log (every region where it may differ).
+		 */
+		spin_lock_irq(&mir->lock);
+		if (d.outdate && mir->disk == CAIRN_MDISK_CONSISTENT) {
+			DMINFO("%s/%s: behind %s, which wrote alone: outdated",
+			       kv->kp->name, kv->vol->name, mir->peer_name);
+			mir->disk = CAIRN_MDISK_OUTDATED;
+		}
+		cairn_al_sweep(mir);
+		spin_unlock_irq(&mir->lock);
+		if (cairn_meta_sync(mir))
+			return cairn_refuse(why, "writing the mirror state to the pool failed",
+					    -EIO);
+	}
+	return d.all_bits;
 }
 
 /*
