@@ -1907,13 +1907,15 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 			cairn_protocol_error(mir, "DATA past the volume's end");
 			return -EPROTO;
 		}
-		if (d->size > CAIRN_MAX_DISCARD_SECTORS << SECTOR_SHIFT) {
+		if (d->size > CAIRN_MAX_DISCARD_SECTORS << SECTOR_SHIFT ||
+		    (d->flags & CAIRN_WF_ZEROES &&
+		     d->size > 1U << CAIRN_MAX_CHUNK_SHIFT)) {
 			cairn_protocol_error(mir, "DATA range too large");
 			return -EPROTO;
 		}
-		nr_parts = (d->flags & (CAIRN_WF_DISCARD | CAIRN_WF_UNMAPPED |
-					CAIRN_WF_ZEROES)) ? 1 :
-			   ((end - 1) >> kv->kp->chunk_shift) -
+		/* A discard is one (the volume works through its chunks). */
+		nr_parts = (d->flags & (CAIRN_WF_DISCARD | CAIRN_WF_UNMAPPED)) ?
+			   1 : ((end - 1) >> kv->kp->chunk_shift) -
 			   (sector >> kv->kp->chunk_shift) + 1;
 	}
 	pr = kzalloc(struct_size(pr, parts, nr_parts), GFP_NOIO);
@@ -1965,15 +1967,25 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 		cairn_ppart_submit(mir, &pr->parts[0],
 				   bio_alloc(NULL, 0, REQ_OP_WRITE | REQ_PREFLUSH,
 					     GFP_NOIO));
-	} else if (!m->payload) {
-		struct bio *bio;
+	} else if (!(d->flags & CAIRN_WF_ZEROES) && !m->payload) {
+		struct bio *bio = bio_alloc(NULL, 0, REQ_OP_DISCARD, GFP_NOIO);
 
-		opf = (d->flags & CAIRN_WF_ZEROES) ? REQ_OP_WRITE_ZEROES :
-						     REQ_OP_DISCARD;
-		bio = bio_alloc(NULL, 0, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = sector;
 		bio->bi_iter.bi_size = d->size;
 		cairn_ppart_submit(mir, &pr->parts[0], bio);
+	} else if (d->flags & CAIRN_WF_ZEROES) {
+		/* Zeroes, like data, a chunk at a time (cairn_thin_map()). */
+		for (i = 0; i < nr_parts; i++) {
+			sector_t next = min_t(sector_t, end,
+					      (sector | (chunk - 1)) + 1);
+			struct bio *bio = bio_alloc(NULL, 0, REQ_OP_WRITE_ZEROES,
+						    GFP_NOIO);
+
+			bio->bi_iter.bi_sector = sector;
+			bio->bi_iter.bi_size = (next - sector) << SECTOR_SHIFT;
+			cairn_ppart_submit(mir, &pr->parts[i], bio);
+			sector = next;
+		}
 	} else {
 		/*
 		 * A host write on the primary waits for this one (protocol
@@ -2335,6 +2347,29 @@ static void cairn_rx_park(void)
 }
 
 /*
+ * Resync data arrives: this node is a sync target from now on, durably
+ * before the first of it lands (a crash half way must not bring it back
+ * consistent), and the primary is told.  0, or the link failed.
+ */
+static int cairn_sync_target(struct cairn_mirror *mir, struct cairn_link *link)
+{
+	spin_lock_irq(&mir->lock);
+	mir->disk = CAIRN_MDISK_INCONSISTENT;
+	cairn_meta_kick(mir);
+	spin_unlock_irq(&mir->lock);
+	flush_work(&mir->meta_work);
+	if (READ_ONCE(mir->meta_failed)) {
+		cairn_link_fail(mir, -EIO);
+		return -EIO;
+	}
+	if (cairn_send_hello(mir, link)) {
+		cairn_link_fail(mir, -EPIPE);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+/*
  * The writes of the peer's messages are plugged while more of them are
  * already here, and dispatched from this thread before it waits for the
  * next: a batch reaches the disk in one go (one notification of a
@@ -2385,13 +2420,9 @@ static int cairn_data_rx_thread(void *arg)
 			}
 			if (m.cmd == CAIRN_W_DATA &&
 			    m.data.flags & CAIRN_WF_RESYNC &&
-			    READ_ONCE(mir->disk) != CAIRN_MDISK_INCONSISTENT) {
-				WRITE_ONCE(mir->disk, CAIRN_MDISK_INCONSISTENT);
-				if (cairn_send_hello(mir, link)) {
-					cairn_link_fail(mir, -EPIPE);
-					break;
-				}
-			}
+			    READ_ONCE(mir->disk) != CAIRN_MDISK_INCONSISTENT &&
+			    cairn_sync_target(mir, link))
+				break;
 			r = cairn_apply(mir, link->data, &m, NULL);
 			if (r) {
 				cairn_link_fail(mir, r);
@@ -3165,6 +3196,8 @@ static int cairn_link_up(struct cairn_mirror *mir, struct cairn_link *link,
 	mir->lack_known = false;
 	mir->bm_next = 0;
 	mir->alone = false;	/* the next loss needs the witness again */
+	/* No resync before the peer has our HELLO (cairn_mirror_tell()). */
+	mir->role_told = false;
 	link->last_rx = jiffies;
 	mir->link = link;
 	mir->connecting = NULL;

@@ -444,6 +444,19 @@ int cairn_thin_map(struct cairn_kvol *kv, struct bio *bio, struct cairn_io *io)
 	}
 
 	io->vchunk = bio->bi_iter.bi_sector >> kp->chunk_shift;
+	/*
+	 * One chunk is looked up and remapped: a bio past it would run into
+	 * whatever follows that chunk on the member.  dm splits host I/O at
+	 * the chunk (max_io_len) and every layer below it splits its own.
+	 */
+	if (unlikely(bio_sectors(bio) &&
+		     (bio_end_sector(bio) - 1) >> kp->chunk_shift != io->vchunk)) {
+		DMERR_LIMIT("%s/%s: %s of %u sectors at %llu crosses a chunk: refused",
+			    kp->name, kv->vol->name, blk_op_str(bio_op(bio)),
+			    bio_sectors(bio),
+			    (unsigned long long)bio->bi_iter.bi_sector);
+		return DM_MAPIO_KILL;
+	}
 	rcu_read_lock();
 	io->epoch = cairn_inflight_enter(&kv->inflight);
 	found = cairn_lookup(kv->vol, io->vchunk, &member, &pchunk);

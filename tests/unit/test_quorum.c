@@ -530,8 +530,30 @@ static void wire(void)
 	CHECK_EQ(cairn_hb_encode(&h, key, sizeof(key), buf), -EINVAL);
 }
 
+/*
+ * A clock read before the node's state was made (cairnd read it before its
+ * volume scan): a tick at a time before the node's start is no silence,
+ * and a node that just started secondary next to a pinging primary stays
+ * secondary (issue 28, item 12: it became a candidate at once).
+ */
+static void early_clock(void)
+{
+	struct cairn_q_timing t = { .interval = 200, .timeout = 1000 };
+	struct cairn_q_msg out[3];
+	struct cairn_q_node n;
+
+	cairn_q_node_init(&n, &t, CAIRN_Q_B, false, 100000);
+	cairn_q_node_tick(&n, 99990, out);
+	CHECK_EQ(n.state, CAIRN_QS_SECONDARY);
+	cairn_q_node_tick(&n, 100500, out);
+	CHECK_EQ(n.state, CAIRN_QS_SECONDARY);
+	cairn_q_node_tick(&n, 101001, out);	/* silent for the timeout */
+	CHECK_EQ(n.state, CAIRN_QS_CANDIDATE);
+}
+
 int main(void)
 {
+	early_clock();
 	scripted();
 	randomized(300);
 	wire();

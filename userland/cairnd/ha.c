@@ -962,6 +962,8 @@ static void *ha_thread(void *arg)
 		now = hb_now();
 		if (!ha.witness && now >= ha.next_scan) {
 			node_scan();
+			/* A volume the scan found starts at a later reading. */
+			now = hb_now();
 			ha.next_scan = now + HA_SCAN_MS;
 		}
 		for (i = 0; i < ha.nr_vols; i++)

@@ -107,6 +107,17 @@ void cairn_q_node_init(struct cairn_q_node *n, const struct cairn_q_timing *t,
 		q_state(n, CAIRN_QS_SECONDARY, "started secondary");
 }
 
+/*
+ * Time since @then: 0 if @then is later than @now.  A caller may read its
+ * clock before a state is made with a later reading (cairnd's loop before a
+ * volume scan did): an unsigned now - then would wrap and say "silent for
+ * ages" of a peer heard a moment ago.
+ */
+static uint64_t q_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 static bool q_primaryish(const struct cairn_q_node *n)
 {
 	return n->state == CAIRN_QS_PRIMARY || n->state == CAIRN_QS_FENCED;
@@ -128,7 +139,7 @@ unsigned int cairn_q_node_tick(struct cairn_q_node *n, uint64_t now,
 		q_state(n, CAIRN_QS_FENCED,
 			"lease lapsed: no answer from the peer or the witness");
 	if (n->state == CAIRN_QS_SECONDARY && n->auto_failover &&
-	    now - n->peer_rx > n->t.timeout) {
+	    q_since(now, n->peer_rx) > n->t.timeout) {
 		q_state(n, CAIRN_QS_CANDIDATE, "the primary is silent");
 		n->candidate_at = now;
 	}
@@ -164,8 +175,8 @@ unsigned int cairn_q_node_tick(struct cairn_q_node *n, uint64_t now,
 		m->stamp = now;
 	}
 	if (n->state == CAIRN_QS_CANDIDATE && n->data_ok && k < 3 &&
-	    now - n->lease_given > cairn_q_wait(&n->t) && now >= n->next_vote &&
-	    n->w_rx && now - n->w_rx < n->t.timeout) {
+	    q_since(now, n->lease_given) > cairn_q_wait(&n->t) && now >= n->next_vote &&
+	    n->w_rx && q_since(now, n->w_rx) < n->t.timeout) {
 		n->next_vote = now + n->t.interval;
 		n->vote_stamp = now;
 		m = q_msg(&out[k++], CAIRN_QM_VOTE, n->me, CAIRN_Q_W);
@@ -284,7 +295,7 @@ static bool q_may_hold(const struct cairn_q_witness *w, uint8_t x, uint64_t now)
 	if (w->outdated[x] || now < w->quiet_until)
 		return false;
 	return w->holder == x || w->holder == CAIRN_Q_NONE ||
-	       now - w->holder_given > cairn_q_wait(&w->t);
+	       q_since(now, w->holder_given) > cairn_q_wait(&w->t);
 }
 
 /* Is @m the newest word of holder @x on its subject?  Then it counts. */

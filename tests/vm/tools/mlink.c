@@ -193,6 +193,7 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
  *   rsreq        a good HELLO (secondary), then an RS_REQUEST (to a primary)
  *   unasked      a good HELLO (secondary), then resync DATA not pulled
  *   bitmap       a good HELLO (primary), then a BITMAP not from bit 0
+ *   zeroes       a good HELLO (primary), then WRITE_ZEROES over two chunks
  *   silent       nothing at all (the handshake waits for a HELLO)
  * and reads what comes until the module closes the link.
  */
@@ -266,6 +267,19 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 		m.payload = 1;
 		send_msg(fds[0], &m);
 		send_all(fds[0], junk, 1);
+	} else if (!strcmp(what, "zeroes")) {
+		/* WRITE_ZEROES over two 64 KiB chunks, from 1984 KiB. */
+		m.hello.role = CAIRN_WIRE_PRIMARY;
+		send_msg(fds[0], &m);
+		sleep(1);
+		memset(&m, 0, sizeof(m));
+		m.cmd = CAIRN_W_DATA;
+		m.data.sector = (1984 << 10) >> 9;
+		m.data.cookie = 1;
+		m.data.seq = 1;
+		m.data.flags = CAIRN_WF_ZEROES;
+		m.data.size = 128 << 10;
+		send_msg(fds[0], &m);
 	} else if (!strcmp(what, "silent")) {
 		/* the module's HELLO is read below, and never answered */
 	} else if (!strcmp(what, "hugelen") || !strcmp(what, "pastend")) {
