@@ -90,12 +90,21 @@
  * number; 0: unknown, never synced).  A primary that writes what its peer
  * will not get (no link) starts a new generation the first time: the old
  * one becomes gen_bitmap, "the bitmap counts from there".  A secondary
- * that finished a resync takes the primary's gen_current.  At the
- * handshake, with P the primary and S the secondary:
+ * that finished a resync takes the primary's gen_current.  At every
+ * handshake, whatever the roles, both nodes decide from the two HELLOs
+ * with one table (core/handshake.c, checked against a model of two nodes
+ * by tests/unit/test_handshake.c).  With P the primary and S the secondary:
  *   S unknown (0)                      -> full resync (thin-aware)
  *   S == P.current or S == P.bitmap     -> resync of P's bitmap
  *   P.current == S.bitmap               -> S has newer data: refused
  *   anything else                       -> split brain: refused
+ * Two secondaries exchange their bits (each takes the other's), and one
+ * whose data is behind a consistent peer's (its generation is the peer's
+ * bitmap or history) is outdated: it is not promoted without force, and
+ * whichever is promoted later resyncs every region where either may
+ * differ.  A secondary whose connected peer becomes primary checks that
+ * the primary's data descends from its own and that it has its bits
+ * (cairn_hs_promoted()); if not, the link is dropped.
  * A primary under cairnd's quorum that is demoted having acknowledged no
  * write of its new generation (it was fenced: see "Leases") goes back to
  * the old one; its bits bring the regions it wrote back from the peer.
@@ -2096,14 +2105,14 @@ static void cairn_peer_hello(struct cairn_mirror *mir, struct cairn_link *link,
 
 	spin_lock_irq(&mir->lock);
 	link->peer = *h;
+	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_SECONDARY)
+		err = cairn_peer_promoted(mir, h, &why);
 	if (h->role == CAIRN_WIRE_PRIMARY && mir->role == CAIRN_ROLE_PRIMARY) {
 		split = true;
 	} else if (h->role == CAIRN_WIRE_PRIMARY &&
 		   h->disk != CAIRN_WIRE_CONSISTENT) {
 		/* It pulls from us: our data and bits stand. */
-	} else if (h->role == CAIRN_WIRE_PRIMARY &&
-		   mir->role == CAIRN_ROLE_SECONDARY &&
-		   (err = cairn_peer_promoted(mir, h, &why))) {
+	} else if (err) {
 		/* Checked again by a new handshake, or refused there. */
 	} else if (h->role == CAIRN_WIRE_PRIMARY) {
 		disk = h->dirty_bits ? CAIRN_MDISK_INCONSISTENT :

@@ -69,7 +69,7 @@ static int cairn_hs_primary(const struct cairn_wire_hello *p,
 		/* It pulls from a consistent secondary. */
 		if (s->disk != CAIRN_WIRE_CONSISTENT)
 			return cairn_hs_refuse(d, -ENODATA,
-					       "neither node's data is consistent: promote the one to keep with force");
+				"neither node's data is consistent: promote the one to keep with force");
 		d->all_bits = !p->gen_current;
 		return 0;
 	}
@@ -164,7 +164,8 @@ int cairn_hs_promoted(const struct cairn_wire_hello *me,
 		return -EUCLEAN;
 	}
 	if (me->dirty_bits && !peer->dirty_bits) {
-		*why = "the new primary lacks this node's out-of-sync bits: connect again to send them";
+		*why =
+		"the new primary lacks this node's out-of-sync bits: connect again to send them";
 		return -EAGAIN;
 	}
 	return 0;
