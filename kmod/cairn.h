@@ -103,6 +103,7 @@ struct cairn_io {
 	struct cairn_vcache *vc;
 	struct bvec_iter citer;		/* a read's range, for its completion */
 	u64 cgen;			/* a read: bypass_gen; a flush: its wseq */
+	u64 cwseq;			/* a read: wseq when it went below */
 	u8 cache;			/* CAIRN_CIO_* */
 };
 
@@ -461,11 +462,13 @@ void cairn_volume_exit(void);
 /* The RAM cache (cairn_cache.c); control calls under kp->lock. */
 void cairn_cache_end_io(struct cairn_io *io, blk_status_t status);
 bool cairn_cache_durable(struct cairn_kvol *kv);
+bool cairn_vol_holds(struct cairn_kvol *kv, sector_t start, sector_t last);
 void cairn_cache_link_changed(struct cairn_kvol *kv);
 int cairn_cache_set(struct cairn_kvol *kv, u32 mode, int flush, u32 cutoff,
 		    bool has_cutoff, const char **why);
 void cairn_cache_off_work(struct work_struct *work);
 void cairn_cache_destroy(struct cairn_kvol *kv);
+bool cairn_cache_busy(struct cairn_kvol *kv);
 int cairn_cache_close_pool(struct cairn_kpool *kp, const char **why);
 int cairn_cache_budget(u64 bytes, const char **why);
 int cairn_cache_fill(struct sk_buff *msg, struct cairn_kvol *kv);

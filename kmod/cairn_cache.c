@@ -61,9 +61,11 @@
  * are copied over what came from below (a cached block is never older than
  * the members).  Its whole blocks that were not cached are then admitted as
  * CLEAN on probation -- unless a bypassing write was in flight or started
- * meanwhile (vc->bypass_gen, bypass_inflight): what the read brought may
- * already be older than the members, and a stale clean block would outlive
- * the write.
+ * meanwhile (vc->bypass_gen, bypass_inflight), or a block written after the
+ * read went below has left the cache since (vc->gone_seq: absorbed,
+ * destaged and evicted under the read, as bcache checks a key before it
+ * inserts what a read brought): what the read brought may already be older
+ * than the members, and a stale clean block would outlive the write.
  *
  * Destage
  * -------
@@ -192,6 +194,7 @@ struct cairn_vcache {
 	struct cairn_io_list flushes;	/* for the destage (target: io->cgen) */
 	u64 bypass_gen;
 	unsigned int bypass_inflight;
+	u64 gone_seq;			/* newest dirtying of a block removed */
 	u64 destaged_ctr, committed_ctr;	/* destages done; at the last commit */
 	bool committing;
 	blk_status_t error;		/* the last destage's, until a tick */
@@ -334,6 +337,8 @@ static void cairn_cb_remove(struct cairn_vcache *vc, struct cairn_cblock *cb)
 	}
 	cb->protected = false;
 	cb->urgent = false;
+	/* A read below since it was written must not admit its old data. */
+	vc->gone_seq = max(vc->gone_seq, cb->seq);
 	list_del_init(&cb->list);
 	rb_erase(&cb->node, &vc->tree);
 	vc->nr_blocks--;
@@ -427,6 +432,7 @@ static struct cairn_cblock *cairn_cb_take(struct list_head *l, u64 blk)
 
 	list_del_init(&cb->list);
 	cb->blk = blk;
+	cb->seq = 0;		/* never dirty here (an absorb sets it) */
 	cb->pins = 0;
 	cb->protected = false;
 	cb->urgent = false;
@@ -774,6 +780,7 @@ static int cairn_cache_read(struct cairn_vcache *vc, struct cairn_io *io)
 	io->cgen = vc->bypass_inflight || seq ||
 		   last - first >= CAIRN_CACHE_MAX_IO ? U64_MAX : vc->bypass_gen;
 	io->citer = bio->bi_iter;
+	io->cwseq = vc->wseq;
 	spin_unlock_irqrestore(&vc->lock, flags);
 	io->cache |= CAIRN_CIO_READ;
 	return cairn_cache_below(io, CAIRN_CIO_ACTIVE | CAIRN_CIO_READ);
@@ -811,7 +818,15 @@ static void cairn_cache_read_done(struct cairn_vcache *vc, struct cairn_io *io,
 			cb->pins--;
 	if (!status)
 		cairn_cache_copy(vc, bio, io->citer, NULL, false);
-	if (admit && io->cgen == vc->bypass_gen && !vc->bypass_inflight) {
+	/*
+	 * What came from below is admitted only if nothing newer can have
+	 * landed below meanwhile: no bypassing write, and no block written
+	 * since the read went below that is gone from the cache already (an
+	 * absorbed write destaged and evicted under the read: its block is
+	 * not in the tree to say so).  Still cached blocks are skipped below.
+	 */
+	if (admit && io->cgen == vc->bypass_gen && !vc->bypass_inflight &&
+	    vc->gone_seq <= io->cwseq) {
 		memset(new, 0, sizeof(new));
 		for (i = 0; i <= last - first && !list_empty(&spare); i++) {
 			u64 blk = first + i;
@@ -1194,6 +1209,55 @@ bool cairn_cache_durable(struct cairn_kvol *kv)
 	return durable;
 }
 
+/*
+ * Does the cache hold data of sectors [@start, @last] that the thin map may
+ * not show yet: a block dirty, or being destaged (its chunk may be being
+ * provisioned)?  A clean block is what the map holds already.
+ */
+static bool cairn_cache_holds(struct cairn_kvol *kv, sector_t start,
+			      sector_t last)
+{
+	struct cairn_cblock *cb;
+	struct cairn_vcache *vc;
+	unsigned long flags;
+	bool holds = false;
+
+	rcu_read_lock();
+	vc = READ_ONCE(kv->cache);
+	if (vc) {
+		spin_lock_irqsave(&vc->lock, flags);
+		for (cb = cairn_cb_ceil(vc, start >> CAIRN_CB_SHIFT);
+		     cb && cb->blk <= last >> CAIRN_CB_SHIFT && !holds;
+		     cb = cairn_cb_next(cb))
+			holds = cb->state != CAIRN_CB_CLEAN;
+		spin_unlock_irqrestore(&vc->lock, flags);
+	}
+	rcu_read_unlock();
+	return holds;
+}
+
+/*
+ * Does the volume hold data in sectors [@start, @last] of one chunk?  Asked
+ * at the top of the stack, as every "what is here" question must be (the
+ * mirror's resync and the grains it serves): the cache first, then the thin
+ * map -- in that order, since a block leaves the cache only after its
+ * destage published the chunk's mapping.  Unmapped and not cached: zeros.
+ */
+bool cairn_vol_holds(struct cairn_kvol *kv, sector_t start, sector_t last)
+{
+	u64 pchunk;
+	u32 member;
+	bool mapped;
+
+	if (cairn_cache_holds(kv, start, last))
+		return true;
+	rcu_read_lock();
+	mapped = cairn_lookup(kv->vol, start >> kv->kp->chunk_shift, &member,
+			      &pchunk);
+	rcu_read_unlock();
+	return mapped;
+}
+
 /* The mirror's link changed: a volume in flush=mirror may drain now. */
 void cairn_cache_link_changed(struct cairn_kvol *kv)
 {
@@ -1366,6 +1430,15 @@ out:
  */
 void cairn_cache_destroy(struct cairn_kvol *kv)
 {
+	/*
+	 * No cache (a delete checked with cairn_cache_busy()): not a wait for
+	 * cairn_cache.mutex, which another volume's drain may hold while its
+	 * destage waits for the txn_sem this caller may hold.
+	 */
+	if (!READ_ONCE(kv->cache)) {
+		flush_work(&kv->cache_off);	/* past its free: it returns */
+		return;
+	}
 	mutex_lock(&cairn_cache.mutex);
 	if (kv->cache && kv->cache->off)
 		WRITE_ONCE(kv->cache->abandon, true);
@@ -1375,6 +1448,24 @@ void cairn_cache_destroy(struct cairn_kvol *kv)
 	if (kv->cache)
 		cairn_cache_free(kv->cache);
 	mutex_unlock(&cairn_cache.mutex);
+}
+
+/*
+ * Has @kv a cache, or is one being turned off or freed?  Never waits: the
+ * caller holds kp->lock and txn_sem, which a drain's destage may wait for.
+ * A cache is freed whole under cairn_cache.mutex, so with the mutex taken
+ * and no cache, none is in flight.  (The mutex busy with another volume
+ * says busy too: try again.)
+ */
+bool cairn_cache_busy(struct cairn_kvol *kv)
+{
+	bool busy;
+
+	if (!mutex_trylock(&cairn_cache.mutex))
+		return true;
+	busy = !!kv->cache;
+	mutex_unlock(&cairn_cache.mutex);
+	return busy;
 }
 
 #define CAIRN_CACHE_CLOSE_WAIT	(60 * HZ)

@@ -78,10 +78,13 @@
  * primary sends the set bits one grain at a time, a few at once, taking
  * the grain's range in mir->writes like a write (so host writes and resync
  * of one grain exclude each other), and clears a bit when the peer has
- * acknowledged it.  Thin-aware: an unmapped grain is sent as a range
- * without data (UNMAPPED: the peer discards it), and not at all when the
- * peer's volume holds nothing.  When no bit is left the primary says so in
- * a HELLO, and the secondary calls its data consistent.
+ * acknowledged it.  Thin-aware: a grain the volume holds nothing of is
+ * sent as a range without data (UNMAPPED: the peer discards it), and not
+ * at all when the peer's volume holds nothing.  "Holds nothing" is asked
+ * at the top of the stack (cairn_vol_holds()): neither the RAM cache, which
+ * may hold a grain's only data dirty, nor the thin map.  When no bit is
+ * left the primary says so in a HELLO, and the secondary calls its data
+ * consistent.
  *
  * Generations
  * -----------
@@ -1638,9 +1641,7 @@ static void cairn_resync_work(struct work_struct *work)
 	unsigned int tries = 64;
 	bool wrapped = false, peer_empty, pull, demand;
 	struct cairn_mreq *mr;
-	u64 bit, pchunk;
-	u32 member;
-	int mapped;
+	u64 bit;
 
 	while (tries--) {
 		mr = kzalloc(sizeof(*mr), GFP_NOIO);
@@ -1736,11 +1737,7 @@ static void cairn_resync_work(struct work_struct *work)
 			cairn_pull_start(mir, mr);
 			continue;
 		}
-		rcu_read_lock();
-		mapped = cairn_lookup(kv->vol, mr->it.start >> kv->kp->chunk_shift,
-				      &member, &pchunk);
-		rcu_read_unlock();
-		if (mapped) {
+		if (cairn_vol_holds(kv, mr->it.start, mr->it.last)) {
 			if (cairn_resync_read(mir, mr)) {
 				mr->local = BLK_STS_RESOURCE;
 				cairn_remote_done(mir, mr, false);
@@ -2201,9 +2198,6 @@ static int cairn_serve(struct cairn_mirror *mir, struct cairn_link *link,
 	sector_t vol_sectors = kv->vol->size >> SECTOR_SHIFT;
 	sector_t start = m->data.sector, gsize = 1ULL << mir->grain_shift;
 	struct cairn_mreq *mr;
-	u64 pchunk;
-	u32 member;
-	int mapped;
 
 	if (READ_ONCE(mir->role) != CAIRN_ROLE_SECONDARY ||
 	    READ_ONCE(mir->disk) != CAIRN_MDISK_CONSISTENT ||
@@ -2234,11 +2228,7 @@ static int cairn_serve(struct cairn_mirror *mir, struct cairn_link *link,
 	spin_lock_irq(&mir->lock);
 	mir->inflight++;
 	spin_unlock_irq(&mir->lock);
-	rcu_read_lock();
-	mapped = cairn_lookup(kv->vol, start >> kv->kp->chunk_shift, &member,
-			      &pchunk);
-	rcu_read_unlock();
-	if (!mapped) {
+	if (!cairn_vol_holds(kv, mr->it.start, mr->it.last)) {
 		mr->wflags |= CAIRN_WF_UNMAPPED;
 		cairn_resync_send(mir, mr);
 	} else if (cairn_resync_read(mir, mr)) {

@@ -665,6 +665,15 @@ static int cairn_nl_volume_delete(struct sk_buff *skb, struct genl_info *info)
 		cairn_nl_refuse(info, v->name,
 				"volume is mirrored: make it a plain volume first (mirror role off)");
 		r = -EBUSY;
+	} else if (kv && cairn_cache_busy(kv)) {
+		/*
+		 * Its destage may be in flight and provisioning (the read side
+		 * of txn_sem, which this request holds for write): the cache
+		 * goes first, off and drained in its work, outside genl_mutex.
+		 */
+		cairn_nl_refuse(info, v->name,
+				"volume has a RAM cache, or one being drained: turn it off first and wait until it is gone");
+		r = -EBUSY;
 	} else if (v) {
 		char name[CAIRN_NAME_LEN + 1];
 

@@ -1055,13 +1055,50 @@ static int volumes_create(struct ctx *c)
 	return volume_done(c, &v, "Created volume %s (%s, thin) in pool %s: /dev/mapper/%s.\n");
 }
 
+#define CACHE_DRAIN_WAIT 300	/* s */
+
+/*
+ * A volume's RAM cache off and gone before the volume is deleted: the
+ * kernel refuses to delete a volume whose cache may still be destaging.
+ * Its dirty blocks go to the members first (they are about to be freed,
+ * but the drain is bounded by the budget, and nothing waits for it under
+ * the kernel's locks).  0, or 1 with a message.
+ */
+static int cache_drop(struct ctx *c, struct cairn_nl *nl,
+		      struct cairn_volume_desc *v)
+{
+	int i, r;
+
+	if (!v->cache.present)
+		return 0;
+	if (v->cache.mode != CAIRN_CACHE_OFF) {
+		r = cairn_nl_volume_cache(nl, v->pool, v->name, CAIRN_CACHE_OFF,
+					  -1, -1, NULL);
+		if (r)
+			return err_nl(c, "volume cache off", r);
+	}
+	for (i = 0; i < CACHE_DRAIN_WAIT * 10; i++) {
+		r = cairn_nl_volume_get(nl, v->pool, v->name, v);
+		if (r)
+			return err_nl(c, "volume get", r);
+		if (!v->cache.present)
+			return 0;
+		if (i == 10)
+			fprintf(stderr, "Draining the RAM cache of %s (%llu dirty blocks)...\n",
+				v->name, (unsigned long long)v->cache.dirty);
+		usleep(100000);
+	}
+	return err_msg("volume %s: its RAM cache did not drain in %d s (%llu blocks dirty): not deleted",
+		       v->name, CACHE_DRAIN_WAIT, (unsigned long long)v->cache.dirty);
+}
+
 static int volumes_delete(struct ctx *c)
 {
 	const char *name = arg(c, "name");
 	struct cairn_volume_desc v;
 	struct cairn_nl *nl;
 	char err[256], exp[512];
-	int active, r;
+	int active, cached, i, r;
 
 	if (find_volume(c, name, &v) || nl_get(c, &nl))
 		return 1;
@@ -1071,7 +1108,19 @@ static int volumes_delete(struct ctx *c)
 	active = cairn_dm_exists(v.pool, v.name);
 	if (active && cairn_dm_deactivate(v.pool, v.name, err, sizeof(err)))
 		return err_msg("volume %s is in use: %s", name, err);
+	cached = v.cache.present;
+	r = cache_drop(c, nl, &v);
+	if (r) {
+		if (active)
+			cairn_dm_activate(v.pool, v.name, v.size, err, sizeof(err));
+		return r;
+	}
 	r = cairn_nl_volume_delete(nl, v.pool, v.name);
+	/* The node's cache lock busy with another volume: a moment later. */
+	for (i = 0; cached && r == -EBUSY && i < 50; i++) {
+		usleep(100000);
+		r = cairn_nl_volume_delete(nl, v.pool, v.name);
+	}
 	if (r) {
 		r = err_nl(c, "volume delete", r);
 		/* Refused: the device comes back as it was. */
