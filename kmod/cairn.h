@@ -238,6 +238,7 @@ struct cairn_mirror {
 	bool uf_flushing;
 	struct list_head al_wait;	/* writes waiting for al_want */
 	u64 gen_durable;		/* gen_current as last written */
+	bool slot_volatile;		/* the slot says: consistent only in RAM */
 	bool meta_stale;		/* state to write */
 	bool meta_failed;		/* a write failed: writes fail */
 	struct mutex meta_mutex;	/* the slot's one writer */

@@ -201,7 +201,14 @@
  *     sweep flushes both nodes itself when regions wait only for that),
  *     and adds those with bits out of sync;
  *   - at detach (pool close) nothing is in flight: the slot keeps exactly
- *     the regions out of sync.
+ *     the regions out of sync;
+ *   - a secondary whose RAM cache holds what it acknowledged (flush=mirror
+ *     completes a FLUSH from RAM, so the primary's epochs forget those
+ *     regions) covers them itself before its acks leave: their regions
+ *     durable as dirty, and its slot saying inconsistent while the cache
+ *     is not durable (cairn_ack_cover(), cairn_slot_volatile()), so a
+ *     secondary that lost its RAM comes back a sync target of exactly
+ *     those regions, never a node that may be promoted without them.
  * The slot is written by one worker at a time (meta_mutex), a whole block
  * with FUA, copies A and B in turn, so a torn write leaves the other.
  * When a pool opens, a volume with a slot comes back mirrored, secondary
@@ -494,17 +501,32 @@ static bool cairn_al_sweep(struct cairn_mirror *mir)
 	return need_flush;
 }
 
-/* What the slot is to say (mir->lock held). */
-static void cairn_meta_fill(struct cairn_mirror *mir,
+/*
+ * A consistent secondary whose RAM cache holds what it acknowledged (in
+ * flush=mirror a FLUSH completes from RAM): its data is consistent only
+ * while this node is up.  Its slot says inconsistent meanwhile, so that a
+ * crash brings it back a sync target, never a node that may be promoted.
+ * (mir->lock held.)
+ */
+static bool cairn_slot_volatile(struct cairn_mirror *mir)
+{
+	return mir->role == CAIRN_ROLE_SECONDARY &&
+	       mir->disk == CAIRN_MDISK_CONSISTENT &&
+	       !cairn_cache_durable(mir->kv);
+}
+
+/* What the slot is to say (mir->lock held); whether it says volatile. */
+static bool cairn_meta_fill(struct cairn_mirror *mir,
 			    struct cairn_mirror_meta *m,
 			    const unsigned long *regions)
 {
+	bool vol = cairn_slot_volatile(mir);
 	u32 r;
 
 	m->volume = mir->kv->vol->id;
 	memcpy(m->uuid, mir->kv->vol->uuid, sizeof(m->uuid));
 	m->role = mir->role;
-	m->disk = mir->disk;
+	m->disk = vol ? CAIRN_MDISK_INCONSISTENT : mir->disk;
 	strscpy(m->peer, mir->peer_name, sizeof(m->peer));
 	m->gen_current = mir->gen_current;
 	m->gen_bitmap = mir->gen_bitmap;
@@ -515,6 +537,7 @@ static void cairn_meta_fill(struct cairn_mirror *mir,
 	memset(m->bits, 0, sizeof(m->bits));
 	for_each_set_bit(r, regions, mir->nr_regions)
 		m->bits[r / 8] |= 1U << (r % 8);
+	return vol;
 }
 
 static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr);
@@ -532,7 +555,7 @@ static void cairn_meta_work(struct work_struct *work)
 	struct cairn_mirror_meta *m = mir->meta;
 	unsigned long *next = mir->al_next;
 	struct cairn_mreq *mr, *tmp;
-	bool changed;
+	bool changed, vol = false;
 	LIST_HEAD(go);
 	u64 gen = 0;
 	int r = 0;
@@ -542,10 +565,11 @@ static void cairn_meta_work(struct work_struct *work)
 	bitmap_or(next, mir->al, mir->al_want, mir->nr_regions);
 	bitmap_zero(mir->al_want, mir->nr_regions);
 	changed = mir->meta_stale || !bitmap_equal(next, mir->al_disk,
-						   mir->nr_regions);
+						   mir->nr_regions) ||
+		  cairn_slot_volatile(mir) != mir->slot_volatile;
 	mir->meta_stale = false;
 	if (changed) {
-		cairn_meta_fill(mir, m, next);
+		vol = cairn_meta_fill(mir, m, next);
 		gen = mir->gen_current;
 	} else {
 		bitmap_copy(mir->al, next, mir->nr_regions);
@@ -572,6 +596,7 @@ static void cairn_meta_work(struct work_struct *work)
 		bitmap_copy(mir->al, next, mir->nr_regions);
 		bitmap_copy(mir->al_disk, next, mir->nr_regions);
 		mir->gen_durable = gen;
+		mir->slot_volatile = vol;
 	}
 	list_splice_init(&mir->al_wait, &go);
 	spin_unlock_irq(&mir->lock);
@@ -2036,6 +2061,42 @@ static void cairn_applied(struct cairn_mirror *mir, struct cairn_preq *pr)
 	spin_unlock_irq(&mir->lock);
 }
 
+/*
+ * Before the acks of @list leave a secondary whose RAM cache is not
+ * durable: the slot covers them -- their regions dirty (a crash resyncs
+ * them from the primary) and the node volatile (cairn_slot_volatile()).
+ * Without it a FLUSH completed from RAM on both nodes would let the
+ * primary forget its regions, and a secondary that lost its RAM would come
+ * back consistent without them (DRBD keeps such an epoch until the peer's
+ * barrier ack, sent after a real flush; here the slot says it instead, at
+ * a write of the slot when a region or the state first needs it).  0, or
+ * the slot could not be written: no ack may leave.
+ */
+static int cairn_ack_cover(struct cairn_mirror *mir, struct llist_node *list)
+{
+	struct cairn_preq *pr;
+	bool need = false;
+	u32 r, e;
+
+	if (cairn_cache_durable(mir->kv))
+		return 0;
+	spin_lock_irq(&mir->lock);
+	llist_for_each_entry(pr, list, node) {
+		if (pr->ack != CAIRN_W_WRITE_ACK || pr->pull || pr->status)
+			continue;
+		e = cairn_region(mir, pr->end - 1);
+		for (r = cairn_region(mir, pr->sector); r <= e; r++) {
+			if (test_bit(r, mir->al))
+				continue;
+			__set_bit(r, mir->al_want);
+			need = true;
+		}
+	}
+	need |= cairn_slot_volatile(mir) && !mir->slot_volatile;
+	spin_unlock_irq(&mir->lock);
+	return need ? cairn_meta_sync(mir) : 0;
+}
+
 /* Send the acks of the peer's completed requests, in completion order. */
 static void cairn_ack_work(struct work_struct *work)
 {
@@ -2053,6 +2114,9 @@ static void cairn_ack_work(struct work_struct *work)
 		link = NULL;
 	spin_unlock_irq(&mir->lock);
 
+	/* Not covered by the slot: not acknowledged (the link goes). */
+	if (link && cairn_ack_cover(mir, list))
+		r = -EIO;
 	if (link)
 		mutex_lock(&link->meta_tx);
 	llist_for_each_entry_safe(pr, next, list, node) {
