@@ -125,6 +125,7 @@ struct cairn_mreq {
 	struct list_head list;		/* conflicts, sendq or sent */
 	unsigned long sent_at;		/* jiffies */
 	u32 seq;			/* cookie on the wire */
+	u32 link_gen;			/* resync, pull, serve: its link's */
 	u32 wflags;			/* CAIRN_WF_* */
 	u16 cmd;			/* CAIRN_W_DATA or CAIRN_W_FLUSH */
 	u8 kind;			/* enum cairn_mreq_kind */
@@ -172,6 +173,7 @@ struct cairn_link {
 	unsigned long last_rx;		/* jiffies of the last message */
 	unsigned int ping_ms, timeout_ms;
 	struct cairn_wire_hello peer;	/* the peer's last HELLO */
+	u32 gen;			/* mir->link_gen when it came up */
 	bool dead;			/* under mir->lock */
 	bool aborted;			/* handshake: under mir->lock */
 	unsigned int busy;		/* control senders; under mir->lock */
@@ -185,6 +187,7 @@ struct cairn_mirror {
 	u32 role;			/* enum cairn_mirror_role */
 	u32 disk;			/* enum cairn_mirror_disk */
 	struct cairn_link *link;	/* NULL while standalone */
+	u32 link_gen;			/* links brought up so far */
 	/*
 	 * MIRROR_CONNECT hands its sockets to connect_work, which runs the
 	 * handshake outside genl_mutex and kp->lock: connecting is that

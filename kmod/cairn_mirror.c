@@ -727,7 +727,13 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 		 */
 		cairn_al_mark(mir, mir->unflushed[mir->uf_cur], mr);
 		interval_tree_remove(&mr->it, &mir->writes);
-		redrive = !list_empty(&mir->conflicts);
+		/*
+		 * Writes that waited for it, and reads of a pulling primary:
+		 * the pull of a grain waits for the writes in it
+		 * (cairn_demand_bit()), so its readers may wait for this one.
+		 */
+		redrive = !list_empty(&mir->conflicts) ||
+			  !list_empty(&mir->readers);
 	}
 	/*
 	 * The peer lacks it and is not outdated: held (see "Leases"); it
@@ -1531,8 +1537,12 @@ static void cairn_resync_send(struct cairn_mirror *mir, struct cairn_mreq *mr)
 
 	spin_lock_irqsave(&mir->lock, flags);
 	kick = list_empty(&mir->sendq);
-	/* What we serve goes back under the peer's cookie. */
+	/*
+	 * What we serve goes back under the peer's cookie -- on the link it
+	 * was asked on: a request of an old link is nothing to the next.
+	 */
 	queued = mir->link && !mir->link->dead &&
+		 mir->link->gen == mr->link_gen &&
 		 (mr->kind == CAIRN_MREQ_SERVE ||
 		  mir->link->peer.role == CAIRN_WIRE_SECONDARY);
 	if (queued) {
@@ -1756,6 +1766,7 @@ static void cairn_resync_work(struct work_struct *work)
 		mr->kind = CAIRN_MREQ_RESYNC;
 		mr->cmd = CAIRN_W_DATA;
 		mr->wflags = CAIRN_WF_RESYNC;
+		mr->link_gen = link->gen;
 		INIT_LIST_HEAD(&mr->list);
 		atomic_set(&mr->pending, 1);
 		if (pull) {
@@ -1834,6 +1845,7 @@ struct cairn_preq {
 	struct cairn_mreq *pull;	/* the pull this DATA answers */
 	u64 cookie;
 	u32 seq;
+	u32 link_gen;			/* the link it came on: acked there only */
 	u16 ack;			/* WRITE_ACK or FLUSH_ACK */
 	u16 wflags;			/* DATA's CAIRN_WF_* */
 	sector_t sector, end;		/* DATA's range */
@@ -1955,6 +1967,7 @@ static int cairn_apply(struct cairn_mirror *mir, struct socket *sock,
 	pr->mir = mir;
 	pr->pull = pull;
 	pr->nr_parts = nr_parts;
+	pr->link_gen = READ_ONCE(mir->link_gen);	/* a receiver's: its link's */
 	atomic_set(&pr->pending, 1);
 	if (m->cmd == CAIRN_W_FLUSH) {
 		pr->cookie = m->ack.cookie;
@@ -2121,7 +2134,7 @@ static void cairn_ack_work(struct work_struct *work)
 		mutex_lock(&link->meta_tx);
 	llist_for_each_entry_safe(pr, next, list, node) {
 		cairn_applied(mir, pr);
-		if (link && !r) {
+		if (link && !r && pr->link_gen == link->gen) {
 			memset(&m, 0, sizeof(m));
 			m.cmd = pr->status ? CAIRN_W_NEG_ACK : pr->ack;
 			m.ack.cookie = pr->cookie;
@@ -2285,6 +2298,7 @@ static int cairn_serve(struct cairn_mirror *mir, struct cairn_link *link,
 	mr->cmd = CAIRN_W_DATA;
 	mr->wflags = CAIRN_WF_RESYNC;
 	mr->seq = m->data.cookie;
+	mr->link_gen = link->gen;
 	mr->it.start = start;
 	mr->it.last = start + (m->data.size >> SECTOR_SHIFT) - 1;
 	INIT_LIST_HEAD(&mr->list);
@@ -3043,6 +3057,8 @@ int cairn_mirror_set(struct cairn_kvol *kv, u32 role, const char *peer,
 		return r;
 	if (role == CAIRN_ROLE_SECONDARY) {	/* no new writes; old ones end */
 		cairn_held_release(mir, BLK_STS_IOERR);
+		/* Reads waiting for a pull: no pull any more, they fail. */
+		cairn_readers_redrive(mir);
 		wait_event(mir->idle, !READ_ONCE(mir->inflight));
 	}
 	if (cairn_meta_sync(mir))
@@ -3262,6 +3278,7 @@ static int cairn_link_up(struct cairn_mirror *mir, struct cairn_link *link,
 	/* No resync before the peer has our HELLO (cairn_mirror_tell()). */
 	mir->role_told = false;
 	link->last_rx = jiffies;
+	link->gen = ++mir->link_gen;
 	mir->link = link;
 	mir->connecting = NULL;
 	spin_unlock_irq(&mir->lock);

@@ -179,6 +179,94 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
 	return send_all(fd, buf, cairn_wire_encode(buf, m));
 }
 
+/* The next message on @fd within @ms: 1, 0 at EOF or timeout, -1 bad. */
+static int recv_msg(int fd, struct cairn_wire_msg *m, int ms)
+{
+	uint8_t hdr[CAIRN_WIRE_HDR_SIZE], body[CAIRN_WIRE_MAX_BODY];
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+	const char *why;
+	size_t want, got;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (got = 0; got < sizeof(hdr); got += n) {
+		n = read(fd, hdr + got, sizeof(hdr) - got);
+		if (n <= 0)
+			return 0;
+	}
+	if (cairn_wire_decode_header(hdr, m, &why))
+		return -1;
+	want = m->length;
+	if (want > sizeof(body))
+		return -1;
+	for (got = 0; got < want; got += n) {
+		n = read(fd, body + got, want - got);
+		if (n <= 0)
+			return 0;
+	}
+	return cairn_wire_decode_body(body, m, &why) ? -1 : 1;
+}
+
+/*
+ * "stale": link 1 carries a write and goes at once, while the write is
+ * still being applied (the test slows the member); link 2 follows.  The
+ * write's ack belongs to link 1: on link 2 it would complete whatever
+ * request of the new link has its cookie.  Pings of link 2 are answered;
+ * an ack of cookie 1 there within 6 s is reported (exit 1).
+ */
+static int fake_stale(const char *port, struct cairn_wire_msg *hello)
+{
+	uint8_t data[4096], junk[4096];
+	struct cairn_wire_msg m;
+	int fds[2], i, r;
+
+	memset(data, 0x5a, sizeof(data));
+	hello->hello.role = CAIRN_WIRE_PRIMARY;
+	if (link_sockets(1, NULL, port, fds))
+		return 1;
+	send_msg(fds[0], hello);
+	usleep(300000);
+	memset(&m, 0, sizeof(m));
+	m.cmd = CAIRN_W_DATA;
+	m.data.cookie = 1;
+	m.data.seq = 1;
+	m.data.size = sizeof(data);
+	m.payload = sizeof(data);
+	send_msg(fds[0], &m);
+	send_all(fds[0], data, sizeof(data));
+	usleep(100000);
+	close(fds[0]);
+	close(fds[1]);
+
+	if (link_sockets(1, NULL, port, fds))
+		return 1;
+	send_msg(fds[0], hello);
+	for (i = 0; i < 60; i++) {
+		r = recv_msg(fds[1], &m, 100);
+		/* The module's data socket: read and dropped. */
+		while (recv(fds[0], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		if (r < 0) {
+			fprintf(stderr, "mlink: a bad message on link 2's meta socket\n");
+			return 1;
+		}
+		if (!r)
+			continue;
+		if (m.cmd == CAIRN_W_PING) {
+			m.cmd = CAIRN_W_PING_ACK;
+			send_msg(fds[1], &m);
+		} else if (m.cmd == CAIRN_W_WRITE_ACK || m.cmd == CAIRN_W_NEG_ACK) {
+			fprintf(stderr, "mlink: link 2 got the ack of link 1's write (cookie %llu)\n",
+				(unsigned long long)m.ack.cookie);
+			return 1;
+		}
+	}
+	printf("no ack of link 1's write on link 2\n");
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
 /*
  * A false peer on PORT for the bad-input tests: it accepts the two
  * connections of a link and then, per CASE:
@@ -194,6 +282,7 @@ static int send_msg(int fd, const struct cairn_wire_msg *m)
  *   unasked      a good HELLO (secondary), then resync DATA not pulled
  *   bitmap       a good HELLO (primary), then a BITMAP not from bit 0
  *   zeroes       a good HELLO (primary), then WRITE_ZEROES over two chunks
+ *   stale        two links in turn (see fake_stale())
  *   silent       nothing at all (the handshake waits for a HELLO)
  * and reads what comes until the module closes the link.
  */
@@ -214,6 +303,8 @@ static int fake_peer(const char *port, const char *uuid_hex, uint64_t size,
 	m.hello.grain_shift = 16;
 	m.hello.role = CAIRN_WIRE_SECONDARY;
 	m.hello.disk = CAIRN_WIRE_CONSISTENT;
+	if (!strcmp(what, "stale"))
+		return fake_stale(port, &m);
 	if (link_sockets(1, NULL, port, fds))
 		return 1;
 	for (i = 0; i < sizeof(junk); i++)
