@@ -429,6 +429,83 @@ static void scripted(void)
 }
 
 /* Random cuts (both ways and one way), deaths, restarts and late messages. */
+/* A planned switch-over on @i (its volume demoted first): RELEASE sent. */
+static bool release(struct sim *s, int i)
+{
+	struct cairn_q_msg out[2];
+	unsigned int k, j;
+
+	if (!s->alive[i])
+		return false;
+	k = cairn_q_node_release(&s->n[i], clk(s, i), out);
+	for (j = 0; j < k; j++)
+		send(s, &out[j]);
+	return k;
+}
+
+/*
+ * Switch-over and election: the primary steps down and the peer serves
+ * at once, the old one never again meanwhile; with the RELEASE lost, the
+ * peer takes over as after a failure; two secondaries (a cold start of
+ * both) elect one; a peer that can not take over leaves the old primary
+ * elected again -- never nobody for good.
+ */
+static void switchover(void)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	uint64_t t, t0;
+
+	sim_init(s, 7);
+	CHECK(run_until_serving(s, 2000, 0));
+	run(s, 4000, -1);
+	t0 = s->real;
+	CHECK(release(s, 0));
+	t = run_until_serving(s, t0 + 5000, 1);
+	printf("switch-over: B serves %llu ms after A stepped down\n",
+	       (unsigned long long)(t - t0));
+	CHECK(t && t - t0 <= 3 * s->t.interval);
+	CHECK_EQ(run(s, t + 10000, 0), 0);	/* A is not elected back */
+	CHECK(serving(s, 1));
+	CHECK_EQ(s->violations, 0);
+
+	/* The RELEASE lost: B takes over once no primary is heard. */
+	sim_init(s, 8);
+	CHECK(run_until_serving(s, 2000, 0));
+	run(s, 4000, -1);
+	t0 = s->real;
+	{
+		struct cairn_q_msg out[2];
+
+		CHECK_EQ(cairn_q_node_release(&s->n[0], clk(s, 0), out), 2);
+	}
+	t = run_until_serving(s, t0 + 10000, 1);
+	printf("switch-over, RELEASE lost: B serves after %llu ms\n",
+	       (unsigned long long)(t - t0));
+	CHECK(t && t - t0 <= 4 * s->t.timeout);
+	CHECK_EQ(s->violations, 0);
+
+	/* Both start secondary: one is elected. */
+	sim_init(s, 9);
+	restart(s, 0);
+	restart(s, 1);
+	t0 = s->real;
+	run(s, t0 + 6000, -1);
+	CHECK(serving(s, 0) != serving(s, 1));
+	CHECK_EQ(s->violations, 0);
+
+	/* B can not take over (resyncing): A is elected again. */
+	sim_init(s, 10);
+	CHECK(run_until_serving(s, 2000, 0));
+	run(s, 4000, -1);
+	s->resync_at[1] = s->real + 60000;	/* B's data stays inconsistent */
+	CHECK(release(s, 0));
+	t = run_until_serving(s, s->real + 10000, 0);
+	CHECK(t);
+	CHECK(!serving(s, 1));
+	CHECK_EQ(s->violations, 0);
+	free(s);
+}
+
 static void randomized(unsigned int runs)
 {
 	struct sim *s = calloc(1, sizeof(*s));
@@ -458,10 +535,30 @@ static void randomized(unsigned int runs)
 			} else if (e < 43) {	/* heal everything */
 				memset(s->link, 1, sizeof(s->link));
 				s->dlink = true;
+			} else if (e < 46) {	/* a switch-over */
+				release(s, a % 2);
 			}
 			if (serving(s, 1) && last == 0)
 				failovers++;
 			last = serving(s, 1);
+		}
+		/* Healed and all up: somebody serves, never nobody for good. */
+		memset(s->link, 1, sizeof(s->link));
+		s->dlink = true;
+		for (last = 0; last < 3; last++)
+			if (!s->alive[last])
+				restart(s, last);
+		run(s, s->real + 15000, -1);
+		if (!serving(s, 0) && !serving(s, 1)) {
+			fprintf(stderr, "run %u: healed, yet nobody serves (A %s, B %s; witness holds %d, outdated %d%d; versions %llu %llu acked %llu; in sync %d %d, alone %d %d, data %d %d)\n",
+				r, cairn_q_state_name(s->n[0].state),
+				cairn_q_state_name(s->n[1].state), s->w.holder,
+				s->w.outdated[0], s->w.outdated[1],
+				(unsigned long long)s->ver[0], (unsigned long long)s->ver[1],
+				(unsigned long long)s->acked,
+				s->n[0].in_sync, s->n[1].in_sync, s->n[0].alone_ok,
+				s->n[1].alone_ok, s->n[0].data_ok, s->n[1].data_ok);
+			s->violations++;
 		}
 		bad += s->violations;
 		writes += s->writes;
@@ -554,8 +651,10 @@ static void early_clock(void)
 int main(void)
 {
 	early_clock();
+	switchover();
 	scripted();
-	randomized(300);
+	/* QUORUM_RUNS=N: more seeds, by hand. */
+	randomized(getenv("QUORUM_RUNS") ? atoi(getenv("QUORUM_RUNS")) : 300);
 	wire();
 	return unit_finish("quorum");
 }

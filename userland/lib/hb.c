@@ -135,7 +135,7 @@ int cairn_hb_decode(const uint8_t *buf, size_t len, const uint8_t *key,
 	    get_name(buf, body, &o, h->node[0]) ||
 	    get_name(buf, body, &o, h->node[1]) || o != body)
 		return -EPROTO;
-	if (m->type < CAIRN_QM_PING || m->type > CAIRN_QM_UPTODATE ||
+	if (m->type < CAIRN_QM_PING || m->type > CAIRN_QM_RELEASE ||
 	    m->from > CAIRN_Q_W || m->to > CAIRN_Q_W || m->primary > 1 ||
 	    m->lease > 1 || (m->holder > CAIRN_Q_B && m->holder != CAIRN_Q_NONE) ||
 	    (m->subject > CAIRN_Q_B && m->subject != CAIRN_Q_NONE))

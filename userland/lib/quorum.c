@@ -23,8 +23,10 @@
  * no other node to primary before r + wait (timeout plus 1% for the two
  * clocks' rates: cairn_q_wait()); the lease it granted ended before that.
  *
- * Failover: a secondary that hears no ping from the primary for timeout
- * becomes a candidate: from then on it grants no lease, and once wait has
+ * Failover: a secondary that hears no ping from a primary for timeout
+ * (none at all, or only pings of a peer that is not primary: two
+ * secondaries, after both restarted, elect one this way) becomes a
+ * candidate: from then on it grants no lease, and once wait has
  * passed since the last one it granted, it asks the witness (VOTE).  The
  * witness grants (and holds the candidate primary from then on) only if
  * it gave the old holder no lease for wait either.  So when the candidate
@@ -53,6 +55,19 @@
  * in sync then sends UPTODATE again.  A lost message leaves the peer
  * outdated for a ping or two, not until the next outage.  A node
  * also asks for a vote only with consistent data of its own.
+ *
+ * Switch-over (RELEASE): the operator demotes the primary.  Its caller
+ * stopped it serving first (the kernel's volume demoted: every write
+ * completed or failed), so its leases no longer matter: it tells its peer
+ * and the witness.  The witness holds nobody from then on, and ignores
+ * that node's pings stamped before the RELEASE (sent earlier, arriving
+ * late, they must not make it the holder again); the peer becomes a
+ * candidate at once, without waiting out the leases it gave, and is voted
+ * for if it has consistent data and is not outdated.  The released node
+ * stands back for two timeouts before it may become a candidate itself,
+ * so that the peer wins; if the peer can not take over, the released node
+ * is elected again, never nobody.  A lost RELEASE costs time only: the
+ * peer hears no primary for timeout and takes over as after a failure.
  *
  * A candidate asks only a witness it heard within timeout; until it sent
  * a vote, a ping of the primary makes it a plain secondary again.  One
@@ -97,9 +112,10 @@ void cairn_q_node_init(struct cairn_q_node *n, const struct cairn_q_timing *t,
 	n->peer = me == CAIRN_Q_A ? CAIRN_Q_B : CAIRN_Q_A;
 	n->auto_failover = true;
 	n->data_ok = true;
-	/* As if a lease had just been given, and a ping just heard. */
+	/* As if a lease had just been given, and a primary just heard. */
 	n->lease_given = now;
 	n->peer_rx = now;
+	n->primary_rx = now;
 	n->next_ping = now;
 	if (primary)
 		q_state(n, CAIRN_QS_FENCED, "started primary: no lease yet");
@@ -139,8 +155,10 @@ unsigned int cairn_q_node_tick(struct cairn_q_node *n, uint64_t now,
 		q_state(n, CAIRN_QS_FENCED,
 			"lease lapsed: no answer from the peer or the witness");
 	if (n->state == CAIRN_QS_SECONDARY && n->auto_failover &&
-	    q_since(now, n->peer_rx) > n->t.timeout) {
-		q_state(n, CAIRN_QS_CANDIDATE, "the primary is silent");
+	    q_since(now, n->primary_rx) > n->t.timeout &&
+	    now >= n->held_off_until) {
+		q_state(n, CAIRN_QS_CANDIDATE, q_since(now, n->peer_rx) > n->t.timeout ?
+			"the primary is silent" : "no primary: the peer is secondary too");
 		n->candidate_at = now;
 	}
 
@@ -185,6 +203,26 @@ unsigned int cairn_q_node_tick(struct cairn_q_node *n, uint64_t now,
 	return k;
 }
 
+unsigned int cairn_q_node_release(struct cairn_q_node *n, uint64_t now,
+				  struct cairn_q_msg *out)
+{
+	struct cairn_q_msg *m;
+
+	if (!q_primaryish(n))
+		return 0;
+	q_state(n, CAIRN_QS_SECONDARY, "switch-over: stepped down for the peer");
+	n->lease_until = 0;
+	n->alone_ok = false;
+	n->uptodate_due = false;
+	n->held_off_until = now + 2 * (uint64_t)n->t.timeout;
+	n->primary_rx = now;	/* as if a primary were just heard */
+	m = q_msg(&out[0], CAIRN_QM_RELEASE, n->me, n->peer);
+	m->stamp = now;
+	m = q_msg(&out[1], CAIRN_QM_RELEASE, n->me, CAIRN_Q_W);
+	m->stamp = now;
+	return 2;
+}
+
 /* A lease answered for the ping stamped @stamp. */
 static void q_renew(struct cairn_q_node *n, uint64_t now, uint64_t stamp)
 {
@@ -203,6 +241,7 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 			       struct cairn_q_msg *out)
 {
 	struct cairn_q_msg *r;
+	bool primary;
 
 	if (m->to != n->me)
 		return 0;
@@ -211,7 +250,17 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 		if (m->from != n->peer)
 			return 0;
 		n->peer_rx = now;
-		if (m->primary && n->state == CAIRN_QS_CANDIDATE &&
+		/*
+		 * A primary that counts: not a ping sent before the peer's
+		 * RELEASE, nor one of a peer the witness holds outdated (a
+		 * fenced old primary that lacks writes: vouched for, it would
+		 * keep this node from taking over, and serve nothing itself).
+		 */
+		primary = m->primary && m->stamp > n->peer_released &&
+			  !n->peer_outdated;
+		if (primary)
+			n->primary_rx = now;
+		if (primary && n->state == CAIRN_QS_CANDIDATE &&
 		    n->vote_stamp < n->candidate_at)
 			q_state(n, CAIRN_QS_SECONDARY, "the primary is heard again");
 		r = q_msg(out, CAIRN_QM_PONG, n->me, n->peer);
@@ -219,14 +268,16 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 		/* Serving, not fenced: two fenced nodes must not both yield. */
 		r->primary = n->state == CAIRN_QS_PRIMARY;
 		/* Only a plain secondary vouches for the primary. */
-		if (m->primary && n->state == CAIRN_QS_SECONDARY) {
+		if (primary && n->state == CAIRN_QS_SECONDARY) {
 			r->lease = 1;
 			n->lease_given = now;
 		}
 		return 1;
 	case CAIRN_QM_PONG:
-		if (m->from == CAIRN_Q_W)
+		if (m->from == CAIRN_Q_W) {
 			n->w_rx = now;
+			n->peer_outdated = m->subject == n->peer;
+		}
 		/* The witness holds the peer outdated, though it is in sync. */
 		if (m->from == CAIRN_Q_W && m->subject == n->peer &&
 		    n->state == CAIRN_QS_PRIMARY && n->in_sync)
@@ -263,7 +314,23 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 			q_state(n, CAIRN_QS_SECONDARY,
 				"the witness still holds the primary");
 			n->peer_rx = now;
+			n->primary_rx = now;
 		}
+		return 0;
+	case CAIRN_QM_RELEASE:
+		/*
+		 * The primary stepped down (it serves nothing): a candidate
+		 * at once, its leases no reason to wait.
+		 */
+		if (m->from != n->peer || m->stamp <= n->peer_released)
+			return 0;
+		n->peer_released = m->stamp;
+		if (n->state != CAIRN_QS_SECONDARY || !n->auto_failover)
+			return 0;
+		q_state(n, CAIRN_QS_CANDIDATE, "switch-over: the primary stepped down");
+		n->candidate_at = now;
+		n->lease_given = 0;
+		n->next_vote = now;
 		return 0;
 	case CAIRN_QM_OUTDATED:
 		if (m->from == CAIRN_Q_W && n->state == CAIRN_QS_PRIMARY &&
@@ -326,7 +393,9 @@ unsigned int cairn_q_witness_recv(struct cairn_q_witness *w, uint64_t now,
 		r->stamp = m->stamp;
 		if (w->outdated[1 - x])
 			r->subject = 1 - x;	/* its peer, held outdated */
-		if (m->primary && q_may_hold(w, x, now)) {
+		/* Not a ping sent before its RELEASE. */
+		if (m->primary && m->stamp > w->released[x] &&
+		    q_may_hold(w, x, now)) {
 			w->holder = x;
 			w->holder_given = now;
 			r->lease = 1;
@@ -365,6 +434,14 @@ unsigned int cairn_q_witness_recv(struct cairn_q_witness *w, uint64_t now,
 		if (w->holder == x && m->subject <= CAIRN_Q_B &&
 		    m->subject != x && q_flag(w, x, m))
 			w->outdated[m->subject] = false;
+		return 0;
+	case CAIRN_QM_RELEASE:
+		/* Its holder stepped down, serving nothing: nobody held. */
+		if (m->stamp <= w->released[x])
+			return 0;
+		w->released[x] = m->stamp;
+		if (w->holder == x)
+			w->holder = CAIRN_Q_NONE;
 		return 0;
 	}
 	return 0;

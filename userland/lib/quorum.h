@@ -27,6 +27,7 @@ enum cairn_q_type {
 	CAIRN_QM_OUTDATE,	/* holder -> witness: subject lacks my writes */
 	CAIRN_QM_OUTDATED,	/* witness -> holder: recorded */
 	CAIRN_QM_UPTODATE,	/* holder -> witness: subject resynced */
+	CAIRN_QM_RELEASE,	/* primary -> peer, witness: stepped down */
 };
 
 struct cairn_q_msg {
@@ -78,6 +79,9 @@ struct cairn_q_node {
 	/* What the protocol keeps. */
 	uint64_t lease_until;	/* primary: serves until then */
 	uint64_t peer_rx;	/* the last PING from the peer */
+	uint64_t primary_rx;	/* the last PING of the peer as primary */
+	uint64_t peer_released;	/* stamp of the peer's last RELEASE */
+	uint64_t held_off_until; /* released: no candidacy before then */
 	uint64_t w_rx;		/* the last answer of the witness */
 	uint64_t candidate_at;	/* when it became a candidate */
 	uint64_t lease_given;	/* the last lease given to the peer */
@@ -85,6 +89,7 @@ struct cairn_q_node {
 	uint64_t outdate_stamp;	/* the last OUTDATE sent */
 	uint64_t next_ping, next_vote, next_outdate;
 	bool alone_ok;		/* the witness has the peer outdated */
+	bool peer_outdated;	/* the witness says so in its PONGs */
 	bool uptodate_due;	/* tell the witness the peer is in sync */
 	const char *why;	/* the reason of the last change of state */
 };
@@ -95,6 +100,7 @@ struct cairn_q_witness {
 	uint64_t holder_given;	/* the last lease given to the holder */
 	uint64_t quiet_until;	/* after a start: no holder before then */
 	uint64_t last_vote[2];	/* stamps: older votes are stale */
+	uint64_t released[2];	/* stamps of RELEASEs: older PINGs are stale */
 	bool outdated[2];	/* persistent: a node that lacks writes */
 	/* The holder's last OUTDATE or UPTODATE of a node: older are stale. */
 	uint64_t flag_stamp[2];
@@ -113,6 +119,14 @@ unsigned int cairn_q_node_recv(struct cairn_q_node *n, uint64_t now,
 			       struct cairn_q_msg *out);
 /* May the node acknowledge a write now? */
 bool cairn_q_node_serving(const struct cairn_q_node *n, uint64_t now);
+/*
+ * A planned switch-over: the primary steps down and hands over to its
+ * peer.  The caller must have stopped it serving first (the kernel's
+ * volume demoted).  Messages into @out (2); returns how many (0: it was
+ * not primary).
+ */
+unsigned int cairn_q_node_release(struct cairn_q_node *n, uint64_t now,
+				  struct cairn_q_msg *out);
 
 /* The witness, (re)started: @outdated as it kept them on disk. */
 void cairn_q_witness_init(struct cairn_q_witness *w,
