@@ -129,6 +129,7 @@ struct hvol {
 	uint64_t alua_retry;		/* no look at the exports before */
 	uint64_t retry;			/* no kernel action before */
 	uint64_t failover_at;		/* wall clock, ms; 0 = never */
+	bool promoted;			/* the kernel was primary in this term */
 	unsigned long rx_peer, rx_witness, tx;	/* datagrams */
 	char failover_why[160];
 };
@@ -445,6 +446,29 @@ static void set_alua(struct hvol *v, enum ha_alua want)
 	v->alua = want;
 }
 
+static void node_send(struct hvol *v, const struct cairn_q_msg *m);
+
+/*
+ * The kernel's volume was demoted by hand (cairnctl demote) while this
+ * node held the quorum's primary: a planned switch-over.  The volume
+ * serves nothing any more (the demotion waited for its writes), so the
+ * quorum hands over to the peer at once (RELEASE, quorum.c) rather than
+ * promoting this node again.
+ */
+static void node_handover(struct hvol *v, uint64_t now)
+{
+	struct cairn_q_msg out[2];
+	unsigned int i, n;
+
+	v->promoted = false;
+	n = cairn_q_node_release(&v->q, now, out);
+	syslog(LOG_NOTICE, "volume %s/%s: demoted by hand: switch-over, %s takes over",
+	       v->pool, v->name, v->peer);
+	for (i = 0; i < n; i++)
+		node_send(v, &out[i]);
+	ha.status_dirty = true;
+}
+
 static void node_apply(struct hvol *v)
 {
 	uint64_t now = hb_now();
@@ -453,6 +477,12 @@ static void node_apply(struct hvol *v)
 	state_report(v);
 	if (now < v->retry)
 		return;
+	if (kprimary && (v->q.state == CAIRN_QS_PRIMARY ||
+			 v->q.state == CAIRN_QS_FENCED))
+		v->promoted = true;
+	else if (v->promoted && v->d.mirror.role == CAIRN_ROLE_SECONDARY &&
+		 (v->q.state == CAIRN_QS_PRIMARY || v->q.state == CAIRN_QS_FENCED))
+		node_handover(v, now);
 	switch (v->q.state) {
 	case CAIRN_QS_PRIMARY:
 		if ((v->q.lease_until != v->pushed_until ||
@@ -480,6 +510,7 @@ static void node_apply(struct hvol *v)
 		set_alua(v, ALUA_NONE);
 		break;
 	default:
+		v->promoted = false;
 		if (kprimary && set_role(v, CAIRN_ROLE_SECONDARY))
 			v->retry = now + HA_RETRY_MS;
 		if (v->d.mirror.role == CAIRN_ROLE_SECONDARY)
