@@ -7,6 +7,7 @@
 #   make check        userspace tests, then in-VM tests
 #   make check-unit   userspace tests only
 #   make check-vm     in-VM tests only (T=group/NNN to pick some)
+#   make torture      the seeded fault campaign, SEEDS=N random seeds
 #   make lint         checkpatch --strict, sparse, shellcheck
 #   make bench        cairn volumes vs dm-linear/dm-thin; iSCSI vs LIO ramdisk/iblock;
 #                     the mirror vs DRBD 8.4 protocol C (also alone: make bench-mirror);
@@ -69,7 +70,7 @@ CAIRND_OBJS := $(patsubst %.c,$(B)/rel/%.o,$(wildcard userland/cairnd/*.c))
 
 .SECONDARY:
 
-.PHONY: all modules user progs setup check check-unit check-vm lint demo install \
+.PHONY: all modules user progs setup check check-unit check-vm torture lint demo install \
 	install-module install-progs install-dkms-src deb clean bench-core bench \
 	bench-mirror bench-failover bench-cache bench-fc
 
@@ -208,6 +209,14 @@ check-unit: user
 
 check-vm: all
 	tests/run vm $(T)
+
+# The seeded fault campaign (tests/vm/torture/001) with SEEDS seeds drawn
+# at random (make check runs it with two fixed ones); each seed's schedule
+# and results are printed, and a seed replays with CAIRN_TORTURE_SEEDS=.
+SEEDS ?= 3
+torture: all
+	CAIRN_TORTURE_SEEDS="$$(shuf -i 1-2000000000 -n $(SEEDS) | tr '\n' ' ')" \
+		tests/run vm torture/001
 
 lint: modules
 	tools/lint

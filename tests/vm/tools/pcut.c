@@ -12,6 +12,18 @@
  *   pcut verify DEV LOG              every block of a flushed batch holds
  *                                    its seq from the log or a later one,
  *                                    intact (magic, block number, crc).
+ *   pcut ackwrite DEV BLOCKS SEED LOG STOP
+ *                                    the fault campaign's writer: random
+ *                                    4 KiB O_DIRECT writes, one at a time,
+ *                                    each logged (as a batch of one, so
+ *                                    verify checks every acknowledged
+ *                                    write) once it completed; every 8th
+ *                                    write a block written before is read
+ *                                    back and must hold exactly its last
+ *                                    acknowledged seq.  Until the file
+ *                                    STOP exists; then a summary line
+ *                                    (writes, reads checked, the longest
+ *                                    write in ms).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define BS 4096
 #define MAGIC 0x5043555442304b21ULL
@@ -101,6 +115,84 @@ static int do_write(const char *dev, uint64_t blocks, uint64_t seed, const char 
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Does @buf hold block @b's write @seq, intact? */
+static int holds(uint8_t *buf, uint64_t b, uint64_t seq)
+{
+	struct hdr *h = (struct hdr *)buf;
+	uint32_t sum = h->sum;
+	int ok;
+
+	h->sum = 0;
+	ok = h->magic == MAGIC && h->block == b && h->seq == seq &&
+	     sum32(buf, BS) == sum;
+	h->sum = sum;
+	return ok;
+}
+
+static int do_ackwrite(const char *dev, uint64_t blocks, uint64_t seed,
+		       const char *logp, const char *stop)
+{
+	uint64_t seq = 1, x = seed | 1, b, t, worst = 0, reads = 0;
+	uint64_t *last = calloc(blocks, sizeof(*last));
+	struct stat st;
+	uint8_t *buf;
+	FILE *log;
+	int fd;
+
+	fd = open(dev, O_RDWR | O_DIRECT);
+	log = fopen(logp, "a");
+	if (fd < 0 || !log || !last || posix_memalign((void **)&buf, BS, BS)) {
+		perror("pcut ackwrite");
+		return 2;
+	}
+	while (stat(stop, &st)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b = x % blocks;
+		fill(buf, b, seq);
+		t = now_ms();
+		if (pwrite(fd, buf, BS, b * BS) != BS) {
+			perror("pcut ackwrite: pwrite");
+			return 1;
+		}
+		t = now_ms() - t;
+		worst = t > worst ? t : worst;
+		last[b] = seq;
+		fprintf(log, "%llu %llu\nF\n", (unsigned long long)b,
+			(unsigned long long)seq);
+		fflush(log);
+		if (seq++ % 8)
+			continue;
+		b = (x >> 20) % blocks;
+		if (!last[b])
+			continue;
+		if (pread(fd, buf, BS, b * BS) != BS) {
+			perror("pcut ackwrite: pread");
+			return 1;
+		}
+		reads++;
+		if (!holds(buf, b, last[b])) {
+			fprintf(stderr, "pcut ackwrite: block %llu does not hold its acknowledged write %llu (found seq %llu)\n",
+				(unsigned long long)b, (unsigned long long)last[b],
+				(unsigned long long)((struct hdr *)buf)->seq);
+			return 1;
+		}
+	}
+	printf("pcut: %llu writes acknowledged, %llu read back, longest write %llu ms\n",
+	       (unsigned long long)(seq - 1), (unsigned long long)reads,
+	       (unsigned long long)worst);
+	return 0;
+}
+
 static int do_verify(const char *dev, const char *logp)
 {
 	unsigned long long b, s, nb = 0, checked = 0, newer = 0, bad = 0;
@@ -179,6 +271,9 @@ int main(int argc, char **argv)
 				strtoull(argv[4], NULL, 0), argv[5]);
 	if (argc == 4 && !strcmp(argv[1], "verify"))
 		return do_verify(argv[2], argv[3]);
-	fprintf(stderr, "usage: pcut write DEV BLOCKS SEED LOG | pcut verify DEV LOG\n");
+	if (argc == 7 && !strcmp(argv[1], "ackwrite"))
+		return do_ackwrite(argv[2], strtoull(argv[3], NULL, 0),
+				   strtoull(argv[4], NULL, 0), argv[5], argv[6]);
+	fprintf(stderr, "usage: pcut write DEV BLOCKS SEED LOG | pcut verify DEV LOG | pcut ackwrite DEV BLOCKS SEED LOG STOP\n");
 	return 2;
 }
