@@ -1088,8 +1088,9 @@ static int cache_drop(struct ctx *c, struct cairn_nl *nl,
 				v->name, (unsigned long long)v->cache.dirty);
 		usleep(100000);
 	}
-	return err_msg("volume %s: its RAM cache did not drain in %d s (%llu blocks dirty): not deleted",
-		       v->name, CACHE_DRAIN_WAIT, (unsigned long long)v->cache.dirty);
+	return err_msg("volume %s: its RAM cache did not drain in %d s "
+		       "(%llu blocks dirty): not deleted", v->name,
+		       CACHE_DRAIN_WAIT, (unsigned long long)v->cache.dirty);
 }
 
 static int volumes_delete(struct ctx *c)
