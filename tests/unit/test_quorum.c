@@ -550,7 +550,7 @@ static void randomized(unsigned int runs)
 				restart(s, last);
 		run(s, s->real + 15000, -1);
 		if (!serving(s, 0) && !serving(s, 1)) {
-			fprintf(stderr, "run %u: healed, yet nobody serves: A %s, B %s, witness holds %d\n",
+			fprintf(stderr, "run %u: healed, nobody serves: A %s, B %s, W holds %d\n",
 				r, cairn_q_state_name(s->n[0].state),
 				cairn_q_state_name(s->n[1].state), s->w.holder);
 			s->violations++;
