@@ -278,7 +278,7 @@ struct cairn_mirror {
 	struct delayed_work lease_work;
 	struct llist_head acks;		/* secondary: completed, to ack */
 	struct work_struct send_work, ack_work, redrive_work, resync_work,
-			   down_work, pulled_work;
+			   down_work, synced_work;
 	struct delayed_work ping_work, rs_delay;
 };
 
@@ -466,6 +466,7 @@ void cairn_volume_exit(void);
 /* The RAM cache (cairn_cache.c); control calls under kp->lock. */
 void cairn_cache_end_io(struct cairn_io *io, blk_status_t status);
 bool cairn_cache_durable(struct cairn_kvol *kv);
+bool cairn_cache_mirror_ram(struct cairn_kvol *kv);
 bool cairn_vol_holds(struct cairn_kvol *kv, sector_t start, sector_t last);
 void cairn_cache_link_changed(struct cairn_kvol *kv);
 int cairn_cache_set(struct cairn_kvol *kv, u32 mode, int flush, u32 cutoff,

@@ -1258,6 +1258,25 @@ bool cairn_vol_holds(struct cairn_kvol *kv, sector_t start, sector_t last)
 	return mapped;
 }
 
+/*
+ * Does @kv's cache complete FLUSHes from RAM when its mirror is connected
+ * (write-back, flush=mirror)?  Lock-free: the mirror asks under its lock.
+ */
+bool cairn_cache_mirror_ram(struct cairn_kvol *kv)
+{
+	struct cairn_vcache *vc;
+	bool ram = false;
+
+	rcu_read_lock();
+	vc = READ_ONCE(kv->cache);
+	if (vc)
+		ram = READ_ONCE(vc->mode) == CAIRN_CACHE_WRITEBACK &&
+		      READ_ONCE(vc->flush) == CAIRN_CACHE_FLUSH_MIRROR &&
+		      !READ_ONCE(vc->draining);
+	rcu_read_unlock();
+	return ram;
+}
+
 /* The mirror's link changed: a volume in flush=mirror may drain now. */
 void cairn_cache_link_changed(struct cairn_kvol *kv)
 {

@@ -202,13 +202,17 @@
  *     and adds those with bits out of sync;
  *   - at detach (pool close) nothing is in flight: the slot keeps exactly
  *     the regions out of sync;
- *   - a secondary whose RAM cache holds what it acknowledged (flush=mirror
+ *   - a node whose RAM cache may hold what it acknowledged (flush=mirror
  *     completes a FLUSH from RAM, so the primary's epochs forget those
- *     regions) covers them itself before its acks leave: their regions
- *     durable as dirty, and its slot saying inconsistent while the cache
- *     is not durable (cairn_ack_cover(), cairn_slot_volatile()), so a
- *     secondary that lost its RAM comes back a sync target of exactly
- *     those regions, never a node that may be promoted without them.
+ *     regions) says inconsistent in its slot meanwhile
+ *     (cairn_slot_volatile(): written before a primary's write starts,
+ *     before a secondary's ack leaves), and a secondary also covers the
+ *     regions of what it acknowledges (cairn_ack_cover()), so a node that
+ *     lost its RAM comes back a sync target of its dirty regions, never a
+ *     node that may be promoted without them; both lost: neither is
+ *     consistent (flush=mirror is durable against one node's loss);
+ *   - a sync target is consistent only once a flush of both nodes made
+ *     the resync durable (cairn_synced_work()).
  * The slot is written by one worker at a time (meta_mutex), a whole block
  * with FUA, copies A and B in turn, so a torn write leaves the other.
  * When a pool opens, a volume with a slot comes back mirrored, secondary
@@ -501,18 +505,24 @@ static bool cairn_al_sweep(struct cairn_mirror *mir)
 	return need_flush;
 }
 
+static u32 cairn_mirror_link_state(struct cairn_mirror *mir);
+
 /*
- * A consistent secondary whose RAM cache holds what it acknowledged (in
- * flush=mirror a FLUSH completes from RAM): its data is consistent only
- * while this node is up.  Its slot says inconsistent meanwhile, so that a
- * crash brings it back a sync target, never a node that may be promoted.
+ * A consistent node whose RAM cache may hold what it acknowledged -- a
+ * cache not yet durable, or one in flush=mirror while connected, which
+ * completes a FLUSH from RAM: its data is consistent only while this node
+ * is up.  Its slot says inconsistent meanwhile, so that a crash brings it
+ * back a sync target of its dirty regions, never a node that may be
+ * promoted without them -- primary or secondary: a primary that crashed
+ * must not win the next election over the peer that holds its writes.
  * (mir->lock held.)
  */
 static bool cairn_slot_volatile(struct cairn_mirror *mir)
 {
-	return mir->role == CAIRN_ROLE_SECONDARY &&
-	       mir->disk == CAIRN_MDISK_CONSISTENT &&
-	       !cairn_cache_durable(mir->kv);
+	return mir->disk == CAIRN_MDISK_CONSISTENT &&
+	       (!cairn_cache_durable(mir->kv) ||
+		(cairn_cache_mirror_ram(mir->kv) &&
+		 cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED));
 }
 
 /* What the slot is to say (mir->lock held); whether it says volatile. */
@@ -880,7 +890,8 @@ static void cairn_mreq_start(struct cairn_mirror *mir, struct cairn_mreq *mr)
 			cairn_gen_diverge(mir);
 		if (!cairn_al_covers(mir, mr) ||
 		    (!cairn_peer_takes(mir) &&
-		     mir->gen_durable != mir->gen_current)) {
+		     mir->gen_durable != mir->gen_current) ||
+		    (cairn_slot_volatile(mir) && !mir->slot_volatile)) {
 			cairn_al_mark(mir, mir->al_want, mr);
 			list_add_tail(&mr->list, &mir->al_wait);
 			spin_unlock_irqrestore(&mir->lock, flags);
@@ -1217,10 +1228,11 @@ static void cairn_oos_unflushed(struct cairn_mirror *mir)
 	u32 r;
 
 	/*
-	 * Not on a pulling primary either: its peer's data is the reference
-	 * (see "On-demand resync").
+	 * Whatever the role: a primary demoted on a live link still has the
+	 * epochs of what it wrote, which the peer may lose.  Not on a pulling
+	 * primary: its peer's data is the reference (see "On-demand resync").
 	 */
-	if (mir->role != CAIRN_ROLE_PRIMARY || cairn_pulling(mir))
+	if (cairn_pulling(mir))
 		return;
 	for (r = 0; r < mir->nr_regions; r++)
 		if (cairn_unflushed(mir, r))
@@ -1694,26 +1706,15 @@ static void cairn_resync_work(struct work_struct *work)
 		if (!mir->oos_bits) {
 			if (mir->resync_busy || mir->resync_done_sent)
 				goto out_unlock;
+			/*
+			 * Done once durable on both (synced_work): not from
+			 * here, whose cancel the link's teardown waits for
+			 * before it fails the flush's half on the peer.
+			 */
 			mir->resync_done_sent = true;
-			if (pull) {
-				/* Consistent once durable: pulled_work says so. */
-				spin_unlock_irq(&mir->lock);
-				kfree(mr);
-				queue_work(system_long_wq, &mir->pulled_work);
-				return;
-			}
-			cairn_gen_bitmap_done(mir);	/* the peer has all of ours */
-			if (mir->nr_held)
-				queue_work(system_long_wq, &mir->unhold_work);
 			spin_unlock_irq(&mir->lock);
 			kfree(mr);
-			DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
-			       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
-			       mir->peer_name, mir->resynced_bytes);
-			if (cairn_send_hello(mir, link))
-				cairn_link_fail(mir, -EPIPE);
-			cairn_mirror_event(mir, CAIRN_EVENT_RESYNC_DONE,
-					   mir->resynced_bytes);
+			queue_work(system_long_wq, &mir->synced_work);
 			return;
 		}
 		bit = pull ? cairn_demand_bit(mir) : U64_MAX;
@@ -1799,40 +1800,71 @@ out_unlock:
  * durable (a flush of both nodes), its data is consistent, of its
  * source's generation.
  */
-static void cairn_pulled_work(struct work_struct *work)
+/*
+ * A resync pushed or pulled all there was: a flush of both nodes makes it
+ * durable, then the sync target is consistent -- a pulling primary takes
+ * its source's generation; a pushing one tells its secondary (a HELLO
+ * with no bit left).  Not before: a sync target that crashed right after
+ * its last grain must not come back consistent without what only its
+ * caches held.  On the long workqueue: the link's teardown cancels the
+ * resync worker before it fails what was in flight, this flush included.
+ */
+static void cairn_synced_work(struct work_struct *work)
 {
 	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
-						pulled_work);
-	bool ok;
+						synced_work);
+	struct cairn_link *link = NULL;
+	bool ok, pull;
 	int r;
 
 	r = cairn_mirror_flush(mir);
 	spin_lock_irq(&mir->lock);
-	ok = !r && cairn_pull_possible(mir) && !mir->oos_bits &&
-	     !mir->resync_busy;
-	if (ok) {
+	pull = cairn_pulling(mir);
+	ok = !r && !mir->oos_bits && !mir->resync_busy &&
+	     (pull ? cairn_pull_possible(mir) :
+	      mir->role == CAIRN_ROLE_PRIMARY && mir->link && !mir->link->dead);
+	if (ok && pull) {
 		mir->disk = CAIRN_MDISK_CONSISTENT;
 		mir->gen_current = mir->link->peer.gen_current;
 		mir->gen_bitmap = 0;
 		cairn_meta_kick(mir);
+	} else if (ok) {
+		cairn_gen_bitmap_done(mir);	/* the peer has all of ours */
+		if (mir->nr_held)
+			queue_work(system_long_wq, &mir->unhold_work);
+		link = mir->link;
+		link->busy++;
 	} else {
 		mir->resync_done_sent = false;
 	}
 	spin_unlock_irq(&mir->lock);
 	if (!ok) {
 		if (r)
-			DMERR("%s/%s: flushing what was pulled from %s failed (error %d)",
+			DMERR("%s/%s: flushing what was resynced with %s failed (error %d)",
 			      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
 			      mir->peer_name, r);
 		else
 			queue_work(cairn_mirror_wq, &mir->resync_work);
 		return;
 	}
-	flush_work(&mir->meta_work);
-	DMINFO("%s/%s: pulled all it lacked from %s: consistent (%llu B, %llu reads waited)",
-	       cairn_mirror_pool(mir), cairn_mirror_vol(mir), mir->peer_name,
-	       mir->resynced_bytes, mir->demand_pulls);
-	cairn_mirror_announce(mir);
+	if (pull) {
+		flush_work(&mir->meta_work);
+		DMINFO("%s/%s: pulled all it lacked from %s: consistent (%llu B, %llu reads waited)",
+		       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		       mir->peer_name, mir->resynced_bytes, mir->demand_pulls);
+		cairn_mirror_announce(mir);
+	} else {
+		DMINFO("%s/%s: in sync with %s (%llu bytes resynced)",
+		       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+		       mir->peer_name, mir->resynced_bytes);
+		r = cairn_send_hello(mir, link);
+		spin_lock_irq(&mir->lock);
+		if (!--link->busy)
+			wake_up_all(&mir->idle);
+		spin_unlock_irq(&mir->lock);
+		if (r)
+			cairn_link_fail(mir, -EPIPE);
+	}
 	cairn_mirror_event(mir, CAIRN_EVENT_RESYNC_DONE, mir->resynced_bytes);
 }
 
@@ -2804,7 +2836,7 @@ static struct cairn_mirror *cairn_mirror_new(struct cairn_kvol *kv, u32 role,
 	INIT_WORK(&mir->redrive_work, cairn_redrive_work);
 	INIT_WORK(&mir->resync_work, cairn_resync_work);
 	INIT_WORK(&mir->down_work, cairn_down_work);
-	INIT_WORK(&mir->pulled_work, cairn_pulled_work);
+	INIT_WORK(&mir->synced_work, cairn_synced_work);
 	INIT_WORK(&mir->connect_work, cairn_connect_work);
 	INIT_DELAYED_WORK(&mir->rs_delay, cairn_rs_delay_work);
 	INIT_LIST_HEAD(&mir->readers);
@@ -3447,7 +3479,7 @@ void cairn_mirror_destroy(struct cairn_kvol *kv)
 	wait_event(mir->idle, !READ_ONCE(mir->inflight));
 	cancel_delayed_work_sync(&mir->lease_work);
 	cancel_work_sync(&mir->unhold_work);
-	cancel_work_sync(&mir->pulled_work);
+	cancel_work_sync(&mir->synced_work);
 	cancel_work_sync(&mir->redrive_work);
 	cancel_work_sync(&mir->resync_work);
 	cancel_delayed_work_sync(&mir->rs_delay);

@@ -31,7 +31,7 @@
  * when acknowledged; a crash loses only writes in flight), the pulling
  * primary (on-demand resync).
  *
- *   test_handshake [DEPTH]     default 12 (HS_DEPTH in the environment too);
+ *   test_handshake [DEPTH]     default 10 (HS_DEPTH in the environment too);
  *                              HS_SHOW_BEFORE=1 prints what the search finds
  *                              in the table of 8a76e88 (its self-test)
  */
@@ -55,14 +55,22 @@ struct node {
 	uint8_t alive, role, disk, wout;	/* wout: the witness outdated it */
 	uint8_t cur, bm, h0, h1;		/* generations (0: unknown) */
 	uint8_t ram[NB];			/* write id the block holds */
+	uint8_t dur[NB];			/* ... what a crash leaves of it */
 	uint8_t oos[NB], al[NB];
+	uint8_t unf[NB];	/* primary: written since the last flush of both */
+	uint8_t vol;		/* its slot says inconsistent (cairn_slot_volatile()) */
 };
 
 struct st {
 	struct node n[2];
 	uint8_t link, nw, ngen, quorum;
+	uint8_t cache;		/* RAM caches in flush=mirror on both nodes */
 	uint8_t parent[MAXW + 1];
-	uint8_t acked[MAXW + 1];		/* 1 acknowledged, 2 discarded */
+	/*
+	 * 1 acknowledged, 4 and a FLUSH completed after it, 2 discarded by
+	 * the operator, 3 lost with every node that held it.
+	 */
+	uint8_t acked[MAXW + 1];
 	uint8_t wblock[MAXW + 1];		/* the block a write went to */
 };
 
@@ -149,9 +157,27 @@ static void bitmap_done(struct node *n)	/* cairn_gen_bitmap_done() */
 	n->bm = 0;
 }
 
+/*
+ * The link drops (cairn_down_work()): a node marks what its peer may not
+ * have made durable yet, the regions it wrote since their last flush,
+ * out of sync (cairn_oos_unflushed(); a primary demoted on the live link
+ * has them too); they reach its slot at the next sweep.
+ */
 static void link_fail(struct st *s)
 {
+	int i, b;
+
 	s->link = 0;
+	for (i = 0; i < 2; i++) {
+		struct node *n = &s->n[i];
+
+		if (!n->alive)
+			continue;
+		for (b = 0; b < NB; b++) {
+			n->oos[b] |= n->unf[b];
+			n->unf[b] = 0;
+		}
+	}
 }
 
 /*
@@ -196,7 +222,7 @@ static void new_gen(struct st *s, struct node *n)
 enum {
 	E_WRITE, E_TORN_LOCAL, E_TORN_REMOTE, E_CUT, E_CONNECT, E_RESYNC,
 	E_PROMOTE, E_DEMOTE, E_CRASH, E_RESTART, E_OUTDATE, E_SWEEP,
-	E_DISCARD, E_NR
+	E_DISCARD, E_FLUSH, E_DESTAGE, E_NR
 };
 
 /* Events that name a block; the others run once per node. */
@@ -209,6 +235,7 @@ static bool per_block(int ev)
 static const char *const ename[E_NR] = {
 	"write", "torn-local", "torn-remote", "cut", "connect", "resync",
 	"promote", "demote", "crash", "restart", "outdate", "sweep", "discard",
+	"flush", "destage",
 };
 
 static int new_write(struct st *s, int b, int on)
@@ -220,16 +247,37 @@ static int new_write(struct st *s, int b, int on)
 	return w;
 }
 
+static bool durable(const struct node *n)
+{
+	return !memcmp(n->ram, n->dur, sizeof(n->ram));
+}
+
+/*
+ * A crash: what the node held in RAM (its cache, its members' volatile
+ * caches) is gone; it comes back secondary (cairn_mirror_restore()), its
+ * dirty regions out of sync, inconsistent if its slot said so.  A write
+ * no node holds any more was lost with every node that had it: no fault
+ * a pair survives.
+ */
 static void crash(struct st *s, int i)
 {
 	struct node *n = &s->n[i];
-	int b;
+	int b, w;
 
-	n->alive = 0;
-	n->role = S;		/* comes back secondary (cairn_mirror_restore()) */
 	link_fail(s);
-	for (b = 0; b < NB; b++)
-		n->oos[b] = n->al[b];	/* its dirty regions out of sync */
+	n->alive = 0;
+	n->role = S;
+	memcpy(n->ram, n->dur, sizeof(n->ram));
+	for (b = 0; b < NB; b++) {
+		n->oos[b] = n->al[b];
+		n->unf[b] = 0;
+	}
+	if (n->vol)
+		n->disk = INC;
+	for (w = 1; w <= s->nw; w++)
+		if ((s->acked[w] == 1 || s->acked[w] == 4) &&
+		    !holds(s, 0, w, s->wblock[w]) && !holds(s, 1, w, s->wblock[w]))
+			s->acked[w] = 3;
 }
 
 static bool primary_ok(const struct st *s, int i)
@@ -255,6 +303,17 @@ static int step(struct st *s, int ev, int i, int b)
 			n->ram[b] = w;
 			o->ram[b] = w;
 			n->al[b] = 1;
+			n->unf[b] = 1;
+			/*
+			 * Both caches hold it, and a FLUSH completes from both
+			 * RAMs: both slots say so first (cairn_slot_volatile(),
+			 * cairn_ack_cover()).
+			 */
+			if (s->cache) {
+				n->vol = 1;
+				o->al[b] = 1;
+				o->vol = 1;
+			}
 			s->acked[w] = 1;
 			return 1;
 		}
@@ -269,6 +328,7 @@ static int step(struct st *s, int ev, int i, int b)
 		n->ram[b] = w;
 		n->oos[b] = 1;
 		n->al[b] = 1;
+		n->unf[b] = 1;
 		s->acked[w] = 1;
 		return 1;
 	case E_TORN_LOCAL:
@@ -335,9 +395,18 @@ static int step(struct st *s, int ev, int i, int b)
 			return 0;
 		o->disk = INC;	/* durable before the data lands */
 		o->ram[b] = n->ram[b];
+		n->unf[b] = 1;	/* in the primary's epoch, like a write */
+		if (s->cache) {
+			o->al[b] = 1;
+			o->vol = 1;
+		}
 		n->oos[b] = 0;
 		o->oos[b] = 0;
-		if (!nbits(n)) {	/* in sync: a HELLO says so */
+		if (!nbits(n)) {
+			/* In sync once durable on both (cairn_synced_work()). */
+			memcpy(n->dur, n->ram, sizeof(n->ram));
+			memcpy(o->dur, o->ram, sizeof(o->ram));
+			memset(n->unf, 0, sizeof(n->unf));
 			bitmap_done(n);
 			peer_hello(s, !i);
 		}
@@ -377,15 +446,58 @@ static int step(struct st *s, int ev, int i, int b)
 		if (!n->alive)
 			return 0;
 		for (k = 0, b = 0; b < NB; b++) {
-			k |= n->al[b] != n->oos[b];
-			n->al[b] = n->oos[b];
+			/* A cache not durable keeps every region. */
+			uint8_t want = n->oos[b] || n->unf[b] ||
+				       (n->al[b] && !durable(n));
+
+			k |= n->al[b] != want;
+			n->al[b] = want;
+		}
+		/* Durable, and no FLUSH completes from RAM (cache, link up). */
+		if (n->vol && durable(n) && !(s->cache && s->link)) {
+			n->vol = 0;
+			k = 1;
 		}
 		return k;
+	case E_FLUSH:		/* a host FLUSH on the primary */
+		if (!primary_ok(s, i))
+			return 0;
+		/* Alone it is held, as a write, until the peer is outdated. */
+		if (!s->link && s->quorum && !o->wout)
+			return 0;
+		if (s->link && s->cache && o->disk == CONS && !nbits(n)) {
+			/* flush=mirror, in sync: complete in both RAMs. */
+		} else if (s->link) {
+			memcpy(n->dur, n->ram, sizeof(n->ram));
+			memcpy(o->dur, o->ram, sizeof(o->ram));
+		} else {
+			/* Alone: durable here; the epoch stays unflushed. */
+			memcpy(n->dur, n->ram, sizeof(n->ram));
+		}
+		if (s->link)
+			for (b = 0; b < NB; b++)
+				n->unf[b] = 0;
+		/*
+		 * What completed before a FLUSH is promised from now on -- as
+		 * far as this primary holds it: a write it lost in a crash
+		 * before it served again is a disk's volatile cache lost with
+		 * its power, which the host saw as a reset of the path.
+		 */
+		for (w = 1; w <= s->nw; w++)
+			if (s->acked[w] == 1 && holds(s, i, w, s->wblock[w]))
+				s->acked[w] = 4;
+		return 1;
+	case E_DESTAGE:		/* the cache's destage and commit */
+		if (!s->cache || !n->alive || durable(n))
+			return 0;
+		memcpy(n->dur, n->ram, sizeof(n->ram));
+		return 1;
 	case E_DISCARD:		/* mirror set secondary force */
 		if (s->quorum || !n->alive || n->role != S || s->link)
 			return 0;
 		for (w = 1; w <= s->nw; w++)
-			if (s->acked[w] == 1 && !holds(s, !i, w, s->wblock[w]))
+			if ((s->acked[w] == 1 || s->acked[w] == 4) &&
+			    !holds(s, !i, w, s->wblock[w]))
 				s->acked[w] = 2;
 		n->disk = INC;
 		n->cur = 0;
@@ -406,11 +518,16 @@ static bool check(const struct st *s)
 		stats.what = "two primaries";
 		return false;
 	}
+	/*
+	 * A write no FLUSH covered yet may be lost with a node that crashes
+	 * (a disk with a volatile write cache, WCE=1): what is promised are
+	 * the flushed ones.
+	 */
 	for (w = 1; w <= s->nw; w++) {
-		if (s->acked[w] != 1)
+		if (s->acked[w] != 4)
 			continue;
 		if (!holds(s, 0, w, s->wblock[w]) && !holds(s, 1, w, s->wblock[w])) {
-			stats.what = "an acknowledged write is held by no node";
+			stats.what = "a flushed write is held by no node";
 			return false;
 		}
 		for (i = 0; s->quorum && i < 2; i++) {
@@ -421,8 +538,8 @@ static bool check(const struct st *s)
 				continue;
 			if (!holds(s, i, w, s->wblock[w])) {
 				stats.what = n->role == P ?
-					"a primary lacks an acknowledged write" :
-					"a node that may be promoted lacks an acknowledged write";
+					"a primary lacks a flushed write" :
+					"a node that may be promoted lacks a flushed write";
 				return false;
 			}
 		}
@@ -531,12 +648,13 @@ static void print_state(const struct st *s)
 }
 
 /* The initial state: a new mirror, a primary and a secondary never synced. */
-static void initial(struct st *s, bool quorum)
+static void initial(struct st *s, bool quorum, bool cache)
 {
 	int b;
 
 	memset(s, 0, sizeof(*s));
 	s->quorum = quorum;
+	s->cache = cache;
 	s->n[0] = (struct node){ .alive = 1, .role = P, .disk = CONS, .cur = 1 };
 	s->n[1] = (struct node){ .alive = 1, .role = S, .disk = INC };
 	for (b = 0; b < NB; b++) {
@@ -565,13 +683,19 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return p;
 }
 
-static void report(bool quorum, int lvl, const struct st *s,
-		   const struct path *how, size_t at)
+static const char *mode_name(const struct st *s)
+{
+	return s->quorum ? (s->cache ? "quorum, caches flush=mirror" : "quorum, no cache") :
+	       (s->cache ? "no quorum, caches flush=mirror" : "no quorum, no cache");
+}
+
+static void report(int lvl, const struct st *s, const struct path *how,
+		   size_t at)
 {
 	if (quiet)
 		return;
-	fprintf(stderr, "%s mode, depth %d: %s; state:\n",
-		quorum ? "quorum" : "no-quorum", lvl, stats.what);
+	fprintf(stderr, "%s: depth %d: %s; state:\n", mode_name(s), lvl,
+		stats.what);
 	print_state(s);
 	fprintf(stderr, "  events, last first:");
 	for (; how[at].ev >= 0; at = how[at].from)
@@ -582,7 +706,6 @@ static void report(bool quorum, int lvl, const struct st *s,
 
 /* The search: every state once, and how it was reached. */
 struct search {
-	bool quorum;
 	int lvl;
 	struct set seen;
 	struct st *all;
@@ -621,7 +744,7 @@ static void expand(struct search *x, size_t k)
 				}
 				/* A violation: reported, not explored further. */
 				stats.violations++;
-				report(x->quorum, x->lvl, &s, x->how, x->n);
+				report(x->lvl, &s, x->how, x->n);
 				if (stats.violations > 3 && !quiet)
 					exit(1);
 			}
@@ -633,14 +756,14 @@ static void expand(struct search *x, size_t k)
  * Breadth first from the initial state to @depth events.  Returns the
  * states seen.
  */
-static size_t explore(bool quorum, int depth)
+static size_t explore(bool quorum, bool cache, int depth)
 {
-	struct search x = { .quorum = quorum, .n = 1 };
+	struct search x = { .n = 1 };
 	size_t lo = 0, hi = 1, k, states;
 
 	x.all = grow(NULL, &x.cap_all, 1, sizeof(*x.all));
 	x.how = grow(NULL, &x.cap_how, 1, sizeof(*x.how));
-	initial(&x.all[0], quorum);
+	initial(&x.all[0], quorum, cache);
 	x.how[0] = (struct path){ -1, 0, 0, 0 };
 	set_add(&x.seen, &x.all[0]);
 	for (x.lvl = 1; x.lvl <= depth && lo < hi; x.lvl++) {
@@ -651,8 +774,8 @@ static size_t explore(bool quorum, int depth)
 	}
 	states = x.seen.n;
 	if (!quiet)
-		printf("handshake: %s mode: %zu states to depth %d\n",
-		       quorum ? "quorum" : "no-quorum", states, depth);
+		printf("handshake: %s: %zu states to depth %d\n",
+		       mode_name(&x.all[0]), states, depth);
 	free(x.all);
 	free(x.how);
 	free(x.seen.v);
@@ -663,14 +786,14 @@ static size_t explore(bool quorum, int depth)
 int main(int argc, char **argv)
 {
 	const char *env = getenv("HS_DEPTH");
-	int depth = argc > 1 ? atoi(argv[1]) : env ? atoi(env) : 12;
+	int depth = argc > 1 ? atoi(argv[1]) : env ? atoi(env) : 10;
 	size_t states;
 
 	/* Self-test: the table before the fix loses acknowledged writes. */
 	quiet = !getenv("HS_SHOW_BEFORE");
 	decide = decide_before;
 	promoted = promoted_before;
-	explore(true, 9);
+	explore(true, false, 9);
 	printf("handshake: the table of 8a76e88: %u violations found to depth 9\n",
 	       stats.violations);
 	CHECK(stats.violations > 0);
@@ -679,8 +802,10 @@ int main(int argc, char **argv)
 	quiet = false;
 	decide = cairn_hs_decide;
 	promoted = cairn_hs_promoted;
-	states = explore(true, depth);
-	states += explore(false, depth);
+	states = explore(true, false, depth);
+	states += explore(false, false, depth);
+	states += explore(true, true, depth);
+	states += explore(false, true, depth);
 	printf("handshake: %zu states, %llu transitions, %llu connects refused",
 	       states, (unsigned long long)stats.transitions,
 	       (unsigned long long)stats.refused);
