@@ -9,27 +9,37 @@
  * is what cairn_mirror.c does (named at each case); the decisions at a
  * connect and at a promotion while connected are the core's own code.
  *
+ * Each block also has what a crash leaves of it (its members' volatile
+ * caches and the RAM cache are lost), and a node the regions it wrote
+ * since the last flush of both (its epochs) and whether its slot says it
+ * is consistent only in RAM.  Four modes: with and without the quorum
+ * (cairnd's witness), with no cache or with RAM caches in flush=mirror on
+ * both nodes (a FLUSH completes from both RAMs while in sync).
+ *
  * Events: a write (with the link: on both, acknowledged; without: alone,
  * a new generation, acknowledged once the witness outdated the peer in
  * the quorum mode, at once without one), a write torn by the primary's
- * crash (only one node got it), cut, connect, a resync step, promote,
- * demote, crash and restart of either node, the witness outdating a cut
- * off secondary, an activity-log sweep, and without the quorum, the
- * operator's discard of one side (demote with force).
+ * crash (only one node got it), a FLUSH (of both, from RAM in
+ * flush=mirror, or alone), a destage of a node's cache, cut, connect, a
+ * resync step (the last one flushes both), promote, demote, crash and
+ * restart of either node, the witness outdating a cut off secondary, an
+ * activity-log sweep, and without the quorum, the operator's discard of
+ * one side (demote with force).
  *
  * After every step:
  *   - both nodes decide a connect alike (accept or refuse, full or not);
  *   - with the quorum, never two primaries;
  *   - with the quorum, a primary, and a consistent node the witness does
- *     not hold outdated, hold every acknowledged write: no node that may
- *     be promoted lacks one;
- *   - no acknowledged write is lost (held by no node) unless the
- *     operator discarded it: a split brain is refused, never merged;
+ *     not hold outdated, hold every flushed write (acknowledged, and a
+ *     FLUSH completed after it): no node that may be promoted lacks one;
+ *   - no flushed write is lost (held by no node) unless the operator
+ *     discarded it, or every node that held it crashed: a split brain is
+ *     refused, never merged;
  *   - connected, both consistent, no bit out of sync: identical blocks.
+ * A write no FLUSH covered may be lost with the node that crashes, as
+ * with a disk's volatile write cache (WCE=1).
  *
- * Not modelled yet: flushes and the RAM cache (every write is durable
- * when acknowledged; a crash loses only writes in flight), the pulling
- * primary (on-demand resync).
+ * Not modelled: the pulling primary (on-demand resync).
  *
  *   test_handshake [DEPTH]     default 10 (HS_DEPTH in the environment too);
  *                              HS_SHOW_BEFORE=1 prints what the search finds
