@@ -707,6 +707,15 @@ static void cairn_mirror_dec_inflight(struct cairn_mirror *mir)
 static void cairn_resync_finish(struct cairn_mreq *mr);
 static void cairn_readers_redrive(struct cairn_mirror *mir);
 
+/*
+ * The mirror's own flush (cairn_mirror_flush(): a sweep, a resync's end)?
+ * It is never held: no host waits for it, it fails instead.
+ */
+static bool cairn_mreq_internal(struct cairn_mreq *mr)
+{
+	return mr->master->bi_end_io == cairn_flush_endio;
+}
+
 static void cairn_mreq_put(struct cairn_mreq *mr)
 {
 	struct cairn_mirror *mir = mr->mir;
@@ -750,7 +759,8 @@ static void cairn_mreq_put(struct cairn_mreq *mr)
 	 * fails if the lease's work has run already (fenced), or if this
 	 * node is no primary any more (demoted: the peer may serve).
 	 */
-	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone;
+	held = !mr->remote_ok && !mr->local && mir->quorum && !mir->alone &&
+	       !cairn_mreq_internal(mr);
 	if (held && (mir->role != CAIRN_ROLE_PRIMARY ||
 		     time_after_eq(jiffies, mir->lease_end))) {
 		held = false;
@@ -1839,11 +1849,12 @@ static void cairn_synced_work(struct work_struct *work)
 	}
 	spin_unlock_irq(&mir->lock);
 	if (!ok) {
-		if (r)
+		/* A link lost meanwhile says so itself; a new one resyncs. */
+		if (r && cairn_mirror_in_sync(mir->kv))
 			DMERR("%s/%s: flushing what was resynced with %s failed (error %d)",
 			      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
 			      mir->peer_name, r);
-		else
+		else if (!r)
 			queue_work(cairn_mirror_wq, &mir->resync_work);
 		return;
 	}
