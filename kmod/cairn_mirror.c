@@ -1824,12 +1824,13 @@ static void cairn_synced_work(struct work_struct *work)
 	struct cairn_mirror *mir = container_of(work, struct cairn_mirror,
 						synced_work);
 	struct cairn_link *link = NULL;
-	bool ok, pull;
+	bool ok, pull, up;
 	int r;
 
 	r = cairn_mirror_flush(mir);
 	spin_lock_irq(&mir->lock);
 	pull = cairn_pulling(mir);
+	up = mir->link && !mir->link->dead;
 	ok = !r && !mir->oos_bits && !mir->resync_busy &&
 	     (pull ? cairn_pull_possible(mir) :
 	      mir->role == CAIRN_ROLE_PRIMARY && mir->link && !mir->link->dead);
@@ -1849,13 +1850,18 @@ static void cairn_synced_work(struct work_struct *work)
 	}
 	spin_unlock_irq(&mir->lock);
 	if (!ok) {
-		/* A link lost meanwhile says so itself; a new one resyncs. */
-		if (r && cairn_mirror_in_sync(mir->kv))
-			DMERR("%s/%s: flushing what was resynced with %s failed (error %d)",
-			      cairn_mirror_pool(mir), cairn_mirror_vol(mir),
-			      mir->peer_name, r);
-		else if (!r)
+		/*
+		 * A link lost meanwhile says so itself, and a new one
+		 * resyncs; on a live one the flush is tried again.
+		 */
+		if (r && up) {
+			DMERR_LIMIT("%s/%s: flushing what was resynced with %s failed (error %d): again in a second",
+				    cairn_mirror_pool(mir), cairn_mirror_vol(mir),
+				    mir->peer_name, r);
+			queue_delayed_work(cairn_mirror_wq, &mir->rs_delay, HZ);
+		} else if (!r) {
 			queue_work(cairn_mirror_wq, &mir->resync_work);
+		}
 		return;
 	}
 	if (pull) {
