@@ -1855,7 +1855,7 @@ static void cairn_synced_work(struct work_struct *work)
 		 * resyncs; on a live one the flush is tried again.
 		 */
 		if (r && up) {
-			DMERR_LIMIT("%s/%s: flushing what was resynced with %s failed (error %d): again in a second",
+			DMERR_LIMIT("%s/%s: flushing the resync with %s failed (%d): again in 1 s",
 				    cairn_mirror_pool(mir), cairn_mirror_vol(mir),
 				    mir->peer_name, r);
 			queue_delayed_work(cairn_mirror_wq, &mir->rs_delay, HZ);
@@ -1866,7 +1866,7 @@ static void cairn_synced_work(struct work_struct *work)
 	}
 	if (pull) {
 		flush_work(&mir->meta_work);
-		DMINFO("%s/%s: pulled all it lacked from %s: consistent (%llu B, %llu reads waited)",
+		DMINFO("%s/%s: pulled all it lacked from %s: consistent (%llu B, %llu reads)",
 		       cairn_mirror_pool(mir), cairn_mirror_vol(mir),
 		       mir->peer_name, mir->resynced_bytes, mir->demand_pulls);
 		cairn_mirror_announce(mir);
