@@ -508,21 +508,22 @@ static bool cairn_al_sweep(struct cairn_mirror *mir)
 static u32 cairn_mirror_link_state(struct cairn_mirror *mir);
 
 /*
- * A consistent node whose RAM cache may hold what it acknowledged -- a
- * cache not yet durable, or one in flush=mirror while connected, which
- * completes a FLUSH from RAM: its data is consistent only while this node
- * is up.  Its slot says inconsistent meanwhile, so that a crash brings it
- * back a sync target of its dirty regions, never a node that may be
- * promoted without them -- primary or secondary: a primary that crashed
- * must not win the next election over the peer that holds its writes.
- * (mir->lock held.)
+ * A consistent node whose RAM cache in flush=mirror may hold what it
+ * acknowledged -- connected, a FLUSH completes from RAM; alone, until it
+ * drained: its data is consistent only while this node is up.  Its slot
+ * says inconsistent meanwhile, so that a crash brings it back a sync
+ * target of its dirty regions, never a node that may be promoted without
+ * them -- primary or secondary: a primary that crashed must not win the
+ * next election over the peer that holds its writes.  (In flush=disk a
+ * FLUSH waits for the destage on both nodes: the primary's epochs cover
+ * what is not durable yet.)  (mir->lock held.)
  */
 static bool cairn_slot_volatile(struct cairn_mirror *mir)
 {
 	return mir->disk == CAIRN_MDISK_CONSISTENT &&
+	       cairn_cache_mirror_ram(mir->kv) &&
 	       (!cairn_cache_durable(mir->kv) ||
-		(cairn_cache_mirror_ram(mir->kv) &&
-		 cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED));
+		cairn_mirror_link_state(mir) == CAIRN_LINK_CONNECTED);
 }
 
 /* What the slot is to say (mir->lock held); whether it says volatile. */
@@ -2140,7 +2141,7 @@ static int cairn_ack_cover(struct cairn_mirror *mir, struct llist_node *list)
 	bool need = false;
 	u32 r, e;
 
-	if (cairn_cache_durable(mir->kv))
+	if (!cairn_cache_mirror_ram(mir->kv) || cairn_cache_durable(mir->kv))
 		return 0;
 	spin_lock_irq(&mir->lock);
 	llist_for_each_entry(pr, list, node) {
