@@ -34,3 +34,20 @@ kmsg() {
 pool_attr() {
 	cairnctl /pools/p0 get attribute="$1" | sed -n "s/^$1=//p"
 }
+
+# vcache KEY: the value of "KEY": in vm01's status (the first one: its
+# RAM cache's, where the mirror has a key of the same name).
+vcache() {
+	cairnctl -j /volumes/vm01 status | grep -o "\"$1\": *[a-z0-9]*" | head -1 | sed "s/.*: *//"
+}
+
+# local_link PORT: both ends of vm01's mirror in this one VM, p1/vm02 the
+# secondary's, over 127.0.0.1:PORT (mlink, the listening side first).
+local_link() {
+	local lpid
+	mlink connect p1 vm02 listen "$1" 2000 &
+	lpid=$!
+	sleep 0.5
+	must mlink connect p0 vm01 connect 127.0.0.1 "$1" 2000
+	wait "$lpid" || fail "the secondary's side of the link failed"
+}
