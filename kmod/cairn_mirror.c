@@ -403,23 +403,35 @@ static u32 cairn_region(struct cairn_mirror *mir, sector_t sector)
 }
 
 /* Are @mr's regions durable as dirty?  (mir->lock held) */
-static bool cairn_al_covers(struct cairn_mirror *mir, struct cairn_mreq *mr)
+static bool cairn_al_covers_range(struct cairn_mirror *mir, sector_t start,
+				  sector_t last)
 {
-	u32 r, e = cairn_region(mir, mr->it.last);
+	u32 r, e = cairn_region(mir, last);
 
-	for (r = cairn_region(mir, mr->it.start); r <= e; r++)
+	for (r = cairn_region(mir, start); r <= e; r++)
 		if (!test_bit(r, mir->al))
 			return false;
 	return true;
 }
 
+static bool cairn_al_covers(struct cairn_mirror *mir, struct cairn_mreq *mr)
+{
+	return cairn_al_covers_range(mir, mr->it.start, mr->it.last);
+}
+
+static void cairn_al_mark_range(struct cairn_mirror *mir, unsigned long *map,
+				sector_t start, sector_t last)
+{
+	u32 r, e = cairn_region(mir, last);
+
+	for (r = cairn_region(mir, start); r <= e; r++)
+		__set_bit(r, map);
+}
+
 static void cairn_al_mark(struct cairn_mirror *mir, unsigned long *map,
 			  struct cairn_mreq *mr)
 {
-	u32 r, e = cairn_region(mir, mr->it.last);
-
-	for (r = cairn_region(mir, mr->it.start); r <= e; r++)
-		__set_bit(r, map);
+	cairn_al_mark_range(mir, map, mr->it.start, mr->it.last);
 }
 
 /*
@@ -2139,7 +2151,6 @@ static int cairn_ack_cover(struct cairn_mirror *mir, struct llist_node *list)
 {
 	struct cairn_preq *pr;
 	bool need = false;
-	u32 r, e;
 
 	if (!cairn_cache_mirror_ram(mir->kv) || cairn_cache_durable(mir->kv))
 		return 0;
@@ -2147,13 +2158,10 @@ static int cairn_ack_cover(struct cairn_mirror *mir, struct llist_node *list)
 	llist_for_each_entry(pr, list, node) {
 		if (pr->ack != CAIRN_W_WRITE_ACK || pr->pull || pr->status)
 			continue;
-		e = cairn_region(mir, pr->end - 1);
-		for (r = cairn_region(mir, pr->sector); r <= e; r++) {
-			if (test_bit(r, mir->al))
-				continue;
-			__set_bit(r, mir->al_want);
-			need = true;
-		}
+		if (cairn_al_covers_range(mir, pr->sector, pr->end - 1))
+			continue;
+		cairn_al_mark_range(mir, mir->al_want, pr->sector, pr->end - 1);
+		need = true;
 	}
 	need |= cairn_slot_volatile(mir) && !mir->slot_volatile;
 	spin_unlock_irq(&mir->lock);
